@@ -1,0 +1,218 @@
+// Loading the WebAssembly kernels and owning one instance's memory.
+//
+// The kernels are embedded as base64 (src/engine/generated/kernels.ts) so the same code
+// loads them in Node, a page and a worker. `ready()` compiles once per process; every
+// WasmHeap is its own instance (its own memory), so one table's growth never detaches
+// another table's views.
+import { OutOfMemoryError, InvalidArgumentError } from './errors.js';
+import { KERNELS_SCALAR_BASE64, KERNELS_SIMD_BASE64 } from './generated/kernels.js';
+
+/** The functions every kernel build exports. Pointers are byte offsets into `memory`. */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  alloc(size: number): number;
+  free(ptr: number): void;
+  blockSize(ptr: number): number;
+  allocatedBytes(): number;
+  setMemoryLimit(pages: number): void;
+  memoryLimit(): number;
+  simdBuild(): number;
+  gatherRows(matrix: number, numRows: number, dim: number, rows: number, n: number, out: number, maxNorm: number): number;
+  rowNorms(matrix: number, n: number, dim: number, out: number): void;
+}
+
+export type WasmFlavour = 'simd' | 'scalar';
+
+// The smallest module that uses a v128 instruction: (func (result v128) v128.const 0 ... ).
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 11,
+]);
+
+/** True when this host's WebAssembly supports fixed-width SIMD (v128). */
+export function hostSupportsSimd(): boolean {
+  try {
+    return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+const modules = new Map<WasmFlavour, Promise<WebAssembly.Module>>();
+const compiled = new Map<WasmFlavour, WebAssembly.Module>();
+let defaultFlavour: WasmFlavour | undefined;
+
+/** Compiles (once) the kernel module of one flavour. */
+export function compileKernels(flavour: WasmFlavour): Promise<WebAssembly.Module> {
+  let p = modules.get(flavour);
+  if (!p) {
+    if (flavour === 'simd' && !hostSupportsSimd()) {
+      return Promise.reject(new InvalidArgumentError('The SIMD kernels were requested, but this host has no WebAssembly SIMD; use "scalar".'));
+    }
+    const bytes = decodeBase64(flavour === 'simd' ? KERNELS_SIMD_BASE64 : KERNELS_SCALAR_BASE64);
+    p = WebAssembly.compile(bytes).then((m) => {
+      compiled.set(flavour, m);
+      return m;
+    });
+    modules.set(flavour, p);
+  }
+  return p;
+}
+
+/** Options for {@link ready}. */
+export interface ReadyOptions {
+  /** Force a kernel build; default: 'simd' where the host supports it, else 'scalar'. */
+  wasm?: WasmFlavour;
+}
+
+/**
+ * Compiles the WASM kernels: the SIMD build if the host supports it, the scalar one otherwise.
+ * Call (and await) once before creating tables.
+ *
+ * @example
+ * await de.ready();
+ * de.backendInfo().wasm; // 'simd' on Node 20 and current browsers
+ */
+export async function ready(options: ReadyOptions = {}): Promise<void> {
+  const want = options.wasm ?? defaultFlavour ?? (hostSupportsSimd() ? 'simd' : 'scalar');
+  if (want !== 'simd' && want !== 'scalar') {
+    throw new InvalidArgumentError(`ready({ wasm }) expects 'simd' or 'scalar', got ${JSON.stringify(want)}.`);
+  }
+  await compileKernels(want);
+  defaultFlavour = want;
+}
+
+/** The kernel flavour new heaps use, or undefined before {@link ready}. */
+export function activeFlavour(): WasmFlavour | undefined {
+  return defaultFlavour;
+}
+
+/** The compiled module of a flavour, for sending to workers; undefined until compiled. */
+export function compiledModule(flavour: WasmFlavour): WebAssembly.Module | undefined {
+  return compiled.get(flavour);
+}
+
+/** Installs an already compiled module (a worker receives it from the page). */
+export function adoptModule(flavour: WasmFlavour, module: WebAssembly.Module): void {
+  compiled.set(flavour, module);
+  modules.set(flavour, Promise.resolve(module));
+  defaultFlavour = flavour;
+}
+
+/**
+ * One instance of the kernels with its own linear memory, and typed-array views over it
+ * that are re-created whenever the memory has grown (growth detaches old views).
+ */
+export class WasmHeap {
+  readonly flavour: WasmFlavour;
+  readonly exports: KernelExports;
+  private buffer: ArrayBuffer;
+  private _u8: Uint8Array;
+  private _i32: Int32Array;
+  private _f32: Float32Array;
+  private _i64: BigInt64Array;
+
+  constructor(options: { flavour?: WasmFlavour; maxMemoryBytes?: number } = {}) {
+    const flavour = options.flavour ?? defaultFlavour;
+    const module = flavour && compiled.get(flavour);
+    if (!flavour || !module) {
+      throw new InvalidArgumentError(
+        `The WASM kernels are not loaded${flavour ? ` (${flavour})` : ''}: await de.ready() before creating tables.`,
+      );
+    }
+    this.flavour = flavour;
+    const instance = new WebAssembly.Instance(module, {
+      env: {
+        abort: (_msg: number, _file: number, line: number, col: number) => {
+          throw new Error(`dynemb kernel abort at ${line}:${col}`);
+        },
+      },
+    });
+    this.exports = instance.exports as unknown as KernelExports;
+    if (options.maxMemoryBytes !== undefined) {
+      this.exports.setMemoryLimit(Math.max(1, Math.floor(options.maxMemoryBytes / 65536)));
+    }
+    this.buffer = this.exports.memory.buffer;
+    this._u8 = new Uint8Array(this.buffer);
+    this._i32 = new Int32Array(this.buffer);
+    this._f32 = new Float32Array(this.buffer);
+    this._i64 = new BigInt64Array(this.buffer);
+  }
+
+  private refresh(): void {
+    const buf = this.exports.memory.buffer;
+    if (buf !== this.buffer) {
+      this.buffer = buf;
+      this._u8 = new Uint8Array(buf);
+      this._i32 = new Int32Array(buf);
+      this._f32 = new Float32Array(buf);
+      this._i64 = new BigInt64Array(buf);
+    }
+  }
+
+  get u8(): Uint8Array {
+    this.refresh();
+    return this._u8;
+  }
+  get i32(): Int32Array {
+    this.refresh();
+    return this._i32;
+  }
+  get f32(): Float32Array {
+    this.refresh();
+    return this._f32;
+  }
+  get i64(): BigInt64Array {
+    this.refresh();
+    return this._i64;
+  }
+
+  /** Bytes of linear memory this instance holds. */
+  get memoryBytes(): number {
+    return this.exports.memory.buffer.byteLength;
+  }
+
+  /** Allocates `bytes` (16-byte aligned) or throws OutOfMemoryError; nothing else changes on failure. */
+  alloc(bytes: number, what = 'a buffer'): number {
+    const ptr = this.exports.alloc(bytes);
+    if (ptr === 0) {
+      throw new OutOfMemoryError(
+        `Could not allocate ${bytes} bytes for ${what}: the WebAssembly memory cannot grow beyond ${this.exports.memoryLimit() * 64} KiB (it holds ${this.memoryBytes} bytes). The operation was not applied.`,
+      );
+    }
+    return ptr;
+  }
+
+  free(ptr: number): void {
+    this.exports.free(ptr);
+  }
+}
+
+/**
+ * A reusable scratch allocation inside a heap that grows on demand (freed and re-allocated
+ * when too small), for copying call inputs into WASM memory without allocating each call.
+ */
+export class Scratch {
+  private ptr = 0;
+  private cap = 0;
+  constructor(private readonly heap: WasmHeap) {}
+
+  /** A pointer to at least `bytes` bytes; valid until the next `get` on this scratch. */
+  get(bytes: number): number {
+    if (bytes > this.cap) {
+      const want = Math.max(bytes, this.cap * 2, 256);
+      const ptr = this.heap.alloc(want, 'call scratch space');
+      if (this.ptr) this.heap.free(this.ptr);
+      this.ptr = ptr;
+      this.cap = want;
+    }
+    return this.ptr;
+  }
+}

@@ -1,0 +1,9 @@
+// Entry point of the dynemb WebAssembly kernels. Built twice by scripts/build-wasm.mjs:
+// with --enable simd (kernels.simd.wasm) and without (kernels.scalar.wasm).
+export { alloc, free, blockSize, allocatedBytes, setMemoryLimit, memoryLimit } from './alloc';
+export { gatherRows, rowNorms } from './rows';
+
+/** 1 when this build uses v128 instructions, 0 for the scalar build. */
+export function simdBuild(): i32 {
+  return ASC_FEATURE_SIMD ? 1 : 0;
+}
