@@ -1,7 +1,7 @@
 // Compiles the AssemblyScript kernels in src/wasm twice — a SIMD build (--enable simd)
 // and a scalar build — and embeds both as base64 in src/engine/generated/kernels.ts, so the
 // engine loads them the same way in Node, a page and a worker, with no fetch or fs.
-import { mkdir, readFile, writeFile, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
@@ -35,14 +35,21 @@ async function compile(flavour) {
   const out = join(outDir, `kernels.${flavour}.wasm`);
   const args = [
     join(root, 'src/wasm/index.ts'),
-    '--outFile', out,
-    '--textFile', out.replace(/\.wasm$/, '.wat'),
-    '--runtime', 'stub',
-    '--optimizeLevel', '3',
-    '--shrinkLevel', '0',
+    '--outFile',
+    out,
+    '--textFile',
+    out.replace(/\.wasm$/, '.wat'),
+    '--runtime',
+    'stub',
+    '--optimizeLevel',
+    '3',
+    '--shrinkLevel',
+    '0',
     '--noAssert',
-    '--initialMemory', '2',
-    '--disable', 'bulk-memory',
+    '--initialMemory',
+    '2',
+    '--disable',
+    'bulk-memory',
   ];
   // bulk-memory stays on (memory.copy / memory.fill); SIMD only in one build.
   args.splice(args.indexOf('--disable'), 2);

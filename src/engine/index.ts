@@ -1,8 +1,9 @@
 // dynemb — the engine's public face (see shared/API.md). Nothing but re-exports.
-export { ready, hostSupportsSimd } from './wasm.js';
-export type { ReadyOptions, WasmFlavour } from './wasm.js';
-export { backendInfo } from './info.js';
-export type { BackendInfo } from './info.js';
+
 export { DynembError, InvalidArgumentError, OutOfMemoryError, RuntimeError } from './errors.js';
+export type { BackendInfo } from './info.js';
+export { backendInfo } from './info.js';
 export { gatherRows, rowNorms } from './rows.js';
 export { VERSION } from './version.js';
+export type { ReadyOptions, WasmFlavour } from './wasm.js';
+export { hostSupportsSimd, ready } from './wasm.js';

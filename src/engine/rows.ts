@@ -1,6 +1,6 @@
 // Row gathers over a dense float32 matrix through the WASM kernels: the first kernel the
 // pipeline was proven with, and the primitive under fixed-vocabulary tables.
-import { describe, InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, show } from './errors.js';
 import { WasmHeap } from './wasm.js';
 
 let sharedHeap: WasmHeap | undefined;
@@ -11,7 +11,7 @@ function heap(): WasmHeap {
 
 function checkDim(dim: number, what: string): void {
   if (!Number.isInteger(dim) || dim < 1) {
-    throw new InvalidArgumentError(`${what}: dim must be an integer >= 1, got ${describe(dim)}.`);
+    throw new InvalidArgumentError(`${what}: dim must be an integer >= 1, got ${show(dim)}.`);
   }
 }
 
@@ -40,14 +40,12 @@ export function gatherRows(
   for (let i = 0; i < n; i++) {
     const r = indices[i];
     if (!Number.isInteger(r) || r < 0 || r >= numRows) {
-      throw new InvalidArgumentError(
-        `gatherRows: index ${i} must be an integer in [0, ${numRows}), got ${describe(r)}.`,
-      );
+      throw new InvalidArgumentError(`gatherRows: index ${i} must be an integer in [0, ${numRows}), got ${show(r)}.`);
     }
   }
   const maxNorm = options.maxNorm ?? 0;
   if (!(maxNorm >= 0) || !Number.isFinite(maxNorm)) {
-    throw new InvalidArgumentError(`gatherRows: maxNorm must be a finite number > 0, got ${describe(options.maxNorm)}.`);
+    throw new InvalidArgumentError(`gatherRows: maxNorm must be a finite number > 0, got ${show(options.maxNorm)}.`);
   }
   const h = heap();
   const mBytes = matrix.length * 4;
@@ -77,7 +75,9 @@ export function gatherRows(
 export function rowNorms(matrix: Float32Array, dim: number): Float32Array {
   checkDim(dim, 'rowNorms');
   if (matrix.length % dim !== 0) {
-    throw new InvalidArgumentError(`rowNorms: the matrix length must be a multiple of dim (${dim}), got length ${matrix.length}.`);
+    throw new InvalidArgumentError(
+      `rowNorms: the matrix length must be a multiple of dim (${dim}), got length ${matrix.length}.`,
+    );
   }
   const n = matrix.length / dim;
   const h = heap();

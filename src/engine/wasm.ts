@@ -4,7 +4,7 @@
 // loads them in Node, a page and a worker. `ready()` compiles once per process; every
 // WasmHeap is its own instance (its own memory), so one table's growth never detaches
 // another table's views.
-import { OutOfMemoryError, InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, OutOfMemoryError } from './errors.js';
 import { KERNELS_SCALAR_BASE64, KERNELS_SIMD_BASE64 } from './generated/kernels.js';
 
 /** The functions every kernel build exports. Pointers are byte offsets into `memory`. */
@@ -17,7 +17,15 @@ export interface KernelExports {
   setMemoryLimit(pages: number): void;
   memoryLimit(): number;
   simdBuild(): number;
-  gatherRows(matrix: number, numRows: number, dim: number, rows: number, n: number, out: number, maxNorm: number): number;
+  gatherRows(
+    matrix: number,
+    numRows: number,
+    dim: number,
+    rows: number,
+    n: number,
+    out: number,
+    maxNorm: number,
+  ): number;
   rowNorms(matrix: number, n: number, dim: number, out: number): void;
 }
 
@@ -54,7 +62,11 @@ export function compileKernels(flavour: WasmFlavour): Promise<WebAssembly.Module
   let p = modules.get(flavour);
   if (!p) {
     if (flavour === 'simd' && !hostSupportsSimd()) {
-      return Promise.reject(new InvalidArgumentError('The SIMD kernels were requested, but this host has no WebAssembly SIMD; use "scalar".'));
+      return Promise.reject(
+        new InvalidArgumentError(
+          'The SIMD kernels were requested, but this host has no WebAssembly SIMD; use "scalar".',
+        ),
+      );
     }
     const bytes = decodeBase64(flavour === 'simd' ? KERNELS_SIMD_BASE64 : KERNELS_SCALAR_BASE64);
     p = WebAssembly.compile(bytes).then((m) => {
