@@ -1,0 +1,138 @@
+// Seeded batch generators: uniform or Zipf ids, a rate of brand-new ids, and a label per example
+// from a hidden "true" model, so a trained model has something real to learn. Pure: batch `step`
+// is a function of (spec, step) alone, which is what makes "step back" exact.
+import type { GeneratorSpec } from '../workspace/schema.js';
+import type { BatchId } from './parse.js';
+
+/** mulberry32: a small, fast, well-mixed 32-bit PRNG. Returns floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A 32-bit avalanche hash of two integers (murmur3's finaliser over a mix). */
+export function hash2(a: number, b: number): number {
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b | 0, 0xc2b2ae35) ^ Math.floor(b / 4294967296);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * Zipf(n, s) over ranks 1..n by rejection-inversion (Hörmann & Derflinger), O(1) per draw with
+ * no table, so a vocabulary of ten million costs nothing.
+ *
+ * @example
+ * const z = new ZipfSampler(1000, 1.1); z.sample(mulberry32(1)); // a rank in [1, 1000]
+ */
+export class ZipfSampler {
+  private readonly hX1: number;
+  private readonly hN: number;
+  private readonly sq: number;
+  constructor(
+    readonly n: number,
+    readonly s: number,
+  ) {
+    this.hX1 = this.hIntegral(1.5) - 1;
+    this.hN = this.hIntegral(n + 0.5);
+    this.sq = 2 - this.hIntegralInverse(this.hIntegral(2.5) - this.h(2));
+  }
+  private h(x: number): number {
+    return Math.exp(-this.s * Math.log(x));
+  }
+  private hIntegral(x: number): number {
+    const lx = Math.log(x);
+    return helper2((1 - this.s) * lx) * lx;
+  }
+  private hIntegralInverse(x: number): number {
+    let t = x * (1 - this.s);
+    if (t < -1) t = -1;
+    return Math.exp(helper1(t) * x);
+  }
+  sample(rng: () => number): number {
+    for (;;) {
+      const u = this.hN + rng() * (this.hX1 - this.hN);
+      const x = this.hIntegralInverse(u);
+      let k = Math.floor(x + 0.5);
+      if (k < 1) k = 1;
+      else if (k > this.n) k = this.n;
+      if (k - x <= this.sq || u >= this.hIntegral(k + 0.5) - this.h(k)) return k;
+    }
+  }
+}
+function helper1(x: number): number {
+  return Math.abs(x) > 1e-8 ? Math.log1p(x) / x : 1 - x * (0.5 - x * (1 / 3 - 0.25 * x));
+}
+function helper2(x: number): number {
+  return Math.abs(x) > 1e-8 ? Math.expm1(x) / x : 1 + x * 0.5 * (1 + (x / 3) * (1 + 0.25 * x));
+}
+
+/** The hidden weight of an id in the generator's "true" model: a standard normal keyed by (seed, id). */
+export function trueWeight(seed: number, id: number): number {
+  const u1 = (hash2(seed, id) + 1) / 4294967297;
+  const u2 = hash2(seed ^ 0x5bd1e995, id) / 4294967296;
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+export interface GeneratedFeature {
+  ids: BatchId[];
+  shape: [number, number];
+  /** How many of the ids are brand new (never produced by an earlier step). */
+  newIds: number;
+}
+
+export interface GeneratedBatch {
+  step: number;
+  features: Record<string, GeneratedFeature>;
+  /** One 0/1 label per example: the loss target. */
+  labels: number[];
+}
+
+/**
+ * Batch number `step` for the given features. Ids of a string-keyed feature are `id_<n>`.
+ * New ids are numbered from `vocabulary` upward, distinct across steps and features.
+ *
+ * @example
+ * generateBatch(spec, [{ name: 'user_id', stringIds: false }], 0).features.user_id.shape; // [batchSize, idsPerExample]
+ */
+export function generateBatch(
+  spec: GeneratorSpec,
+  features: readonly { name: string; stringIds: boolean }[],
+  step: number,
+): GeneratedBatch {
+  const { batchSize: b, idsPerExample: n, vocabulary, newIdRate } = spec;
+  const zipf = spec.distribution === 'zipf' ? new ZipfSampler(vocabulary, spec.zipfExponent) : null;
+  const logits = new Float64Array(b);
+  const out: Record<string, GeneratedFeature> = {};
+  features.forEach((f, fi) => {
+    const rng = mulberry32(hash2(hash2(spec.seed, step), fi + 1));
+    const ids: BatchId[] = new Array(b * n);
+    let newIds = 0;
+    for (let i = 0; i < b * n; i++) {
+      let id: number;
+      if (newIdRate > 0 && rng() < newIdRate) {
+        id = vocabulary + ((step * features.length + fi) * b * n + i);
+        newIds++;
+      } else id = zipf ? zipf.sample(rng) - 1 : Math.floor(rng() * vocabulary);
+      logits[Math.floor(i / n)] += trueWeight(hash2(spec.seed, fi), id);
+      ids[i] = f.stringIds ? `id_${id}` : id;
+    }
+    out[f.name] = { ids, shape: [b, n], newIds };
+  });
+  const noise = mulberry32(hash2(hash2(spec.seed, step), 0));
+  const scale = 1 / Math.sqrt(Math.max(1, n * features.length));
+  const labels = Array.from(logits, (z) => {
+    const p = 1 / (1 + Math.exp(-2 * z * scale));
+    return noise() < p ? 1 : 0;
+  });
+  return { step, features: out, labels };
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { decodeWorkspace, defaultWorkspace, encodeWorkspace, validateWorkspace, WorkspaceError } from './schema.js';
+
+const b64 = (s: string) => btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+describe('workspace schema', () => {
+  it('round-trips the default workspace through the URL hash', () => {
+    const w = defaultWorkspace();
+    w.tables[0].dim = 16;
+    w.batches.user_id = '[["é", "b"]]';
+    expect(decodeWorkspace(encodeWorkspace(w))).toEqual(w);
+  });
+
+  it('returns null when the hash holds no workspace', () => {
+    expect(decodeWorkspace('')).toBeNull();
+    expect(decodeWorkspace('#other')).toBeNull();
+  });
+
+  it('refuses other versions', () => {
+    const w = { ...defaultWorkspace(), v: 2 };
+    expect(() => validateWorkspace(w)).toThrow(/version 2 is not supported/);
+  });
+
+  it('refuses names that could inject code, listing the field', () => {
+    const w = defaultWorkspace();
+    w.tables[0].name = 'x"); import os; os.system("rm -rf /")#';
+    try {
+      validateWorkspace(w);
+      throw new Error('did not throw');
+    } catch (e) {
+      expect(e).toBeInstanceOf(WorkspaceError);
+      expect((e as WorkspaceError).problems[0]).toMatch(/^tables\[0\]\.name/);
+    }
+  });
+
+  it('refuses unknown fields, out-of-range numbers and dangling tables', () => {
+    const w = defaultWorkspace() as unknown as Record<string, unknown>;
+    (w.tables as Record<string, unknown>[])[0].__proto__x = 1;
+    (w.tables as Record<string, unknown>[])[0].dim = 1e9;
+    (w.features as Record<string, unknown>[])[0].table = 'nope';
+    const problems = (() => {
+      try {
+        validateWorkspace(w);
+        return [];
+      } catch (e) {
+        return (e as WorkspaceError).problems;
+      }
+    })();
+    expect(problems).toContain('tables[0].__proto__x is not a known field');
+    expect(problems).toContain('tables[0].dim must be an integer in [1, 256]');
+    expect(problems).toContain('features[0].table names no table');
+  });
+
+  it('gives readable errors for garbage, truncated and non-JSON links', () => {
+    expect(() => decodeWorkspace('#w=%%%')).toThrow(/not base64url/);
+    expect(() => decodeWorkspace(`#w=${b64('{"v":1')}`)).toThrow(/readable workspace/);
+    expect(() => decodeWorkspace(`#w=${b64('<script>alert(1)</script>')}`)).toThrow(/readable workspace/);
+    expect(() => decodeWorkspace(`#w=${b64('[]')}`)).toThrow(/workspace must be an object/);
+  });
+
+  it('refuses duplicate table names', () => {
+    const w = defaultWorkspace();
+    w.tables.push({ ...w.tables[0] });
+    expect(() => validateWorkspace(w)).toThrow(/used twice/);
+  });
+
+  it('returns a fresh object, not the input', () => {
+    const w = defaultWorkspace();
+    const out = validateWorkspace(w);
+    expect(out).toEqual(w);
+    expect(out.tables[0]).not.toBe(w.tables[0]);
+  });
+});

@@ -1,0 +1,352 @@
+// The workspace: everything a person sets up (tables, features, batches, generator, training
+// settings and seeds). It is plain JSON, versioned, and validated field by field whenever it
+// comes from outside (a URL, IndexedDB): anything unexpected is refused with a message, never
+// evaluated. Names are restricted to identifiers because they end up in generated code.
+
+export const SCHEMA_VERSION = 1;
+
+export const KEY_DTYPES = ['int32', 'int64', 'string'] as const;
+export const INITIALIZERS = [
+  'zeros',
+  'constant',
+  'randomNormal',
+  'randomUniform',
+  'truncatedNormal',
+  'glorotUniform',
+] as const;
+export const OPTIMIZERS = ['SGD', 'Momentum', 'Adagrad', 'Adam', 'Ftrl', 'RMSprop'] as const;
+export const RESTRICT_POLICIES = ['none', 'timestamp', 'frequency'] as const;
+export const PLACEMENTS = ['worker', 'main'] as const;
+export const GATHER_PATHS = ['wasm', 'webgl'] as const;
+export const INPUT_KINDS = ['dense', 'sparse', 'ragged'] as const;
+/** 'none': the TFRA Embedding layer (no combiner applied, shape(ids) + [dim]). */
+export const COMBINERS = ['none', 'sum', 'mean', 'sqrtn'] as const;
+export const DISTRIBUTIONS = ['uniform', 'zipf'] as const;
+export const MODELS = ['logistic', 'twoTower'] as const;
+
+export type KeyDtype = (typeof KEY_DTYPES)[number];
+export type InitializerKind = (typeof INITIALIZERS)[number];
+export type OptimizerKind = (typeof OPTIMIZERS)[number];
+export type RestrictPolicy = (typeof RESTRICT_POLICIES)[number];
+export type Placement = (typeof PLACEMENTS)[number];
+export type GatherPath = (typeof GATHER_PATHS)[number];
+export type InputKind = (typeof INPUT_KINDS)[number];
+export type Combiner = (typeof COMBINERS)[number];
+export type Distribution = (typeof DISTRIBUTIONS)[number];
+export type ModelKind = (typeof MODELS)[number];
+
+export interface TableSpec {
+  name: string;
+  dim: number;
+  keyDtype: KeyDtype;
+  initializer: InitializerKind;
+  /** stddev (normal kinds), the value (constant) or the half-width (uniform: [-scale, scale]). */
+  initScale: number;
+  initSeed: number;
+  optimizer: OptimizerKind;
+  learningRate: number;
+  restrictPolicy: RestrictPolicy;
+  /** Keys kept when the policy evicts (TFRA `restrict(num_reserved)`). */
+  restrictLimit: number;
+  partitions: number;
+  placement: Placement;
+  gather: GatherPath;
+  /** Clip looked-up vectors to this L2 norm; 0 = off. */
+  maxNorm: number;
+}
+
+export interface FeatureSpec {
+  name: string;
+  table: string;
+  input: InputKind;
+  combiner: Combiner;
+  /** > 0: TensorX Lookup semantics, each example padded / cut to this many ids. */
+  maxSequenceLength: number;
+  weights: boolean;
+}
+
+export interface GeneratorSpec {
+  distribution: Distribution;
+  /** Zipf exponent s (P(k) ∝ 1 / k^s). */
+  zipfExponent: number;
+  vocabulary: number;
+  batchSize: number;
+  idsPerExample: number;
+  /** Fraction of ids that are new (never seen before), 0..1. */
+  newIdRate: number;
+  seed: number;
+}
+
+export interface TrainingSpec {
+  model: ModelKind;
+  seed: number;
+  /** Steps per second while playing. */
+  speed: number;
+}
+
+export interface Workspace {
+  v: number;
+  tables: TableSpec[];
+  features: FeatureSpec[];
+  /** The typed batch text of each feature, by feature name. */
+  batches: Record<string, string>;
+  generator: GeneratorSpec;
+  training: TrainingSpec;
+}
+
+export const LIMITS = {
+  tables: 8,
+  features: 12,
+  dim: 256,
+  partitions: 16,
+  restrictLimit: 1_000_000,
+  batchText: 20_000,
+  vocabulary: 10_000_000,
+  batchSize: 1024,
+  idsPerExample: 64,
+  maxSequenceLength: 64,
+  name: 40,
+} as const;
+
+export function defaultTable(name = 'user_emb'): TableSpec {
+  return {
+    name,
+    dim: 8,
+    keyDtype: 'int64',
+    initializer: 'randomNormal',
+    initScale: 0.05,
+    initSeed: 1,
+    optimizer: 'Adagrad',
+    learningRate: 0.1,
+    restrictPolicy: 'none',
+    restrictLimit: 1000,
+    partitions: 1,
+    placement: 'worker',
+    gather: 'wasm',
+    maxNorm: 0,
+  };
+}
+
+export function defaultFeature(name = 'user_id', table = 'user_emb'): FeatureSpec {
+  return { name, table, input: 'dense', combiner: 'none', maxSequenceLength: 0, weights: false };
+}
+
+export function defaultWorkspace(): Workspace {
+  return {
+    v: SCHEMA_VERSION,
+    tables: [defaultTable()],
+    features: [defaultFeature()],
+    batches: { user_id: '[[15, 2], [4, 92], [22, 4]]' },
+    generator: {
+      distribution: 'zipf',
+      zipfExponent: 1.1,
+      vocabulary: 1000,
+      batchSize: 32,
+      idsPerExample: 4,
+      newIdRate: 0.05,
+      seed: 42,
+    },
+    training: { model: 'logistic', seed: 7, speed: 10 },
+  };
+}
+
+export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Raised with every problem found, each naming its field path. */
+export class WorkspaceError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `The workspace is not valid: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}.`,
+    );
+  }
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+class Checker {
+  problems: string[] = [];
+  obj(v: unknown, path: string, keys: readonly string[]): Obj {
+    if (!isObj(v)) {
+      this.problems.push(`${path} must be an object`);
+      return {};
+    }
+    for (const k of Object.keys(v)) if (!keys.includes(k)) this.problems.push(`${path}.${k} is not a known field`);
+    return v;
+  }
+  num(v: unknown, path: string, min: number, max: number, integer: boolean): number {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+      this.problems.push(`${path} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`);
+      return min;
+    }
+    return v;
+  }
+  oneOf<T extends string>(v: unknown, path: string, options: readonly T[]): T {
+    if (typeof v !== 'string' || !(options as readonly string[]).includes(v)) {
+      this.problems.push(`${path} must be one of ${options.join(', ')}`);
+      return options[0];
+    }
+    return v as T;
+  }
+  name(v: unknown, path: string): string {
+    if (typeof v !== 'string' || v.length > LIMITS.name || !NAME_RE.test(v)) {
+      this.problems.push(
+        `${path} must be a name of letters, digits and _ (at most ${LIMITS.name}), not starting with a digit`,
+      );
+      return 'x';
+    }
+    return v;
+  }
+  bool(v: unknown, path: string): boolean {
+    if (typeof v !== 'boolean') {
+      this.problems.push(`${path} must be true or false`);
+      return false;
+    }
+    return v;
+  }
+}
+
+const TABLE_KEYS = Object.keys(defaultTable()) as (keyof TableSpec)[];
+const FEATURE_KEYS = Object.keys(defaultFeature()) as (keyof FeatureSpec)[];
+const GEN_KEYS = Object.keys(defaultWorkspace().generator);
+const TRAIN_KEYS = Object.keys(defaultWorkspace().training);
+
+/**
+ * Checks an untrusted value and returns a fresh, fully typed workspace built from it (never the
+ * input object itself). Throws a {@link WorkspaceError} listing every problem.
+ *
+ * @example
+ * validateWorkspace(JSON.parse(text)); // Workspace, or throws WorkspaceError
+ */
+export function validateWorkspace(input: unknown): Workspace {
+  const c = new Checker();
+  if (!isObj(input)) throw new WorkspaceError(['the workspace must be an object']);
+  const root = c.obj(input, 'workspace', ['v', 'tables', 'features', 'batches', 'generator', 'training']);
+  if (root.v !== SCHEMA_VERSION) {
+    throw new WorkspaceError([
+      `version ${JSON.stringify(root.v) ?? 'missing'} is not supported (this app reads version ${SCHEMA_VERSION})`,
+    ]);
+  }
+  const tables: TableSpec[] = [];
+  if (!Array.isArray(root.tables) || root.tables.length < 1 || root.tables.length > LIMITS.tables) {
+    c.problems.push(`tables must be a list of 1 to ${LIMITS.tables} tables`);
+  } else {
+    root.tables.forEach((raw, i) => {
+      const p = `tables[${i}]`;
+      const t = c.obj(raw, p, TABLE_KEYS);
+      tables.push({
+        name: c.name(t.name, `${p}.name`),
+        dim: c.num(t.dim, `${p}.dim`, 1, LIMITS.dim, true),
+        keyDtype: c.oneOf(t.keyDtype, `${p}.keyDtype`, KEY_DTYPES),
+        initializer: c.oneOf(t.initializer, `${p}.initializer`, INITIALIZERS),
+        initScale: c.num(t.initScale, `${p}.initScale`, -100, 100, false),
+        initSeed: c.num(t.initSeed, `${p}.initSeed`, 0, 2 ** 31 - 1, true),
+        optimizer: c.oneOf(t.optimizer, `${p}.optimizer`, OPTIMIZERS),
+        learningRate: c.num(t.learningRate, `${p}.learningRate`, 1e-6, 10, false),
+        restrictPolicy: c.oneOf(t.restrictPolicy, `${p}.restrictPolicy`, RESTRICT_POLICIES),
+        restrictLimit: c.num(t.restrictLimit, `${p}.restrictLimit`, 1, LIMITS.restrictLimit, true),
+        partitions: c.num(t.partitions, `${p}.partitions`, 1, LIMITS.partitions, true),
+        placement: c.oneOf(t.placement, `${p}.placement`, PLACEMENTS),
+        gather: c.oneOf(t.gather, `${p}.gather`, GATHER_PATHS),
+        maxNorm: c.num(t.maxNorm, `${p}.maxNorm`, 0, 1000, false),
+      });
+    });
+  }
+  const names = new Set<string>();
+  for (const t of tables) {
+    if (names.has(t.name)) c.problems.push(`table name ${t.name} is used twice`);
+    names.add(t.name);
+  }
+  const features: FeatureSpec[] = [];
+  if (!Array.isArray(root.features) || root.features.length < 1 || root.features.length > LIMITS.features) {
+    c.problems.push(`features must be a list of 1 to ${LIMITS.features} features`);
+  } else {
+    const fnames = new Set<string>();
+    root.features.forEach((raw, i) => {
+      const p = `features[${i}]`;
+      const f = c.obj(raw, p, FEATURE_KEYS);
+      const feature: FeatureSpec = {
+        name: c.name(f.name, `${p}.name`),
+        table: c.name(f.table, `${p}.table`),
+        input: c.oneOf(f.input, `${p}.input`, INPUT_KINDS),
+        combiner: c.oneOf(f.combiner, `${p}.combiner`, COMBINERS),
+        maxSequenceLength: c.num(f.maxSequenceLength, `${p}.maxSequenceLength`, 0, LIMITS.maxSequenceLength, true),
+        weights: c.bool(f.weights, `${p}.weights`),
+      };
+      if (tables.length > 0 && !names.has(feature.table)) c.problems.push(`${p}.table names no table`);
+      if (fnames.has(feature.name)) c.problems.push(`feature name ${feature.name} is used twice`);
+      fnames.add(feature.name);
+      features.push(feature);
+    });
+  }
+  const batches: Record<string, string> = {};
+  const rb = c.obj(
+    root.batches,
+    'batches',
+    features.map((f) => f.name),
+  );
+  for (const [k, v] of Object.entries(rb)) {
+    if (typeof v !== 'string' || v.length > LIMITS.batchText) {
+      c.problems.push(`batches.${k} must be text of at most ${LIMITS.batchText} characters`);
+    } else if (NAME_RE.test(k)) batches[k] = v;
+  }
+  const g = c.obj(root.generator, 'generator', GEN_KEYS);
+  const generator: GeneratorSpec = {
+    distribution: c.oneOf(g.distribution, 'generator.distribution', DISTRIBUTIONS),
+    zipfExponent: c.num(g.zipfExponent, 'generator.zipfExponent', 0.1, 4, false),
+    vocabulary: c.num(g.vocabulary, 'generator.vocabulary', 1, LIMITS.vocabulary, true),
+    batchSize: c.num(g.batchSize, 'generator.batchSize', 1, LIMITS.batchSize, true),
+    idsPerExample: c.num(g.idsPerExample, 'generator.idsPerExample', 1, LIMITS.idsPerExample, true),
+    newIdRate: c.num(g.newIdRate, 'generator.newIdRate', 0, 1, false),
+    seed: c.num(g.seed, 'generator.seed', 0, 2 ** 31 - 1, true),
+  };
+  const tr = c.obj(root.training, 'training', TRAIN_KEYS);
+  const training: TrainingSpec = {
+    model: c.oneOf(tr.model, 'training.model', MODELS),
+    seed: c.num(tr.seed, 'training.seed', 0, 2 ** 31 - 1, true),
+    speed: c.num(tr.speed, 'training.speed', 0.5, 60, false),
+  };
+  if (c.problems.length > 0) throw new WorkspaceError(c.problems);
+  return { v: SCHEMA_VERSION, tables, features, batches, generator, training };
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new WorkspaceError(['the link holds characters that are not base64url']);
+  const s = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+}
+
+/** The URL hash for a workspace: `#w=<base64url(JSON)>`. */
+export function encodeWorkspace(w: Workspace): string {
+  return `#w=${toBase64Url(new TextEncoder().encode(JSON.stringify(w)))}`;
+}
+
+/** Largest hash the app reads (a hostile link cannot make it parse megabytes). */
+export const MAX_HASH = 200_000;
+
+/**
+ * Reads a workspace from a URL hash. Returns null when the hash holds none; throws a
+ * {@link WorkspaceError} with a readable reason when it holds a bad one.
+ *
+ * @example
+ * decodeWorkspace(encodeWorkspace(defaultWorkspace())); // the default workspace
+ */
+export function decodeWorkspace(hash: string): Workspace | null {
+  const m = /^#?w=(.*)$/s.exec(hash);
+  if (!m) return null;
+  if (hash.length > MAX_HASH) throw new WorkspaceError([`the link is too long (${hash.length} characters)`]);
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(fromBase64Url(m[1])));
+  } catch (e) {
+    if (e instanceof WorkspaceError) throw e;
+    throw new WorkspaceError(['the link does not hold a readable workspace (it may be cut short)']);
+  }
+  return validateWorkspace(json);
+}
