@@ -252,13 +252,7 @@ export function toKeys(x: Ids, keyDtype: KeyDtype, what = 'ids'): Keys {
 
 /** Values a SparseTensor may hold: ids (number / bigint / string) or weights (numbers). */
 export type SparseValues =
-  | readonly number[]
-  | readonly bigint[]
-  | readonly string[]
-  | Int32Array
-  | BigInt64Array
-  | Float32Array
-  | Float64Array;
+  readonly number[] | readonly bigint[] | readonly string[] | Int32Array | BigInt64Array | Float32Array | Float64Array;
 
 /**
  * A sparse tensor (COO, as tf.SparseTensor): `indices` `[nnz][rank]` (nested arrays or a flat

@@ -1,0 +1,151 @@
+// The one path every embedding read takes: ids -> unique keys + index -> unique rows -> output.
+//
+// Lookups and layers never read a table another way, so a training tape only has to watch
+// `readUnique`: it sees every (variable, unique keys) pair read, and may substitute a trainable
+// `[numUnique, dim]` tensor for the rows read; outputs are built from that tensor with tfjs ops
+// (gather, segment sums, reductions), so gradients flow back to the unique rows.
+import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError, show } from './errors.js';
+import type { Keys } from './tensor.js';
+import type { Variable } from './variable.js';
+
+/** One table read, as the tape sees it. */
+export interface RowRead {
+  variable: Variable;
+  /** The distinct keys read, in first-seen order. */
+  keys: Keys;
+  /** `[keys.length, dim]` float32: stored rows, initializer values for missing keys. */
+  rows: tf.Tensor2D;
+  /** 1 where the key was stored. */
+  exists: Uint8Array;
+}
+
+/**
+ * What training installs to watch reads. `onRead` may return a tensor of the same shape to use
+ * instead of `read.rows` (a trainable stand-in the tape differentiates against).
+ */
+export interface ReadTape {
+  onRead(read: RowRead): tf.Tensor2D | undefined;
+}
+
+let currentTape: ReadTape | undefined;
+
+/**
+ * Installs `tape` as the current tape and returns the previous one (restore it when done).
+ * Internal hook for `de.train`; not part of the public API.
+ *
+ * @example
+ * const prev = setReadTape({ onRead: (r) => { seen.push(r.keys); return undefined; } });
+ * try { lossFn(); } finally { setReadTape(prev); }
+ */
+export function setReadTape(tape: ReadTape | undefined): ReadTape | undefined {
+  const prev = currentTape;
+  currentTape = tape;
+  return prev;
+}
+
+/**
+ * Deduplicates keys: `unique` in first-seen order and `index[i]` = position of `keys[i]` in it.
+ *
+ * @example
+ * uniqueKeys(new Int32Array([5, 3, 5])); // { unique: Int32Array [5, 3], index: Int32Array [0, 1, 0] }
+ */
+export function uniqueKeys(keys: Keys): { unique: Keys; index: Int32Array } {
+  const n = keys.length;
+  const index = new Int32Array(n);
+  const seen = new Map<number | bigint | string, number>();
+  const first: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    let u = seen.get(k);
+    if (u === undefined) {
+      u = first.length;
+      seen.set(k, u);
+      first.push(i);
+    }
+    index[i] = u;
+  }
+  let unique: Keys;
+  if (keys instanceof Int32Array) unique = Int32Array.from(first, (i) => keys[i]);
+  else if (keys instanceof BigInt64Array) {
+    unique = new BigInt64Array(first.length);
+    for (let j = 0; j < first.length; j++) unique[j] = keys[first[j]];
+  } else unique = first.map((i) => keys[i]);
+  return { unique, index };
+}
+
+/** Checks a `maxNorm` option: undefined, or a finite number > 0. */
+export function checkMaxNorm(maxNorm: unknown, what: string): number | undefined {
+  if (maxNorm === undefined || maxNorm === null) return undefined;
+  if (typeof maxNorm !== 'number' || !Number.isFinite(maxNorm) || maxNorm <= 0) {
+    throw new InvalidArgumentError(`${what}: maxNorm must be a finite number > 0 or undefined, got ${show(maxNorm)}.`);
+  }
+  return maxNorm;
+}
+
+/**
+ * Clips each row to L2 norm `maxNorm`: `v * maxNorm / max(‖v‖, maxNorm)` (differentiable).
+ *
+ * @example
+ * clipByMaxNorm(tf.tensor2d([[3, 4]]), 1).arraySync(); // [[0.6, 0.8]]
+ */
+export function clipByMaxNorm(rows: tf.Tensor2D, maxNorm: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const norm = tf.sqrt(tf.sum(tf.square(rows), 1, true));
+    return tf.mul(rows, tf.div(tf.scalar(maxNorm), tf.maximum(norm, maxNorm))) as tf.Tensor2D;
+  });
+}
+
+/** The result of {@link readUnique}. */
+export interface UniqueRows {
+  /** `[numUnique, dim]`, clipped to maxNorm when given; possibly the tape's trainable stand-in (before clipping). */
+  rows: tf.Tensor2D;
+  /** Position of every id's row in `rows`. */
+  index: Int32Array;
+  unique: Keys;
+  exists: Uint8Array;
+}
+
+/**
+ * Steps (a) and (b): maps keys to unique keys + index, reads the unique rows from the Variable's
+ * shards (initializer values for missing keys), reports the read to the current tape, and clips
+ * to `maxNorm`. With `dedupe: false` every key is read (TFRA `with_unique=False`).
+ *
+ * @example
+ * const { rows, index } = readUnique(v, new BigInt64Array([4n, 4n, 9n]));
+ * tf.gather(rows, Array.from(index)); // [3, dim]
+ */
+export function readUnique(
+  variable: Variable,
+  keys: Keys,
+  options: { maxNorm?: number; dedupe?: boolean } = {},
+): UniqueRows {
+  const { unique, index } =
+    options.dedupe === false
+      ? { unique: keys, index: Int32Array.from({ length: keys.length }, (_, i) => i) }
+      : uniqueKeys(keys);
+  const { values, exists } = variable.read(unique);
+  let rows = tf.tensor2d(values, [unique.length, variable.dim], 'float32');
+  const sub = currentTape?.onRead({ variable, keys: unique, rows, exists });
+  if (sub !== undefined) {
+    if (sub.shape[0] !== unique.length || sub.shape[1] !== variable.dim) {
+      throw new InvalidArgumentError(
+        `The read tape returned rows of shape [${sub.shape.join(', ')}], expected [${unique.length}, ${variable.dim}].`,
+      );
+    }
+    rows.dispose();
+    rows = sub;
+  }
+  if (options.maxNorm !== undefined) rows = clipByMaxNorm(rows, options.maxNorm);
+  return { rows, index, unique, exists };
+}
+
+/**
+ * Step (c) for dense ids: gathers every id's row and reshapes to `shape + [dim]`.
+ *
+ * @example
+ * denseFromRows(readUnique(v, keys), [3, 2], v.dim); // Tensor [3, 2, dim]
+ */
+export function denseFromRows(r: UniqueRows, shape: number[], dim: number): tf.Tensor {
+  return tf.tidy(() => tf.reshape(tf.gather(r.rows, tf.tensor1d(r.index, 'int32')), [...shape, dim]));
+}
