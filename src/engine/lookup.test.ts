@@ -1,0 +1,355 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { embeddingLookup, embeddingLookupSparse, embeddingLookupUnique, safeEmbeddingLookupSparse } from './lookup.js';
+import { type RowRead, setReadTape } from './read.js';
+import { ids, RaggedTensor, SparseTensor } from './tensor.js';
+import { Variable } from './variable.js';
+import { ready } from './wasm.js';
+
+let v: Variable;
+function snapshot(x: Variable): string {
+  const { keys, values } = x.export();
+  return JSON.stringify([Array.from(keys as ArrayLike<bigint>, String), Array.from(values)]);
+}
+const close = (t: tf.Tensor, want: number[] | number[][] | number[][][]) => {
+  const got = (t.arraySync() as number[]).flat(3) as number[];
+  const exp = (want as number[]).flat(3) as number[];
+  expect(got.length).toBe(exp.length);
+  got.forEach((g, i) => expect(g).toBeCloseTo(exp[i], 5));
+};
+
+beforeAll(async () => {
+  await ready();
+  v = new Variable({ name: 'emb', keyDtype: 'int64', dim: 2 });
+  v.upsert(
+    [1, 2, 3, 4, -1],
+    [
+      [1, 0],
+      [0, 2],
+      [3, 4],
+      [-1, -1],
+      [7, 7],
+    ],
+  );
+});
+
+describe('embeddingLookup', () => {
+  it('returns ids.shape + [dim] for any rank; missing keys read the initializer (zeros)', () => {
+    const out = embeddingLookup(v, [[[1, 3]], [[4, 99]]]);
+    expect(out.shape).toEqual([2, 1, 2, 2]);
+    expect(out.dtype).toBe('float32');
+    expect(out.arraySync()).toEqual([
+      [
+        [
+          [1, 0],
+          [3, 4],
+        ],
+      ],
+      [
+        [
+          [-1, -1],
+          [0, 0],
+        ],
+      ],
+    ]);
+    expect(embeddingLookup(v, 3).shape).toEqual([2]);
+    expect(embeddingLookup(v, tf.tensor1d([2, 2], 'int32')).arraySync()).toEqual([
+      [0, 2],
+      [0, 2],
+    ]);
+    expect(embeddingLookup(v, ids(new BigInt64Array([-1n]), [1, 1])).arraySync()).toEqual([[[7, 7]]]);
+    expect(v.size()).toBe(5);
+  });
+
+  it('maxNorm clips to v * maxNorm / max(|v|, maxNorm)', () => {
+    close(embeddingLookup(v, [3, 1, 4], { maxNorm: 1 }), [
+      [0.6, 0.8],
+      [1, 0],
+      [-Math.SQRT1_2, -Math.SQRT1_2],
+    ]);
+    close(embeddingLookup(v, [3], { maxNorm: 10 }), [[3, 4]]);
+    close(embeddingLookupUnique(v, [3, 3], { maxNorm: 2.5 }), [
+      [1.5, 2],
+      [1.5, 2],
+    ]);
+  });
+
+  it('returnTrainable gives the unique keys read', () => {
+    const r = embeddingLookup(v, [3, 1, 3], { returnTrainable: true });
+    expect(r.embeddings.shape).toEqual([3, 2]);
+    expect(r.trainable.params).toBe(v);
+    expect(Array.from(r.trainable.keys as BigInt64Array)).toEqual([3n, 1n]);
+  });
+
+  it('rejects bad input with what / expected / given, and never changes the table', () => {
+    const before = snapshot(v);
+    expect(() => embeddingLookup({} as never, [1])).toThrow(/params must be a de.Variable, got an object/);
+    expect(() => embeddingLookup(v, ['a'])).toThrow(
+      /key dtype mismatch: the table holds int64 keys, but the ids are string/,
+    );
+    expect(() => embeddingLookup(v, [[1], [2, 3]])).toThrow(/ragged nested array/);
+    expect(() => embeddingLookup(v, [0.5])).toThrow(/ids must be integers, got 0.5/);
+    expect(() => embeddingLookup(v, [2 ** 60])).toThrow(/beyond 2\^53/);
+    expect(() => embeddingLookup(v, [])).toThrow(/the batch is empty/);
+    expect(() => embeddingLookup(v, [1], { maxNorm: -1 })).toThrow(
+      /maxNorm must be a finite number > 0 or undefined, got -1/,
+    );
+    expect(snapshot(v)).toBe(before);
+  });
+
+  it('a read tape sees every read and its substitute rows carry gradients to the unique rows', () => {
+    const seen: RowRead[] = [];
+    const grad = tf.grad((rows: tf.Tensor) => {
+      const prev = setReadTape({
+        onRead: (r) => {
+          seen.push(r);
+          return rows as tf.Tensor2D;
+        },
+      });
+      try {
+        return tf.sum(
+          embeddingLookup(v, [
+            [1, 1],
+            [3, 1],
+          ]),
+        );
+      } finally {
+        setReadTape(prev);
+      }
+    });
+    const g = grad(
+      tf.tensor2d([
+        [1, 0],
+        [3, 4],
+      ]),
+    );
+    expect(seen).toHaveLength(1);
+    expect(Array.from(seen[0].keys as BigInt64Array)).toEqual([1n, 3n]);
+    expect(g.arraySync()).toEqual([
+      [3, 3],
+      [1, 1],
+    ]);
+  });
+});
+
+describe('embeddingLookupSparse', () => {
+  const sp = new SparseTensor({
+    indices: [
+      [0, 0],
+      [0, 1],
+      [2, 0],
+    ],
+    values: [1, 3, 2],
+    denseShape: [5, 2],
+  });
+  const w = new SparseTensor({
+    indices: [
+      [0, 0],
+      [0, 1],
+      [2, 0],
+    ],
+    values: [2, 1, 3],
+    denseShape: [5, 2],
+  });
+
+  it('combines rows with sum / mean / sqrtn; output [maxRow + 1, dim]; empty rows are zero', () => {
+    const sum = embeddingLookupSparse(v, sp, null, { combiner: 'sum' });
+    expect(sum.shape).toEqual([3, 2]);
+    expect(sum.arraySync()).toEqual([
+      [4, 4],
+      [0, 0],
+      [0, 2],
+    ]);
+    close(embeddingLookupSparse(v, sp, null), [
+      [2, 2],
+      [0, 0],
+      [0, 2],
+    ]);
+    close(embeddingLookupSparse(v, sp, null, { combiner: 'sqrtn' }), [
+      [4 / Math.SQRT2, 4 / Math.SQRT2],
+      [0, 0],
+      [0, 2],
+    ]);
+  });
+
+  it('weights: sum Σwv, mean Σwv/Σw, sqrtn Σwv/√Σw²', () => {
+    close(embeddingLookupSparse(v, sp, w, { combiner: 'sum' }), [
+      [5, 4],
+      [0, 0],
+      [0, 6],
+    ]);
+    close(embeddingLookupSparse(v, sp, w, { combiner: 'mean' }), [
+      [5 / 3, 4 / 3],
+      [0, 0],
+      [0, 2],
+    ]);
+    close(embeddingLookupSparse(v, sp, w, { combiner: 'sqrtn' }), [
+      [5 / Math.sqrt(5), 4 / Math.sqrt(5)],
+      [0, 0],
+      [0, 2],
+    ]);
+  });
+
+  it('weights summing to zero give 0, not NaN; maxNorm applies before combining', () => {
+    const z = new SparseTensor({
+      indices: [
+        [0, 0],
+        [0, 1],
+      ],
+      values: [1, -1],
+      denseShape: [1, 2],
+    });
+    const s2 = new SparseTensor({
+      indices: [
+        [0, 0],
+        [0, 1],
+      ],
+      values: [1, 2],
+      denseShape: [1, 2],
+    });
+    expect(embeddingLookupSparse(v, s2, z, { combiner: 'mean' }).arraySync()).toEqual([[0, 0]]);
+    close(embeddingLookupSparse(v, sp, null, { combiner: 'sum', maxNorm: 1 }), [
+      [1.6, 0.8],
+      [0, 0],
+      [0, 1],
+    ]);
+  });
+
+  it('accepts a RaggedTensor as rows of ids', () => {
+    const r = new RaggedTensor({ values: [1, 3, 2], rowSplits: [0, 2, 2, 3] });
+    close(embeddingLookupSparse(v, r, null), [
+      [2, 2],
+      [0, 0],
+      [0, 2],
+    ]);
+  });
+
+  it('rejects mismatched weights, other ranks, unknown combiners and empty batches', () => {
+    const before = snapshot(v);
+    const w2 = new SparseTensor({
+      indices: [
+        [0, 0],
+        [0, 1],
+        [3, 0],
+      ],
+      values: [2, 1, 3],
+      denseShape: [5, 2],
+    });
+    expect(() => embeddingLookupSparse(v, sp, w2)).toThrow(/same indices as spIds; they differ at flat position 4/);
+    const r3 = new SparseTensor({ indices: [[0, 0, 0]], values: [1], denseShape: [1, 1, 1] });
+    expect(() => embeddingLookupSparse(v, r3, null)).toThrow(/spIds must have rank 2, got denseShape \[1, 1, 1\]/);
+    expect(() => embeddingLookupSparse(v, sp, null, { combiner: 'max' as never })).toThrow(
+      /combiner must be 'sum', 'mean' or 'sqrtn', got "max"/,
+    );
+    const empty = new SparseTensor({ indices: [], values: [], denseShape: [2, 2] });
+    expect(() => embeddingLookupSparse(v, empty, null)).toThrow(/the batch is empty/);
+    expect(() => embeddingLookupSparse(v, [1, 2] as never, null)).toThrow(
+      /expected a de.SparseTensor or de.RaggedTensor/,
+    );
+    expect(snapshot(v)).toBe(before);
+  });
+});
+
+describe('safeEmbeddingLookupSparse', () => {
+  // rank 3, denseShape [2, 2, 3]: flattened rows 0 = {1, 3}, 1 = {}, 2 = {}, 3 = {-1}
+  const sp = new SparseTensor({
+    indices: [
+      [0, 0, 0],
+      [0, 0, 1],
+      [1, 1, 0],
+    ],
+    values: [1, 3, -1],
+    denseShape: [2, 2, 3],
+  });
+
+  it('any rank: output denseShape[:-1] + [dim]; negative ids are keys; empty rows are zeros', () => {
+    const out = safeEmbeddingLookupSparse(v, sp, null);
+    expect(out.shape).toEqual([2, 2, 2]);
+    expect(out.arraySync()).toEqual([
+      [
+        [2, 2],
+        [0, 0],
+      ],
+      [
+        [0, 0],
+        [7, 7],
+      ],
+    ]);
+  });
+
+  it('defaultId fills empty rows with its vector', () => {
+    expect(safeEmbeddingLookupSparse(v, sp, null, { defaultId: 2 }).arraySync()).toEqual([
+      [
+        [2, 2],
+        [0, 2],
+      ],
+      [
+        [0, 2],
+        [7, 7],
+      ],
+    ]);
+  });
+
+  it('prunes weights <= 0 for mean / sqrtn but not for sum; never NaN', () => {
+    const w = new SparseTensor({
+      indices: [
+        [0, 0, 0],
+        [0, 0, 1],
+        [1, 1, 0],
+      ],
+      values: [1, 0, -1],
+      denseShape: [2, 2, 3],
+    });
+    expect(safeEmbeddingLookupSparse(v, sp, w, { combiner: 'mean' }).arraySync()).toEqual([
+      [
+        [1, 0],
+        [0, 0],
+      ],
+      [
+        [0, 0],
+        [0, 0],
+      ],
+    ]);
+    expect(safeEmbeddingLookupSparse(v, sp, w, { combiner: 'sqrtn', defaultId: 4 }).arraySync()).toEqual([
+      [
+        [1, 0],
+        [-1, -1],
+      ],
+      [
+        [-1, -1],
+        [-1, -1],
+      ],
+    ]);
+    expect(safeEmbeddingLookupSparse(v, sp, w, { combiner: 'sum' }).arraySync()).toEqual([
+      [
+        [1, 0],
+        [0, 0],
+      ],
+      [
+        [0, 0],
+        [-7, -7],
+      ],
+    ]);
+    const allPruned = new SparseTensor({ indices: [[0, 0, 0]], values: [0], denseShape: [2, 2, 3] });
+    const one = new SparseTensor({ indices: [[0, 0, 0]], values: [1], denseShape: [2, 2, 3] });
+    const res = safeEmbeddingLookupSparse(v, one, allPruned, { combiner: 'sqrtn' }).dataSync();
+    expect(Array.from(res)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('a batch without any id is all zeros (or all defaultId); an empty dense shape is an error', () => {
+    const none = new SparseTensor({ indices: [], values: [], denseShape: [3, 4] });
+    expect(safeEmbeddingLookupSparse(v, none, null).arraySync()).toEqual([
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
+    expect(safeEmbeddingLookupSparse(v, none, null, { defaultId: 3 }).arraySync()).toEqual([
+      [3, 4],
+      [3, 4],
+      [3, 4],
+    ]);
+    const zero = new SparseTensor({ indices: [], values: [], denseShape: [0, 4] });
+    expect(() => safeEmbeddingLookupSparse(v, zero, null)).toThrow(/the batch is empty \(denseShape \[0, 4\]\)/);
+    expect(() => safeEmbeddingLookupSparse(v, sp, null, { defaultId: 'x' })).toThrow(/defaultId: key dtype mismatch/);
+  });
+});
