@@ -18,6 +18,10 @@ export interface RowRead {
   rows: tf.Tensor2D;
   /** 1 where the key was stored. */
   exists: Uint8Array;
+  /** The read's maxNorm: training clips the rows it writes back to it (TFRA). */
+  maxNorm?: number;
+  /** Write training updates as deltas through `accum` (TFRA bp_v2). */
+  bpV2?: boolean;
 }
 
 /**
@@ -118,7 +122,7 @@ export interface UniqueRows {
 export function readUnique(
   variable: Variable,
   keys: Keys,
-  options: { maxNorm?: number; dedupe?: boolean } = {},
+  options: { maxNorm?: number; dedupe?: boolean; bpV2?: boolean } = {},
 ): UniqueRows {
   const { unique, index } =
     options.dedupe === false
@@ -126,7 +130,14 @@ export function readUnique(
       : uniqueKeys(keys);
   const { values, exists } = variable.read(unique);
   let rows = tf.tensor2d(values, [unique.length, variable.dim], 'float32');
-  const sub = currentTape?.onRead({ variable, keys: unique, rows, exists });
+  const sub = currentTape?.onRead({
+    variable,
+    keys: unique,
+    rows,
+    exists,
+    maxNorm: options.maxNorm,
+    bpV2: options.bpV2,
+  });
   if (sub !== undefined) {
     if (sub.shape[0] !== unique.length || sub.shape[1] !== variable.dim) {
       throw new InvalidArgumentError(

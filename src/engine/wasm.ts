@@ -27,6 +27,59 @@ export interface KernelExports {
     maxNorm: number,
   ): number;
   rowNorms(matrix: number, n: number, dim: number, out: number): void;
+  // hash tables (src/wasm/hashtable.ts); key mode 0: i32 keys, 1: i64 keys, 2: strings
+  // (n+1 i32 offsets at `keys` into UTF-8 bytes at `aux`). Negative results: -1 out of memory,
+  // -2 capacity limit; nothing changed then.
+  hashBytes(ptr: number, len: number): bigint;
+  hashStrings(offsets: number, bytes: number, n: number, out: number): void;
+  tableCreate(mode: number, dim: number, meta: number, initCapacity: number, maxLoad: number): number;
+  tableDestroy(t: number): void;
+  tableClear(t: number): void;
+  tableField(t: number, offset: number): number;
+  tableFind(t: number, mode: number, keys: number, aux: number, n: number, outRows: number, exists: number): number;
+  tableGather(
+    t: number,
+    mode: number,
+    keys: number,
+    aux: number,
+    n: number,
+    out: number,
+    maxNorm: number,
+    exists: number,
+  ): number;
+  tableFindOrInsert(
+    t: number,
+    mode: number,
+    keys: number,
+    aux: number,
+    n: number,
+    outRows: number,
+    inserted: number,
+    tmp: number,
+  ): number;
+  tableUpsert(t: number, mode: number, keys: number, aux: number, n: number, values: number, tmp: number): number;
+  tableScatterAdd(t: number, mode: number, keys: number, aux: number, n: number, deltas: number, tmp: number): number;
+  tableAccum(
+    t: number,
+    mode: number,
+    keys: number,
+    aux: number,
+    n: number,
+    oldValues: number,
+    newValues: number,
+    exists: number,
+    tmp: number,
+  ): number;
+  tableRemove(t: number, mode: number, keys: number, aux: number, n: number): number;
+  tableExport(t: number, outKeys: number, keyWidth: number, outValues: number): number;
+  tableRowNorms(t: number, mode: number, keys: number, aux: number, n: number, out: number): void;
+  tableReadRows(t: number, rows: number, n: number, out: number): number;
+  tableRowPointers(t: number, rows: number, n: number, out: number): number;
+  tableWriteRows(t: number, rows: number, n: number, values: number): number;
+  tableTouch(t: number, mode: number, keys: number, aux: number, n: number, step: number): number;
+  tableMetadata(t: number, mode: number, keys: number, aux: number, n: number, outStep: number, outCount: number): void;
+  tableProbeHistogram(t: number, hist: number, buckets: number): void;
+  tableInspect(t: number, outCtrl: number, outRows: number): void;
 }
 
 export type WasmFlavour = 'simd' | 'scalar';

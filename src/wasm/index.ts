@@ -2,6 +2,30 @@
 // with --enable simd (kernels.simd.wasm) and without (kernels.scalar.wasm).
 export { alloc, free, blockSize, allocatedBytes, setMemoryLimit, memoryLimit } from './alloc';
 export { gatherRows, rowNorms } from './rows';
+export {
+  hashBytes,
+  hashStrings,
+  tableAccum,
+  tableClear,
+  tableCreate,
+  tableDestroy,
+  tableExport,
+  tableField,
+  tableFind,
+  tableFindOrInsert,
+  tableGather,
+  tableInspect,
+  tableMetadata,
+  tableProbeHistogram,
+  tableReadRows,
+  tableRemove,
+  tableRowNorms,
+  tableRowPointers,
+  tableScatterAdd,
+  tableTouch,
+  tableUpsert,
+  tableWriteRows,
+} from './hashtable';
 
 /** 1 when this build uses v128 instructions, 0 for the scalar build. */
 export function simdBuild(): i32 {

@@ -1,0 +1,53 @@
+// SGD with momentum (optionally Nesterov), with tfjs's MomentumOptimizer update rule.
+import { checkFlag, checkHyper, type KernelArgs, Optimizer, type SlotSpec } from './optimizer.js';
+
+/** Options of {@link Momentum}. */
+export interface MomentumOptions {
+  /** Default 0.01 (Keras SGD). */
+  learningRate?: number;
+  /** Default 0.9. */
+  momentum?: number;
+  /** Default false. */
+  useNesterov?: boolean;
+}
+
+/**
+ * Momentum, as tfjs `tf.train.momentum` / TF1 `MomentumOptimizer`: `a = momentum * a + g`,
+ * `w -= lr * a` (Nesterov: `w -= lr * (g + momentum * a)`). Slot: `momentum` (starts at 0).
+ *
+ * @example
+ * const opt = new de.optimizers.Momentum({ learningRate: 0.05, momentum: 0.9, useNesterov: true });
+ */
+export class Momentum extends Optimizer {
+  readonly className = 'Momentum';
+  readonly momentum: number;
+  readonly useNesterov: boolean;
+
+  constructor(options: MomentumOptions = {}) {
+    super('Momentum', options.learningRate, 0.01);
+    this.momentum = checkHyper('Momentum', 'momentum', options.momentum ?? 0.9, (x) => x >= 0, 'a finite number >= 0');
+    this.useNesterov = checkFlag('Momentum', 'useNesterov', options.useNesterov, false);
+  }
+
+  slotSpecs(): readonly SlotSpec[] {
+    return [{ name: 'momentum', initial: 0 }];
+  }
+
+  getConfig(): Record<string, number | boolean> {
+    return { learningRate: this.learningRate, momentum: this.momentum, useNesterov: this.useNesterov };
+  }
+
+  protected runKernel(a: KernelArgs): void {
+    a.k.momentumUpdate(
+      a.w,
+      a.s[0],
+      a.g,
+      a.n,
+      a.dim,
+      this.learningRate,
+      this.momentum,
+      this.useNesterov ? 1 : 0,
+      a.maxNorm,
+    );
+  }
+}

@@ -1,0 +1,149 @@
+// One training step: run the loss under the tape, differentiate with tfjs, update the touched
+// rows (and their slots) with the optimizer's WASM kernel, write them back, and let restrict
+// policies record the touched keys. Dense tfjs variables in the loss are trained too.
+import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError, show } from '../errors.js';
+import { ids } from '../tensor.js';
+import { Optimizer } from './optimizers/optimizer.js';
+import { policyOf } from './restrict.js';
+import { RowTape } from './tape.js';
+
+let step_ = 0;
+
+/**
+ * The global training step: how many `de.train.step` calls have completed in this process
+ * (the clock of `TimestampRestrictPolicy`).
+ *
+ * @example
+ * de.train.globalStep(); // 0 before any training
+ */
+export function globalStep(): number {
+  return step_;
+}
+
+/**
+ * Sets the global step (checkpoints restore it).
+ *
+ * @example
+ * de.train.setGlobalStep(100);
+ */
+export function setGlobalStep(value: number): void {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`setGlobalStep expects an integer >= 0, got ${show(value)}.`);
+  }
+  step_ = value;
+}
+
+/** Options of {@link step}. */
+export interface StepOptions {
+  /** Write every embedding update as a delta through `accum` (TFRA bp_v2). Default: per read (layers' `bpV2`). */
+  bpV2?: boolean;
+  /** The dense tfjs variables to train; default: every trainable registered variable the loss depends on. */
+  varList?: tf.Variable[];
+}
+
+/**
+ * Runs one training step and returns the loss. Every embedding read inside `lossFn`
+ * (lookups and layers) is recorded; the gradient with respect to the unique rows read is
+ * computed by tfjs; the optimizer updates only those rows and their slots (new keys are
+ * inserted), clipping to the read's `maxNorm`; then restrict policies record the touched
+ * keys. Trainable dense tfjs variables the loss depends on are updated by the same optimizer.
+ *
+ * @example
+ * const v = new de.Variable({ name: 'emb', dim: 4, initializer: 0.1 });
+ * const opt = new de.optimizers.Adagrad({ learningRate: 0.1 });
+ * const loss = de.train.step(opt, () => tf.sum(tf.square(de.embeddingLookup(v, [1, 2, 1]))));
+ * v.size(); // 2: keys 1 and 2 were inserted by training
+ */
+export function step(optimizer: Optimizer, lossFn: () => tf.Scalar, options: StepOptions = {}): number {
+  if (!(optimizer instanceof Optimizer)) {
+    throw new InvalidArgumentError(`train.step expects a de.optimizers.* optimizer, got ${show(optimizer)}.`);
+  }
+  if (typeof lossFn !== 'function') {
+    throw new InvalidArgumentError(`train.step expects a loss function () => scalar tensor, got ${show(lossFn)}.`);
+  }
+  const engine = tf.engine();
+  const dense = (options.varList ?? Object.values(engine.registeredVariables)).filter(
+    (v) => v.trainable && v.dtype === 'float32',
+  );
+  const tape = new RowTape();
+  // tfjs reads `xs` after running f, so the rows read during f are appended to it there.
+  const xs: tf.Tensor[] = [...dense];
+  const sentinel = xs.length === 0 ? tf.scalar(0) : undefined;
+  if (sentinel) xs.push(sentinel);
+  const numDense = xs.length;
+  let result: { value: tf.Tensor; grads: tf.Tensor[] };
+  try {
+    result = tape.record(() =>
+      engine.gradients(
+        () => {
+          const y = lossFn();
+          if (!(y instanceof tf.Tensor) || y.rank !== 0) {
+            throw new InvalidArgumentError(
+              `train.step: the loss function must return a scalar tensor, got ${y instanceof tf.Tensor ? `a tensor of shape [${y.shape.join(', ')}]` : show(y)}.`,
+            );
+          }
+          for (const r of tape.reads) xs.push(r.rows);
+          return y;
+        },
+        xs,
+        undefined,
+        true,
+      ),
+    );
+  } finally {
+    sentinel?.dispose();
+  }
+  const { value, grads } = result;
+  try {
+    const touched = tape.touched(grads.slice(numDense));
+    const denseGrads = grads.slice(0, dense.length);
+    if (touched.length === 0 && denseGrads.every((g) => g == null)) {
+      throw new InvalidArgumentError(
+        'train.step: the loss does not depend on any embedding read or trainable variable; read embeddings (lookups, layers) inside the loss function.',
+      );
+    }
+    const loss = value.dataSync()[0];
+    // compute every update first, then write: a failure above leaves every table unchanged
+    optimizer.beginStep();
+    step_++;
+    const updates = touched.map((t) => {
+      const n = t.keys.length;
+      const slots = optimizer.slotVariables(t.variable);
+      const slotReads = slots.map((s) => s.read(t.keys));
+      const values = t.old.slice();
+      const slotValues = slotReads.map((r) => r.values.slice());
+      optimizer.updateRows(values, slotValues, t.grad, n, t.variable.dim, t.maxNorm);
+      return { t, slots, slotReads, values, slotValues };
+    });
+    const denseUpdates = dense.flatMap((v, i) => {
+      const g = denseGrads[i];
+      if (g == null) return [];
+      const values = Float32Array.from(v.dataSync() as Float32Array);
+      const slots = optimizer.denseSlotValues(v);
+      const next = slots.map((s) => s.slice());
+      optimizer.updateRows(values, next, g.dataSync() as Float32Array, 1, v.size, 0);
+      return [{ v, values, slots, next }];
+    });
+    for (const { t, slots, slotReads, values, slotValues } of updates) {
+      if (t.bpV2 || options.bpV2) {
+        const k = ids(t.keys);
+        t.variable.accum(k, t.old, values, t.exists);
+        slots.forEach((s, i) => s.accum(k, slotReads[i].values, slotValues[i], slotReads[i].exists));
+      } else {
+        t.variable.writeRows(t.keys, values);
+        slots.forEach((s, i) => s.writeRows(t.keys, slotValues[i]));
+      }
+      policyOf(t.variable)?.apply(t.keys, step_);
+    }
+    for (const { v, values, slots, next } of denseUpdates) {
+      v.assign(tf.tensor(values, v.shape, 'float32'));
+      slots.forEach((s, i) => s.set(next[i]));
+    }
+    optimizer.endStep();
+    return loss;
+  } finally {
+    value.dispose();
+    for (const g of grads) g?.dispose();
+  }
+}
