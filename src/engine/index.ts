@@ -4,6 +4,8 @@ export { DynembError, InvalidArgumentError, OutOfMemoryError, RuntimeError } fro
 export type { BackendInfo } from './info.js';
 export { backendInfo } from './info.js';
 export { gatherRows, rowNorms } from './rows.js';
+export type { HashTableOptions, KeyDtype, Keys, TableStats } from './table.js';
+export { HashTable, hashKeyString } from './table.js';
 export { VERSION } from './version.js';
 export type { ReadyOptions, WasmFlavour } from './wasm.js';
 export { hostSupportsSimd, ready } from './wasm.js';
