@@ -95,7 +95,10 @@ export function checkMaxNorm(maxNorm: unknown, what: string): number | undefined
  */
 export function clipByMaxNorm(rows: tf.Tensor2D, maxNorm: number): tf.Tensor2D {
   return tf.tidy(() => {
-    const norm = tf.sqrt(tf.sum(tf.square(rows), 1, true));
+    // sqrt's gradient at 0 is infinite: a zero row (TFRA's default initializer) would turn the
+    // gradient into NaN. 1e-30 is absorbed by any squared norm above ~1e-23, and only rows far
+    // below maxNorm see it, where max(norm, maxNorm) ignores the norm anyway.
+    const norm = tf.sqrt(tf.add(tf.sum(tf.square(rows), 1, true), 1e-30));
     return tf.mul(rows, tf.div(tf.scalar(maxNorm), tf.maximum(norm, maxNorm))) as tf.Tensor2D;
   });
 }

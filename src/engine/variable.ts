@@ -16,6 +16,21 @@ export type Partitioner = (key: Id, numShards: number) => number;
 /** A restrict policy class (Timestamp / Frequency); constructed with the Variable when restricting. */
 export type RestrictPolicyClass = abstract new (...args: never[]) => unknown;
 
+// Installed by train/restrict.ts (which imports this file, so the dependency points one way).
+let restrictHandler: ((v: Variable, numReserved: number, options: { trigger?: number }) => number) | undefined;
+
+/**
+ * Installs the function `Variable.restrict` delegates to (the training module's restrict policies). Internal.
+ *
+ * @example
+ * setRestrictHandler((v, n, o) => policyOf(v)!.restrict(n, o));
+ */
+export function setRestrictHandler(
+  handler: ((v: Variable, numReserved: number, options: { trigger?: number }) => number) | undefined,
+): void {
+  restrictHandler = handler;
+}
+
 /** Options of {@link Variable}. */
 export interface VariableOptions {
   name: string;
@@ -463,9 +478,12 @@ export class Variable {
       console.warn(`${what}: this Variable has no restrictPolicy; nothing was removed.`);
       return 0;
     }
-    throw new RuntimeError(
-      `${what}: restrict policies are applied by the training module (de.train), which is not loaded.`,
-    );
+    if (restrictHandler === undefined) {
+      throw new RuntimeError(
+        `${what}: restrict policies are applied by the training module (de.train), which is not loaded.`,
+      );
+    }
+    return restrictHandler(this, numReserved, options);
   }
 
   /** Frees the shards' WASM memory; the Variable must not be used afterwards. */

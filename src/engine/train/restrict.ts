@@ -6,7 +6,7 @@
 // 2^24), so it is sharded like the Variable and saved by checkpoints like any Variable.
 import { InvalidArgumentError, RuntimeError, show } from '../errors.js';
 import { ids, type Keys } from '../tensor.js';
-import { Variable } from '../variable.js';
+import { setRestrictHandler, Variable } from '../variable.js';
 import { slotVariablesOf } from './slots.js';
 
 /**
@@ -161,3 +161,5 @@ export function policyOf(variable: Variable): RestrictPolicy | undefined {
   }
   return p;
 }
+
+setRestrictHandler((variable, numReserved, options) => policyOf(variable)!.restrict(numReserved, options));
