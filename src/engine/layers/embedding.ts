@@ -160,11 +160,13 @@ export class Embedding extends Layer {
    * @example
    * const twin = de.layers.Embedding.fromConfig({ ...layer.getConfig(), name: 'twin' });
    */
-  static fromConfig<T extends Embedding>(this: new (o: EmbeddingOptions) => T, config: EmbeddingConfig): T {
+  static fromConfig<T extends Embedding>(this: new (o: never) => T, config: EmbeddingConfig): T {
     if (config === null || typeof config !== 'object') {
       throw new InvalidArgumentError(`fromConfig expects a config object, got ${show(config)}.`);
     }
-    return new this({ ...config, initializer: initializerFromConfig(config.initializer) });
+    // Subclasses take EmbeddingOptions plus their own keys, which the config carries.
+    const Ctor = this as unknown as new (o: EmbeddingOptions) => T;
+    return new Ctor({ ...config, initializer: initializerFromConfig(config.initializer) });
   }
 
   getWeights(): LayerWeight[] {
