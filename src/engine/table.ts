@@ -209,7 +209,7 @@ export class HashTable {
     }
     const dim = this.dim;
     const direct = out.buffer === this.heap.exports.memory.buffer;
-    const [kp, aux, ep, op] = this.stage(keys, [n, direct ? 0 : n * dim * 4]);
+    const [kp, aux, ep, tp, op] = this.stage(keys, [n, n * 4, direct ? 0 : n * dim * 4]);
     // stage() may have grown memory: re-check that `out` still views the live buffer
     const outPtr = direct && out.buffer === this.heap.exports.memory.buffer ? out.byteOffset : op;
     if (direct && outPtr === op) {
@@ -217,7 +217,7 @@ export class HashTable {
         'HashTable.gather: `out` was a view of WASM memory that grew while staging the keys; take a fresh view.',
       );
     }
-    const found = this.k.tableGather(this.t, this.mode, kp, aux, n, outPtr, maxNorm, ep);
+    const found = this.k.tableGather(this.t, this.mode, kp, aux, n, outPtr, maxNorm, ep, tp);
     const exists = this.heap.u8.slice(ep, ep + n);
     if (!direct) {
       const f32 = this.heap.f32;

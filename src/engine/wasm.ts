@@ -31,6 +31,7 @@ export interface KernelExports {
   // (n+1 i32 offsets at `keys` into UTF-8 bytes at `aux`). Negative results: -1 out of memory,
   // -2 capacity limit; nothing changed then.
   hashBytes(ptr: number, len: number): bigint;
+  copyBytes(dst: number, src: number, bytes: number): void;
   hashStrings(offsets: number, bytes: number, n: number, out: number): void;
   tableCreate(mode: number, dim: number, meta: number, initCapacity: number, maxLoad: number): number;
   tableDestroy(t: number): void;
@@ -46,6 +47,7 @@ export interface KernelExports {
     out: number,
     maxNorm: number,
     exists: number,
+    tmp: number,
   ): number;
   tableFindOrInsert(
     t: number,

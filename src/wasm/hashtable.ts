@@ -685,8 +685,42 @@ export function tableFind(t: usize, mode: i32, keys: usize, aux: usize, n: i32, 
 }
 
 /**
+ * Copies `bytes` (a multiple of 4) from src to dst. For row-sized copies an inline v128 loop
+ * beats memory.copy, which engines implement as a call out of the generated code.
+ */
+// @ts-ignore: decorator
+@inline
+function copyRow(dst: usize, src: usize, bytes: usize): void {
+  let o: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; o + 64 <= bytes; o += 64) {
+      const a = v128.load(src + o);
+      const b = v128.load(src + o, 16);
+      const c = v128.load(src + o, 32);
+      const d = v128.load(src + o, 48);
+      v128.store(dst + o, a);
+      v128.store(dst + o, b, 16);
+      v128.store(dst + o, c, 32);
+      v128.store(dst + o, d, 48);
+    }
+    for (; o + 16 <= bytes; o += 16) v128.store(dst + o, v128.load(src + o));
+  } else {
+    for (; o + 8 <= bytes; o += 8) store<u64>(dst + o, load<u64>(src + o));
+  }
+  for (; o < bytes; o += 4) store<u32>(dst + o, load<u32>(src + o));
+}
+
+const PREFETCH = 8;
+// Keeps the touch-ahead loads observable, so the optimizer cannot drop them.
+let gatherSink: u32 = 0;
+
+/**
  * Looks up n keys and copies each found row into `out` ([n, dim] f32), clipped to maxNorm when
  * > 0; missing rows of `out` are left as they are. Writes the exists mask; returns found count.
+ * `tmp` holds 4n bytes.
+ *
+ * Two passes: all lookups first (row addresses to tmp), then all copies. The copy loop has no
+ * data-dependent branches, so the CPU overlaps the cache misses of many rows.
  */
 export function tableGather(
   t: usize,
@@ -697,6 +731,7 @@ export function tableGather(
   out: usize,
   maxNorm: f32,
   exists: usize,
+  tmp: usize,
 ): i32 {
   const rows = load<usize>(t, T_ROWS);
   const dir = load<usize>(t, T_DIR);
@@ -707,17 +742,30 @@ export function tableGather(
   let found = 0;
   for (let i = 0; i < n; i++) {
     const s = findSlot(t, mode, keys, aux, i);
-    if (s < 0) {
-      store<u8>(exists + (i as usize), 0);
-      continue;
+    let addr: usize = 0;
+    if (s >= 0) {
+      addr = rowAddr(dir, shift, stride, load<i32>(rows + ((s as usize) << 2)));
+      found++;
     }
-    store<u8>(exists + (i as usize), 1);
-    const src = rowAddr(dir, shift, stride, load<i32>(rows + ((s as usize) << 2)));
-    const dst = out + (i as usize) * rowBytes;
-    const scale = maxNorm > 0 ? clipScale(sumSquares(src, dim), maxNorm) : (1 as f32);
-    copyRowScaled(dst, src, dim, scale);
-    found++;
+    store<u32>(tmp + ((i as usize) << 2), addr as u32);
+    store<u8>(exists + (i as usize), s >= 0 ? 1 : 0);
   }
+  // Touch the row PREFETCH rows ahead (a load in place of a prefetch instruction, which
+  // WebAssembly lacks), so its cache misses overlap the copies before it.
+  let sink: u32 = 0;
+  const lines = min(rowBytes, 256);
+  for (let i = 0; i < n; i++) {
+    if (i + PREFETCH < n) {
+      const ahead = load<u32>(tmp + (((i + PREFETCH) as usize) << 2)) as usize;
+      if (ahead != 0) for (let o: usize = 0; o < lines; o += 64) sink += load<u8>(ahead + o);
+    }
+    const src = load<u32>(tmp + ((i as usize) << 2)) as usize;
+    if (src == 0) continue;
+    const dst = out + (i as usize) * rowBytes;
+    if (maxNorm > 0) copyRowScaled(dst, src, dim, clipScale(sumSquares(src, dim), maxNorm));
+    else copyRow(dst, src, rowBytes);
+  }
+  gatherSink = sink;
   return found;
 }
 
@@ -1083,4 +1131,9 @@ export function tableRowPointers(t: usize, rowIdx: usize, n: i32, out: usize): i
     store<u32>(out + ((i as usize) << 2), rowAddr(dir, shift, stride, load<i32>(rowIdx + ((i as usize) << 2))) as u32);
   }
   return n;
+}
+
+/** memory.copy of `bytes` bytes: the bandwidth ceiling the benchmark compares gathers with. */
+export function copyBytes(dst: usize, src: usize, bytes: usize): void {
+  memory.copy(dst, src, bytes);
 }

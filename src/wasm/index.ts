@@ -3,6 +3,7 @@
 export { alloc, free, blockSize, allocatedBytes, setMemoryLimit, memoryLimit } from './alloc';
 export { gatherRows, rowNorms } from './rows';
 export {
+  copyBytes,
   hashBytes,
   hashStrings,
   tableAccum,

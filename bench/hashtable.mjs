@@ -1,0 +1,233 @@
+// Hash-table section: find / upsert / insert throughput vs a plain-JS dynamic table, lookup +
+// gather vs the same, gather bandwidth vs memory.copy and tfjs tf.gather (cpu), bytes per key.
+import { gc, keysOfRanks, timeIt, uniformRanks, zipfRanks } from './lib.mjs';
+
+const BATCH = 65536;
+
+/** The obvious plain-JS dynamic table: Map<bigint, row> over a growable Float32Array arena. */
+class JsTable {
+  constructor(dim) {
+    this.dim = dim;
+    this.map = new Map();
+    this.arena = new Float32Array(dim * 1024);
+    this.rows = 0;
+    this.free = [];
+  }
+  upsert(keys, values) {
+    const dim = this.dim;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      let r = this.map.get(k);
+      if (r === undefined) {
+        r = this.free.length > 0 ? this.free.pop() : this.rows++;
+        if ((r + 1) * dim > this.arena.length) {
+          const bigger = new Float32Array(this.arena.length * 2);
+          bigger.set(this.arena);
+          this.arena = bigger;
+        }
+        this.map.set(k, r);
+      }
+      const a = this.arena;
+      const o = r * dim;
+      const v = i * dim;
+      for (let j = 0; j < dim; j++) a[o + j] = values[v + j];
+    }
+  }
+  find(keys, rows, exists) {
+    for (let i = 0; i < keys.length; i++) {
+      const r = this.map.get(keys[i]);
+      rows[i] = r === undefined ? -1 : r;
+      exists[i] = r === undefined ? 0 : 1;
+    }
+  }
+  gather(keys, out, exists) {
+    const dim = this.dim;
+    const a = this.arena;
+    for (let i = 0; i < keys.length; i++) {
+      const r = this.map.get(keys[i]);
+      if (r === undefined) {
+        exists[i] = 0;
+        continue;
+      }
+      exists[i] = 1;
+      const o = r * dim;
+      const d = i * dim;
+      for (let j = 0; j < dim; j++) out[d + j] = a[o + j];
+    }
+  }
+}
+
+function fillBoth(de, n, dim, withJs) {
+  const wasm = new de.HashTable({ keyDtype: 'int64', dim });
+  const js = withJs ? new JsTable(dim) : undefined;
+  const values = new Float32Array(BATCH * dim);
+  for (let i = 0; i < values.length; i++) values[i] = (i % 97) / 97;
+  let wasmSec = 0;
+  let jsSec = 0;
+  for (let start = 0; start < n; start += BATCH) {
+    const count = Math.min(BATCH, n - start);
+    const ranks = Int32Array.from({ length: count }, (_, i) => start + i);
+    const keys = keysOfRanks(ranks);
+    const v = values.subarray(0, count * dim);
+    let t0 = performance.now();
+    wasm.upsert(keys, v);
+    wasmSec += (performance.now() - t0) / 1000;
+    if (js) {
+      t0 = performance.now();
+      js.upsert(keys, v);
+      jsSec += (performance.now() - t0) / 1000;
+    }
+  }
+  return { wasm, js, wasmSec, jsSec };
+}
+
+function ratioRow(section, name, value, unit, baseline, extra = {}) {
+  return { section, name, value, unit, baseline, ratio: baseline ? value / baseline : undefined, ...extra };
+}
+
+async function loadTf(log) {
+  // tfjs greets Node users on the console; keep stdout clean for the JSON
+  const saved = [console.log, console.warn, console.info];
+  console.log = console.warn = console.info = () => {};
+  try {
+    const tf = await import('@tensorflow/tfjs');
+    await tf.setBackend('cpu');
+    await tf.ready();
+    return tf;
+  } catch (e) {
+    log(`tfjs unavailable: ${e.message}`);
+    return undefined;
+  } finally {
+    [console.log, console.warn, console.info] = saved;
+  }
+}
+
+export async function run({ de, quick, log }) {
+  const rows = [];
+  const S = 'hashtable';
+  const minMs = quick ? 100 : 400;
+
+  // 1. throughput vs plain JS, dim 8
+  const sizes = quick ? [1e3, 1e5] : [1e3, 1e5, 1e6, 1e7];
+  const dimT = 8;
+  for (const n of sizes) {
+    log(`  throughput at ${n} keys`);
+    gc();
+    const { wasm, js, wasmSec, jsSec } = fillBoth(de, n, dimT, true);
+    rows.push(ratioRow(S, `insert ${n} new keys (batches of ${BATCH}, dim ${dimT})`, n / wasmSec, 'keys/s', n / jsSec));
+    for (const dist of ['uniform', 'zipf1.1']) {
+      const ranks = dist === 'uniform' ? uniformRanks(n, BATCH, 7) : zipfRanks(n, BATCH, 1.1, 7);
+      const keys = keysOfRanks(ranks);
+      const jr = new Int32Array(BATCH);
+      const je = new Uint8Array(BATCH);
+      const tw = timeIt(() => wasm.find(keys), { minMs });
+      const tj = timeIt(() => js.find(keys, jr, je), { minMs });
+      rows.push(ratioRow(S, `find ${dist}, ${n} keys`, BATCH / tw, 'keys/s', BATCH / tj));
+      const values = new Float32Array(BATCH * dimT).fill(0.5);
+      const uw = timeIt(() => wasm.upsert(keys, values), { minMs });
+      const uj = timeIt(() => js.upsert(keys, values), { minMs });
+      rows.push(ratioRow(S, `upsert ${dist} (existing keys), ${n} keys`, BATCH / uw, 'keys/s', BATCH / uj));
+    }
+    wasm.dispose();
+  }
+
+  // 2. the target: lookup + gather of 65,536 int64 ids, dim 64, from a 1e6-key table
+  const nG = quick ? 1e5 : 1e6;
+  const dimG = 64;
+  log(`  lookup + gather, ${nG} keys, dim ${dimG}`);
+  gc();
+  const { wasm, js } = fillBoth(de, nG, dimG, true);
+  const heap = wasm.heap;
+  const bytes = BATCH * dimG * 4;
+  const outPtr = heap.alloc(bytes, 'bench output');
+  const srcPtr = heap.alloc(bytes, 'bench copy source');
+  const outJs = new Float32Array(BATCH * dimG);
+  const ex = new Uint8Array(BATCH);
+  let tfGatherSec;
+  for (const dist of ['uniform', 'zipf1.1']) {
+    const ranks = dist === 'uniform' ? uniformRanks(nG, BATCH, 11) : zipfRanks(nG, BATCH, 1.1, 11);
+    const keys = keysOfRanks(ranks);
+    const tw = timeIt(() => wasm.gather(keys, outJs), { minMs });
+    const tv = timeIt(() => wasm.gather(keys, heap.f32.subarray(outPtr >> 2, (outPtr >> 2) + BATCH * dimG)), { minMs });
+    const tj = timeIt(() => js.gather(keys, outJs, ex), { minMs });
+    rows.push(
+      ratioRow(
+        S,
+        `lookup+gather ${dist}, ${BATCH} ids, dim ${dimG}, ${nG} keys (into a JS array)`,
+        BATCH / tw,
+        'ids/s',
+        BATCH / tj,
+        {
+          target: '>= 10x plain JS',
+        },
+      ),
+    );
+    rows.push(
+      ratioRow(
+        S,
+        `lookup+gather ${dist}, ${BATCH} ids, dim ${dimG}, ${nG} keys (into WASM memory)`,
+        BATCH / tv,
+        'ids/s',
+        BATCH / tj,
+      ),
+    );
+    if (dist === 'uniform') {
+      // bandwidth: the same output bytes vs memory.copy of that many bytes
+      const tc = timeIt(() => heap.exports.copyBytes(outPtr, srcPtr, bytes), { minMs });
+      rows.push(
+        ratioRow(
+          S,
+          `gather bandwidth, uniform, dim ${dimG} (into WASM memory) vs memory.copy`,
+          bytes / tv / 1e9,
+          'GB/s',
+          bytes / tc / 1e9,
+          {
+            target: '>= 0.5x memory.copy',
+            note: 'includes the hash lookups',
+          },
+        ),
+      );
+      const tf = await loadTf(log);
+      if (tf) {
+        const exported = wasm.export(); // a dense [n, dim] matrix with the same rows
+        const params = tf.tensor2d(exported.values, [nG, dimG]);
+        const idx = tf.tensor1d(ranks, 'int32');
+        tfGatherSec = timeIt(() => tf.gather(params, idx).dispose(), { minMs });
+        rows.push(
+          ratioRow(
+            S,
+            `gather bandwidth, uniform, dim ${dimG}: dynemb (lookup+gather) vs tfjs tf.gather (cpu, dense indices)`,
+            bytes / tv / 1e9,
+            'GB/s',
+            bytes / tfGatherSec / 1e9,
+            {
+              note: 'tf.gather has no hash lookup',
+            },
+          ),
+        );
+        params.dispose();
+        idx.dispose();
+      }
+    }
+  }
+  wasm.dispose();
+
+  // 3. bytes held per key at dim 16
+  for (const n of quick ? [1e3, 1e5] : [1e3, 1e5, 1e6]) {
+    gc();
+    const { wasm: t } = fillBoth(de, n, 16, false);
+    const raw = n * (8 + 16 * 4);
+    const s = t.stats();
+    rows.push({
+      section: S,
+      name: `bytes per key, ${n} int64 keys, dim 16 (load ${s.loadFactor.toFixed(2)})`,
+      value: s.bytes / n,
+      unit: 'B/key',
+      baseline: raw / n,
+      ratio: s.bytes / raw,
+      target: '<= 1.5x raw',
+    });
+    t.dispose();
+  }
+  return rows;
+}
