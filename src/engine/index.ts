@@ -18,3 +18,8 @@ export type { Id, IdsLike, NestedIds } from './tensor.js';
 export { Ids, ids, RaggedTensor, SparseTensor } from './tensor.js';
 export type { Partitioner, VariableOptions, VariableStats } from './variable.js';
 export { Variable } from './variable.js';
+export * as checkpoint from './checkpoint/index.js';
+export * as interop from './checkpoint/interop.js';
+export * as optimizers from './train/optimizers/index.js';
+export * as train from './train/index.js';
+export { FrequencyRestrictPolicy, RestrictPolicy, TimestampRestrictPolicy } from './train/restrict.js';

@@ -1,0 +1,196 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { randomNormal } from '../initializers.js';
+import { embeddingLookup } from '../lookup.js';
+import { Adam, Adagrad } from '../train/optimizers/index.js';
+import { FrequencyRestrictPolicy, policyOf } from '../train/restrict.js';
+import { globalStep, step } from '../train/step.js';
+import { Variable } from '../variable.js';
+import { ready } from '../wasm.js';
+import { restore, save } from './checkpoint.js';
+import { crc32 } from './format.js';
+import { toNpy } from './npy.js';
+import { toTfraPython } from './tfra.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await ready();
+});
+
+let serial = 0;
+const sortedRows = (v: Variable) => {
+  const { keys, values, dim } = v.export();
+  return Array.from(keys as ArrayLike<number | bigint | string>, (k, i) => [
+    String(k),
+    Array.from(values.subarray(i * dim, (i + 1) * dim)),
+  ]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+};
+
+function model() {
+  const n = serial++;
+  const user = new Variable({
+    name: `user_${n}`,
+    keyDtype: 'int64',
+    dim: 3,
+    initializer: randomNormal({ stddev: 0.1, seed: 3 }),
+    restrictPolicy: FrequencyRestrictPolicy,
+  });
+  const tag = new Variable({ name: `tag_${n}`, keyDtype: 'string', dim: 2, initializer: 0.5 });
+  const opt = new Adam({ learningRate: 0.05 });
+  return { user, tag, opt };
+}
+
+function train(m: ReturnType<typeof model>, steps: number) {
+  for (let t = 0; t < steps; t++) {
+    step(m.opt, () =>
+      tf.add(
+        tf.sum(tf.square(embeddingLookup(m.user, [1, 2, 3 + t]))),
+        tf.sum(tf.square(embeddingLookup(m.tag, ['a', t % 2 ? 'b' : 'c']))),
+      ),
+    );
+  }
+}
+
+describe('checkpoint', () => {
+  it('CRC-32 is the zlib one', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+  });
+
+  it('round-trips variables, slots, step counters and status tables with replace semantics', async () => {
+    const a = model();
+    train(a, 3);
+    const bytes = await save([a.user, a.tag, a.opt]);
+    const savedStep = globalStep();
+    const b = { user: a.user, tag: a.tag, opt: a.opt };
+    const before = { user: sortedRows(a.user), tag: sortedRows(a.tag), m: sortedRows(a.opt.getSlot(a.user, 'm')) };
+    const status = sortedRows(policyOf(a.user)!.status);
+    // diverge: more training and a stray key, then restore replaces everything
+    train(b, 2);
+    b.user.upsert([999], [[9, 9, 9]]);
+    await restore(bytes, [b.user, b.tag, b.opt]);
+    expect(sortedRows(b.user)).toEqual(before.user);
+    expect(sortedRows(b.tag)).toEqual(before.tag);
+    expect(sortedRows(b.opt.getSlot(b.user, 'm'))).toEqual(before.m);
+    expect(sortedRows(policyOf(b.user)!.status)).toEqual(status);
+    expect(b.opt.iterations).toBe(3);
+    expect(globalStep()).toBe(savedStep);
+    // a fresh model of the same shape restores to the same state and trains on identically
+    const c2 = {
+      user: new Variable({
+        name: a.user.name,
+        keyDtype: 'int64',
+        dim: 3,
+        initializer: randomNormal({ stddev: 0.1, seed: 3 }),
+        restrictPolicy: FrequencyRestrictPolicy,
+      }),
+      tag: new Variable({ name: a.tag.name, keyDtype: 'string', dim: 2, initializer: 0.5 }),
+      opt: new Adam({ learningRate: 0.05 }),
+    };
+    await restore(bytes, [c2.user, c2.tag, c2.opt]);
+    train(b, 1);
+    train(c2, 1);
+    expect(sortedRows(c2.user)).toEqual(sortedRows(b.user));
+  });
+
+  it('refuses truncated, corrupted and mismatched checkpoints, changing nothing', async () => {
+    const a = model();
+    train(a, 2);
+    const bytes = await save([a.user, a.opt]);
+    const target = model();
+    target.user.upsert([5], [[1, 2, 3]]);
+    const before = sortedRows(target.user);
+    await expect(restore(bytes.slice(0, bytes.length - 9), [target.user])).rejects.toThrow(/truncated or corrupted/);
+    const flipped = bytes.slice();
+    flipped[40] ^= 1;
+    await expect(restore(flipped, [target.user])).rejects.toThrow(/CRC-32/);
+    await expect(restore(new Uint8Array(10), [target.user])).rejects.toThrow(/truncated: expected at least/);
+    await expect(restore(bytes, [target.user])).rejects.toThrow(/no table named/);
+    const wrongDim = new Variable({ name: a.user.name, keyDtype: 'int64', dim: 4 });
+    await expect(restore(bytes, [wrongDim])).rejects.toThrow(
+      /expects int64 keys and dim 4, the checkpoint holds int64 keys and dim 3/,
+    );
+    await expect(restore(bytes, [a.user, new Adagrad()])).rejects.toThrow(/is Adagrad, the checkpoint holds Adam/);
+    await expect(save([{} as Variable])).rejects.toThrow(/item 0 must be a de.Variable/);
+    expect(sortedRows(target.user)).toEqual(before);
+  });
+});
+
+describe('interop', () => {
+  const python = '/usr/bin/python3';
+
+  it('writes .npy files NumPy loads with the right dtype, shape and values', () => {
+    const v = new Variable({ name: `np_${serial++}/m`, keyDtype: 'int64', dim: 3 });
+    v.upsert(
+      [-(2n ** 62n), 7n, 123456789012n],
+      [
+        [1, 2, 3],
+        [4.5, -5, 6],
+        [0.25, 0, -1],
+      ],
+    );
+    const s = new Variable({ name: `nps_${serial++}`, keyDtype: 'string', dim: 1 });
+    s.upsert(['héllo', 'a'], [[1], [2]]);
+    const dir = mkdtempSync(join(tmpdir(), 'dynemb-npy-'));
+    const files = { ...toNpy(v), ...toNpy(s) };
+    expect(Object.keys(files).sort()).toEqual(
+      [
+        `${v.name.replace('/', '_')}-keys.npy`,
+        `${v.name.replace('/', '_')}-values.npy`,
+        `${s.name}-keys.npy`,
+        `${s.name}-values.npy`,
+      ].sort(),
+    );
+    for (const [f, b] of Object.entries(files)) writeFileSync(join(dir, f), b);
+    const stem = v.name.replace('/', '_');
+    const out = execFileSync(python, [
+      '-c',
+      `import numpy as np, json, sys
+d = sys.argv[1]
+k = np.load(d + '/${stem}-keys.npy'); x = np.load(d + '/${stem}-values.npy')
+sk = np.load(d + '/${s.name}-keys.npy'); sx = np.load(d + '/${s.name}-values.npy')
+rows = {str(int(a)): [float(t) for t in b] for a, b in zip(k, x)}
+print(json.dumps({'kd': str(k.dtype), 'ks': list(k.shape), 'vd': str(x.dtype), 'vs': list(x.shape), 'rows': rows,
+  'sk': {str(a): float(b[0]) for a, b in zip(sk, sx)}, 'skd': sk.dtype.kind}))`,
+      dir,
+    ]).toString();
+    const r = JSON.parse(out);
+    expect(r.kd).toBe('int64');
+    expect(r.ks).toEqual([3]);
+    expect(r.vd).toBe('float32');
+    expect(r.vs).toEqual([3, 3]);
+    expect(r.rows).toEqual({ [String(-(2n ** 62n))]: [1, 2, 3], '7': [4.5, -5, 6], '123456789012': [0.25, 0, -1] });
+    expect(r.skd).toBe('U');
+    expect(r.sk).toEqual({ héllo: 1, a: 2 });
+  });
+
+  it('writes a TFRA Python script that compiles and names the same tables, features and optimizer', () => {
+    const m = model();
+    train(m, 1);
+    const script = toTfraPython({
+      variables: [m.user, m.tag],
+      features: { user_id: m.user, tags: { variable: m.tag, combiner: 'sqrtn' }, 'x"); import os #': m.tag },
+      optimizer: m.opt,
+    });
+    expect(script).toContain(`name=${JSON.stringify(m.user.name)}`);
+    expect(script).toContain('key_dtype=tf.string');
+    expect(script).toContain('restrict_policy=de.FrequencyRestrictPolicy');
+    expect(script).toContain('tf.keras.initializers.RandomNormal(mean=0, stddev=0.1, seed=3)');
+    expect(script).toContain(
+      'de.DynamicEmbeddingOptimizer(_keras_optimizers.Adam(learning_rate=0.05, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False))',
+    );
+    expect(script).toContain(`"tags": (${m.tag.name}, "sqrtn")`);
+    const dir = mkdtempSync(join(tmpdir(), 'dynemb-py-'));
+    const file = join(dir, 'rebuild.py');
+    writeFileSync(file, script);
+    execFileSync(python, ['-m', 'py_compile', file]); // throws on a syntax error
+    // the hostile feature name stays a string literal
+    expect(script).toContain('"x\\"); import os #": (');
+    expect(() => toTfraPython({ variables: [m.user], features: { f: m.tag } })).toThrow(
+      /must read one of the exported variables/,
+    );
+  });
+});

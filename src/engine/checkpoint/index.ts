@@ -1,0 +1,3 @@
+// de.checkpoint and de.interop.
+export { restore, save } from './checkpoint.js';
+export type { Checkpointable } from './checkpoint.js';
