@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from './errors.js';
-import { Ids, ids, RaggedTensor, SparseTensor, toIds, toKeys } from './tensor.js';
+import { Ids, ids, isTensor, RaggedTensor, SparseTensor, toIds, toKeys } from './tensor.js';
 
 describe('toIds', () => {
   it('infers the shape of nested number, bigint and string arrays', () => {
@@ -47,6 +47,15 @@ describe('toIds', () => {
     expect(s.shape).toEqual([2, 1]);
     expect(s.data).toEqual(['x', 'yz']);
     expect(() => toIds(tf.tensor([1.5]))).toThrow(/dtype int32 or string, got float32/);
+  });
+
+  it('reads a tensor from another copy of tfjs (duck-typed, not instanceof)', () => {
+    const foreign = { dtype: 'int32', shape: [1, 2], size: 2, dataSync: () => new Int32Array([3, 4]) };
+    expect(isTensor(foreign)).toBe(true);
+    expect(isTensor({ shape: [1] })).toBe(false);
+    const x = toIds(foreign as unknown as tf.Tensor);
+    expect(x.shape).toEqual([1, 2]);
+    expect(Array.from(x.data as Int32Array)).toEqual([3, 4]);
   });
 
   it('de.ids checks the shape against the data', () => {

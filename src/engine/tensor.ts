@@ -50,6 +50,20 @@ export class Ids {
   }
 }
 
+/**
+ * True for a tfjs tensor, also one made by another copy of tfjs (a bundled app and this library
+ * may each load their own), where `instanceof` would say no.
+ *
+ * @example
+ * isTensor(tf.tensor([1])); // true
+ */
+export function isTensor(x: unknown): x is tf.Tensor {
+  if (x instanceof tf.Tensor) return true;
+  if (x === null || typeof x !== 'object') return false;
+  const t = x as { dataSync?: unknown; shape?: unknown; dtype?: unknown };
+  return typeof t.dataSync === 'function' && Array.isArray(t.shape) && typeof t.dtype === 'string';
+}
+
 function checkShape(shape: readonly number[], what: string): number[] {
   if (!Array.isArray(shape))
     throw new InvalidArgumentError(`${what}: shape must be an array of integers, got ${show(shape)}.`);
@@ -184,7 +198,7 @@ export function toIds(value: IdsLike, what = 'ids'): Ids {
     }
     return value;
   }
-  if (value instanceof tf.Tensor) {
+  if (isTensor(value)) {
     if (value.size === 0) {
       throw new InvalidArgumentError(
         `${what}: the batch is empty (shape [${value.shape.join(', ')}]); give at least one id.`,

@@ -7,7 +7,7 @@ import { type Initializer, type InitializerLike, resolveInitializer, zeros } fro
 import { keyWords } from './keyhash.js';
 import { denseFromRows, readUnique } from './read.js';
 import { HashTable, hashKeyString } from './table.js';
-import { type Id, type IdsLike, type KeyDtype, type Keys, toIds, toKeys } from './tensor.js';
+import { type Id, type IdsLike, isTensor, type KeyDtype, type Keys, toIds, toKeys } from './tensor.js';
 import { activeFlavour } from './wasm.js';
 
 /** Routes one key to a shard in `[0, numShards)`. int32 keys arrive as numbers, int64 as bigints. */
@@ -102,7 +102,7 @@ export function flattenValues(values: ValuesLike, idsShape: number[], dim: numbe
   if (values instanceof Float32Array) {
     if (values.length !== n) throw fail(`a Float32Array of length ${values.length} (expected length ${n})`);
     out = Float32Array.from(values);
-  } else if (values instanceof tf.Tensor) {
+  } else if (isTensor(values)) {
     if (values.shape.join(',') !== expected.join(',')) throw fail(`a tensor of shape [${values.shape.join(', ')}]`);
     if (values.dtype !== 'float32' && values.dtype !== 'int32') throw fail(`a tensor of dtype ${values.dtype}`);
     out = Float32Array.from(values.dataSync() as Float32Array);
@@ -372,7 +372,7 @@ export class Variable {
     const { keys, shape } = this.keysOf(idsLike, what);
     const oldFlat = flattenValues(oldValues, shape, this.dim, `${what} (oldValues)`);
     const newFlat = flattenValues(newValues, shape, this.dim, `${what} (newValues)`);
-    const ex = exists instanceof tf.Tensor ? Array.from(exists.dataSync() as ArrayLike<number>) : exists;
+    const ex = isTensor(exists) ? Array.from(exists.dataSync() as ArrayLike<number>) : exists;
     if (ex === null || typeof ex !== 'object' || typeof ex.length !== 'number' || ex.length !== keys.length) {
       throw new InvalidArgumentError(
         `${what}: exists must hold one boolean per id (${keys.length}), got ${show(exists)}${ex && typeof ex.length === 'number' ? ` of length ${ex.length}` : ''}.`,
