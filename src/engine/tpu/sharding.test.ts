@@ -108,8 +108,8 @@ describe('sharded modes train exactly like replicated', () => {
         const ref = await train(n, 'replicated', opt);
         for (const mode of ['mod', 'row', 'table', 'column'] as const) {
           const got = await train(n, mode, opt);
-          got.outputs.forEach((o, i) => expectClose(o, ref.outputs[i], 5));
-          got.lossesAll.forEach((l, i) => expectClose(l, ref.lossesAll[i], 4));
+          for (const [i, o] of got.outputs.entries()) expectClose(o, ref.outputs[i], 5);
+          for (const [i, l] of got.lossesAll.entries()) expectClose(l, ref.lossesAll[i], 4);
           expectClose(got.video, ref.video, 5);
           expectClose(got.user, ref.user, 5);
         }
