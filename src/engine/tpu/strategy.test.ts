@@ -181,3 +181,23 @@ describe('VirtualTPUStrategy + TPUEmbeddingV0: the classic two-table example', (
     expect(strategy.replicaChecksums()).toEqual(before);
   });
 });
+
+describe('strategy.run bookkeeping', () => {
+  it('a step leaves no tfjs tensors behind, in replicated and sharded modes', async () => {
+    for (const mode of ['replicated', 'row', 'mod'] as const) {
+      const { strategy, emb, features } = classic(2, mode);
+      await strategy.run(sumLoss(emb), { features });
+      const before = tf.memory().numTensors;
+      await strategy.run(sumLoss(emb), { features });
+      expect({ mode, tensors: tf.memory().numTensors }).toEqual({ mode, tensors: before });
+    }
+  });
+
+  it('sharded: a lookup inside run must use the core slice it was given', async () => {
+    const { strategy, emb, features } = classic(2, 'table');
+    await expect(strategy.run(() => sumLoss(emb)({ features }), { features })).rejects.toThrow(
+      /embeddingLookup must be called with the features \(and weights\) of the core's slice/,
+    );
+    expect(strategy.stepCount).toBe(0);
+  });
+});
