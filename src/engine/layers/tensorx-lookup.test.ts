@@ -4,7 +4,7 @@ import * as initializers from '../initializers.js';
 import { SparseTensor } from '../tensor.js';
 import { Variable } from '../variable.js';
 import { ready } from '../wasm.js';
-import { Lookup } from './tensorx-lookup.js';
+import { Lookup, LookupView } from './tensorx-lookup.js';
 
 beforeAll(async () => {
   await ready();
@@ -105,6 +105,13 @@ describe('Lookup over a fixed [vocab, n] table', () => {
     ]);
     expect(p.computeOutputShape([2, 1])).toEqual([2, 2, 3]);
     expect(c.countParams()).toBe(30);
+    const again = LookupView.fromConfig(c.getConfig() as Parameters<typeof LookupView.fromConfig>[0]);
+    expect(again.mode).toBe('concat');
+    again.setWeights(c.getWeights());
+    expect(again.call([[1], [2]]).arraySync()).toEqual(c.call([[1], [2]]).arraySync());
+    expect(() => LookupView.fromConfig({ lookup: l.getConfig(), mode: 'flat' as never })).toThrow(
+      /mode must be 'concat' or 'permute', got "flat"/,
+    );
   });
 
   it('shareStateWith and reuseWith share the weights; a different shape is refused', () => {
