@@ -150,6 +150,10 @@ describe('Lookup over a fixed [vocab, n] table', () => {
       addBias: false,
       batchPadding: true,
     });
+    // the same name twice (a config reused as is) gets distinct tfjs Variables
+    const same = Lookup.fromConfig(l.getConfig());
+    expect(same.name).toBe(l.name);
+    expect((same.weights as tf.Variable).name).not.toBe((l.weights as tf.Variable).name);
   });
 
   it('weights, params and shapes', () => {

@@ -69,6 +69,13 @@ type LookupState =
   | { kind: 'fixed'; vocab: number; n: number; weights: tf.Variable; bias?: tf.Variable }
   | { kind: 'dynamic'; n: number; table: Variable; bias?: Variable };
 
+// tfjs Variables need process-wide unique names; two layers may share a name (fromConfig).
+function freshVariableName(base: string): string {
+  const taken = tf.engine().registeredVariables;
+  if (!(base in taken)) return base;
+  for (let i = 1; ; i++) if (!(`${base}_${i}` in taken)) return `${base}_${i}`;
+}
+
 function range(n: number): Int32Array {
   return Int32Array.from({ length: n }, (_, i) => i);
 }
@@ -163,12 +170,12 @@ export class Lookup extends Layer {
       const vocab = es[0];
       const w = new Float32Array(vocab * n);
       this.weightInit.fill(range(vocab), n, w, { fanIn: vocab, fanOut: n });
-      const weights = tf.variable(tf.tensor2d(w, [vocab, n]), trainable, `${this.name}/weights`);
+      const weights = tf.variable(tf.tensor2d(w, [vocab, n]), trainable, freshVariableName(`${this.name}/weights`));
       let bias: tf.Variable | undefined;
       if (this.addBias) {
         const b = new Float32Array(vocab);
         this.biasInit.fill(range(vocab), 1, b);
-        bias = tf.variable(tf.tensor1d(b), trainable, `${this.name}/bias`);
+        bias = tf.variable(tf.tensor1d(b), trainable, freshVariableName(`${this.name}/bias`));
       }
       this.state = { kind: 'fixed', vocab, n, weights, bias };
     } else {
