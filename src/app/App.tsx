@@ -1,25 +1,69 @@
+import type { ReactNode } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { Header } from './components/Header.js';
 import { Panel, Upcoming } from './components/Panel.js';
+import { BatchPanel } from './panels/BatchPanel.js';
 import { PANELS } from './panels/descriptions.js';
-import type { PanelId } from './store.js';
+import { FeaturesPanel } from './panels/FeaturesPanel.js';
+import { PresetsPanel } from './panels/PresetsPanel.js';
+import { TablesPanel } from './panels/TablesPanel.js';
+import { type PanelId, usePlayground } from './store.js';
 
-const ORDER: PanelId[] = ['tables', 'features', 'batch', 'lookup', 'charts', 'tpu', 'code', 'performance'];
+const ORDER: PanelId[] = [
+  'presets',
+  'tables',
+  'features',
+  'batch',
+  'lookup',
+  'training',
+  'charts',
+  'internals',
+  'code',
+  'tpu',
+  'performance',
+];
+
+/** Panels that are built; the rest show what they will hold, and that they are not available yet. */
+const BUILT: Partial<Record<PanelId, () => ReactNode>> = {
+  presets: () => <PresetsPanel />,
+  tables: () => <TablesPanel />,
+  features: () => <FeaturesPanel />,
+  batch: () => <BatchPanel />,
+};
+
+function NoticeBanner() {
+  const { notice, setNotice } = usePlayground(useShallow((s) => ({ notice: s.notice, setNotice: s.setNotice })));
+  if (!notice) return null;
+  return (
+    <div className={`notice ${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'}>
+      <span>{notice.text}</span>{' '}
+      <button type="button" onClick={() => setNotice(null)}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
 
 /** The playground: a header with the engine status over a grid of panels. */
 export function App() {
   return (
     <div className="app">
       <Header />
+      <NoticeBanner />
       <main className="grid">
-        {ORDER.map((id) => (
-          <Panel key={id} id={id} title={PANELS[id].title} area={id}>
-            <Upcoming what={PANELS[id].what} items={PANELS[id].items} />
-          </Panel>
-        ))}
+        {ORDER.map((id) => {
+          const body = BUILT[id];
+          return (
+            <Panel key={id} id={id} title={PANELS[id].title} area={id}>
+              {body ? body() : <Upcoming what={PANELS[id].what} items={PANELS[id].items} />}
+            </Panel>
+          );
+        })}
       </main>
       <footer className="app-footer">
-        Everything runs in this page: ids, tables and files never leave your machine. Engine: <code>window.dynemb</code>
-        .
+        Everything runs in this page: ids, tables and files never leave your machine. The workspace is saved in this
+        browser (IndexedDB) and in the page address, so a copied link reproduces it. Engine: <code>window.dynemb</code>;
+        app state: <code>window.playground</code>.
       </footer>
     </div>
   );

@@ -7,13 +7,16 @@ import { usePlayground } from './store.js';
 declare global {
   interface Window {
     dynemb: typeof de;
-    playground: { getState: () => Readonly<ReturnType<typeof usePlayground.getState>> };
+    playground: {
+      /** A read-only snapshot of the store: state and actions. */
+      getState: () => Readonly<ReturnType<typeof usePlayground.getState>>;
+    };
   }
 }
 
 export async function startEngine(): Promise<void> {
   window.dynemb = de;
-  window.playground = { getState: () => usePlayground.getState() };
+  window.playground = { getState: () => Object.freeze({ ...usePlayground.getState() }) };
   const { setEngine } = usePlayground.getState();
   try {
     await de.ready();

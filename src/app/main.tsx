@@ -2,13 +2,18 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
 import { startEngine } from './engine.js';
+import { startPersistence } from './workspace/persist.js';
 import './styles.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
-createRoot(root).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
-);
+// The workspace is restored (URL, then IndexedDB) before the first render, so no panel
+// flashes the defaults and no autosave overwrites a saved workspace with them.
+void startPersistence().finally(() => {
+  createRoot(root).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );
+});
 void startEngine();

@@ -1,6 +1,19 @@
 // The app's one zustand store, in slices. Components read with selectors; engine calls go
-// through actions beside the state. No class instances or Maps live in state.
+// through actions beside the state. No class instances or Maps live in state. Fast-changing
+// data (per-step metrics) does not live here: see metrics.ts (ring buffers read on frames).
 import { create } from 'zustand';
+import { PRESETS } from './workspace/presets.js';
+import {
+  defaultFeature,
+  defaultTable,
+  defaultWorkspace,
+  type FeatureSpec,
+  type GeneratorSpec,
+  LIMITS,
+  type TableSpec,
+  type TrainingSpec,
+  type Workspace,
+} from './workspace/schema.js';
 
 export type EngineStatus =
   | { phase: 'loading' }
@@ -20,19 +33,209 @@ export interface EngineSlice {
   setEngine(status: EngineStatus): void;
 }
 
+export type PanelId =
+  | 'presets'
+  | 'tables'
+  | 'features'
+  | 'batch'
+  | 'lookup'
+  | 'training'
+  | 'charts'
+  | 'internals'
+  | 'tpu'
+  | 'code'
+  | 'performance';
+
 export interface LayoutSlice {
   /** The panel expanded to full width, or null for the grid. */
   focused: PanelId | null;
   focus(panel: PanelId | null): void;
 }
 
-export type PanelId = 'tables' | 'features' | 'batch' | 'lookup' | 'charts' | 'tpu' | 'code' | 'performance';
+export interface Notice {
+  kind: 'error' | 'info';
+  text: string;
+}
 
-export type PlaygroundState = EngineSlice & LayoutSlice;
+export interface WorkspaceSlice {
+  workspace: Workspace;
+  /** Where the workspace came from at start-up, for the banner and the tests. */
+  origin: 'defaults' | 'url' | 'saved' | 'preset';
+  /** The preset last loaded, if the workspace still is that preset untouched or edited from it. */
+  preset: string | null;
+  notice: Notice | null;
+  setNotice(notice: Notice | null): void;
+  loadWorkspace(w: Workspace, origin: WorkspaceSlice['origin'], preset?: string | null): void;
+  loadPreset(id: string): void;
+  addTable(): void;
+  duplicateTable(index: number): void;
+  removeTable(index: number): void;
+  /** Patches a table; a new name is carried into the features that use it. */
+  updateTable(index: number, patch: Partial<TableSpec>): void;
+  addFeature(): void;
+  removeFeature(index: number): void;
+  /** Patches a feature; a new name carries its batch text along. */
+  updateFeature(index: number, patch: Partial<FeatureSpec>): void;
+  setBatchText(feature: string, text: string): void;
+  setGenerator(patch: Partial<GeneratorSpec>): void;
+  setTraining(patch: Partial<TrainingSpec>): void;
+}
+
+export interface BatchUiSlice {
+  /** The feature whose batch the Batch panel shows. */
+  batchFeature: string | null;
+  setBatchFeature(name: string): void;
+}
+
+/** What the engine holds, as last reported by the worker (small numbers only, never per step). */
+export interface TableDataSlice {
+  /** Keys held per table name; a table with keys asks before a change discards them. */
+  tableSizes: Record<string, number>;
+  setTableSizes(sizes: Record<string, number>): void;
+}
+
+export type PlaygroundState = EngineSlice & LayoutSlice & WorkspaceSlice & BatchUiSlice & TableDataSlice;
+
+function freeName(taken: Iterable<string>, stem: string): string {
+  const set = new Set(taken);
+  if (!set.has(stem)) return stem;
+  for (let i = 2; ; i++) if (!set.has(`${stem}_${i}`)) return `${stem}_${i}`;
+}
+
+type SetState = (fn: (s: PlaygroundState) => Partial<PlaygroundState>) => void;
+
+function editWorkspace(set: SetState, fn: (w: Workspace) => Workspace | null): void {
+  set((s) => {
+    const next = fn(s.workspace);
+    return next ? { workspace: next } : {};
+  });
+}
 
 export const usePlayground = create<PlaygroundState>()((set) => ({
   engine: { phase: 'loading' },
   setEngine: (engine) => set({ engine }),
   focused: null,
   focus: (focused) => set({ focused }),
+
+  workspace: defaultWorkspace(),
+  origin: 'defaults',
+  preset: null,
+  notice: null,
+  setNotice: (notice) => set({ notice }),
+  loadWorkspace: (workspace, origin, preset = null) =>
+    set((s) => ({
+      workspace,
+      origin,
+      preset,
+      batchFeature: workspace.features.some((f) => f.name === s.batchFeature)
+        ? s.batchFeature
+        : workspace.features[0].name,
+    })),
+  loadPreset: (id) => {
+    const p = PRESETS.find((x) => x.id === id);
+    if (!p) throw new Error(`No preset named ${id}; presets: ${PRESETS.map((x) => x.id).join(', ')}.`);
+    const w = p.build();
+    set({ workspace: w, origin: 'preset', preset: id, batchFeature: w.features[0].name, notice: null });
+  },
+  addTable: () =>
+    editWorkspace(set, (w) =>
+      w.tables.length >= LIMITS.tables
+        ? null
+        : {
+            ...w,
+            tables: [
+              ...w.tables,
+              defaultTable(
+                freeName(
+                  w.tables.map((t) => t.name),
+                  'table',
+                ),
+              ),
+            ],
+          },
+    ),
+  duplicateTable: (i) =>
+    editWorkspace(set, (w) => {
+      if (w.tables.length >= LIMITS.tables || !w.tables[i]) return null;
+      const copy = {
+        ...w.tables[i],
+        name: freeName(
+          w.tables.map((t) => t.name),
+          `${w.tables[i].name}_copy`,
+        ),
+      };
+      return { ...w, tables: [...w.tables.slice(0, i + 1), copy, ...w.tables.slice(i + 1)] };
+    }),
+  removeTable: (i) =>
+    editWorkspace(set, (w) => {
+      const t = w.tables[i];
+      if (!t || w.tables.length <= 1) return null;
+      const tables = w.tables.filter((_, k) => k !== i);
+      // Features of the removed table move to the first remaining table rather than dangle.
+      const features = w.features.map((f) => (f.table === t.name ? { ...f, table: tables[0].name } : f));
+      return { ...w, tables, features };
+    }),
+  updateTable: (i, patch) =>
+    editWorkspace(set, (w) => {
+      const old = w.tables[i];
+      if (!old) return null;
+      const t = { ...old, ...patch };
+      const tables = w.tables.map((x, k) => (k === i ? t : x));
+      const features =
+        t.name === old.name ? w.features : w.features.map((f) => (f.table === old.name ? { ...f, table: t.name } : f));
+      return { ...w, tables, features };
+    }),
+  addFeature: () =>
+    editWorkspace(set, (w) => {
+      if (w.features.length >= LIMITS.features) return null;
+      const name = freeName(
+        w.features.map((f) => f.name),
+        'feature',
+      );
+      return {
+        ...w,
+        features: [...w.features, defaultFeature(name, w.tables[0].name)],
+        batches: { ...w.batches, [name]: '[[1, 2], [3, 4]]' },
+      };
+    }),
+  removeFeature: (i) =>
+    set((s) => {
+      const w = s.workspace;
+      const f = w.features[i];
+      if (!f || w.features.length <= 1) return {};
+      const features = w.features.filter((_, k) => k !== i);
+      const batches = { ...w.batches };
+      delete batches[f.name];
+      return {
+        workspace: { ...w, features, batches },
+        batchFeature: s.batchFeature === f.name ? features[0].name : s.batchFeature,
+      };
+    }),
+  updateFeature: (i, patch) =>
+    set((s) => {
+      const w = s.workspace;
+      const old = w.features[i];
+      if (!old) return {};
+      const f = { ...old, ...patch };
+      const features = w.features.map((x, k) => (k === i ? f : x));
+      let batches = w.batches;
+      if (f.name !== old.name) {
+        batches = { ...w.batches, [f.name]: w.batches[old.name] ?? '' };
+        delete batches[old.name];
+      }
+      return {
+        workspace: { ...w, features, batches },
+        batchFeature: s.batchFeature === old.name ? f.name : s.batchFeature,
+      };
+    }),
+  setBatchText: (feature, text) =>
+    editWorkspace(set, (w) => ({ ...w, batches: { ...w.batches, [feature]: text.slice(0, LIMITS.batchText) } })),
+  setGenerator: (patch) => editWorkspace(set, (w) => ({ ...w, generator: { ...w.generator, ...patch } })),
+  setTraining: (patch) => editWorkspace(set, (w) => ({ ...w, training: { ...w.training, ...patch } })),
+
+  batchFeature: 'user_id',
+  setBatchFeature: (batchFeature) => set({ batchFeature }),
+
+  tableSizes: {},
+  setTableSizes: (tableSizes) => set({ tableSizes }),
 }));

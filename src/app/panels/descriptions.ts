@@ -1,36 +1,31 @@
-// What each panel will hold, shown while it is not built. Kept in one place so the layout
-// stays readable and the wording is reviewed together.
+// Each panel's title, and for a panel not built yet what it will hold (shown with "Not available
+// yet"). Kept in one place so the layout stays readable and the wording is reviewed together.
+// Built panels keep an empty list: their content is the real thing.
 import type { PanelId } from '../store.js';
 
 export const PANELS: Record<PanelId, { title: string; what: string; items: string[] }> = {
-  tables: {
-    title: 'Tables',
-    what: 'Define dynamic embedding tables (TFRA de.Variable): no fixed vocabulary, keys enter when training writes them.',
+  presets: { title: 'Presets', what: '', items: [] },
+  training: {
+    title: 'Training',
+    what: 'Train a small model on the batches with de.train.step, in a Web Worker.',
     items: [
-      'name, dim, key dtype (int32 / int64 / string)',
-      'initializer and seed, optimizer and learning rate',
-      'restrict policy (timestamp / frequency) and its size limit',
-      'partitions, placement (main thread / workers), gather path (WASM / WebGL)',
+      'play, pause, step, step back, reset; speed and seed',
+      'logistic regression or a small two-tower model over the features',
+      'the loss target comes from the batch generator',
     ],
   },
-  features: {
-    title: 'Features',
-    what: 'Map input features to tables; several features may share one table.',
+  internals: {
+    title: 'Hash table internals',
+    what: 'Inside a table: control-byte groups and slots, load factor and probing.',
     items: [
-      'input kind: dense, sparse or ragged',
-      'combiner: sum, mean, sqrtn',
-      'max sequence length, weights on or off',
+      'slots as a grid: tags, empty, tombstone',
+      'load factor and the probe-length histogram',
+      'a tiny 32-slot table stepping one insert at a time, rehash included',
     ],
   },
-  batch: {
-    title: 'Batch',
-    what: 'Feed a batch of ids, typed, generated or imported from a local file.',
-    items: [
-      'typed: nested arrays like [[15, 2], [4, 92], [22, 4]], ragged lists, id:weight pairs, string ids',
-      'generated: uniform or Zipf ids, batch size, new-id rate, seed',
-      'imported: a CSV / JSONL feature log, processed in this page and never uploaded',
-    ],
-  },
+  tables: { title: 'Tables', what: '', items: [] },
+  features: { title: 'Features', what: '', items: [] },
+  batch: { title: 'Batch', what: '', items: [] },
   lookup: {
     title: 'Lookup inspector',
     what: 'For the last batch, what each id turned into, and why the output has its shape.',

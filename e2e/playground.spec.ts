@@ -1,0 +1,151 @@
+// The playground's main flows that do not need a trained model: presets, editors, batch
+// validation, persistence (IndexedDB and the URL), hostile links, and an accessibility scan.
+import AxeBuilder from '@axe-core/playwright';
+import { expect, openApp, test } from './fixtures.js';
+
+test('a preset loads its tables, features and batch', async ({ page, consoleLog }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load preset: One table, two features' }).click();
+  const features = page.getByRole('region', { name: 'Features', exact: true });
+  await expect(features.getByRole('group', { name: 'Feature clicked_item' })).toBeVisible();
+  await expect(features.getByRole('group', { name: 'Feature viewed_item' })).toContainText(
+    'shares item_emb with clicked_item',
+  );
+  await page.getByRole('button', { name: 'Load preset: TFRA Embedding' }).click();
+  const batch = page.getByRole('region', { name: 'Batch', exact: true });
+  await expect(batch.getByRole('textbox', { name: 'Ids' })).toHaveValue('[[15, 2], [4, 92], [22, 4]]');
+  await expect(batch).toContainText('Shape [3, 2], 6 ids');
+  const tables = page.getByRole('region', { name: 'Tables', exact: true });
+  await expect(tables.getByRole('group', { name: 'Table embedding' }).getByLabel('Dim')).toHaveValue('8');
+  expect(consoleLog.errors).toEqual([]);
+});
+
+test('breaking the batch text shows an error that points at the character', async ({ page, consoleLog }) => {
+  await openApp(page);
+  const ids = page.getByRole('textbox', { name: 'Ids' });
+  await ids.fill('[[15, 2] [4, 92]]');
+  await expect(ids).toHaveAttribute('aria-invalid', 'true');
+  const alert = page.getByRole('region', { name: 'Batch', exact: true }).getByRole('alert');
+  await expect(alert).toContainText('Line 1, column 10: Expected "," or "]", found \'[\'.');
+  await expect(alert.locator('pre')).toHaveText('[[15, 2] [4, 92]]\n         ^');
+  await ids.fill('[[15, 2], [4, 92]]');
+  await expect(ids).toHaveAttribute('aria-invalid', 'false');
+  await expect(page.getByRole('region', { name: 'Batch', exact: true })).toContainText('Shape [2, 2], 4 ids');
+  expect(consoleLog.errors).toEqual([]);
+});
+
+test('tables can be added, renamed, duplicated and deleted; features follow renames', async ({ page, consoleLog }) => {
+  await openApp(page);
+  const tables = page.getByRole('region', { name: 'Tables', exact: true });
+  await tables.getByRole('button', { name: 'Duplicate user_emb' }).click();
+  await expect(tables.getByRole('group', { name: 'Table user_emb_copy' })).toBeVisible();
+  const name = tables.getByRole('group', { name: 'Table user_emb', exact: true }).getByLabel('Name');
+  await name.fill('9bad');
+  await expect(tables.getByText('Letters, digits and _, not starting with a digit')).toBeVisible();
+  await name.fill('users');
+  await name.press('Enter');
+  await expect(tables.getByRole('group', { name: 'Table users' })).toBeVisible();
+  const feature = page.getByRole('group', { name: 'Feature user_id' });
+  await expect(feature.getByLabel('Table')).toHaveValue('users');
+  await tables.getByRole('button', { name: 'Delete users' }).click();
+  await expect(tables.getByRole('group')).toHaveCount(1);
+  await expect(feature.getByLabel('Table')).toHaveValue('user_emb_copy');
+  expect(consoleLog.errors).toEqual([]);
+});
+
+test('a reload finds the workspace intact (IndexedDB), and so does a fresh visit', async ({ page, consoleLog }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load preset: Weighted sparse feature' }).click();
+  await page.getByRole('textbox', { name: 'Ids' }).fill('[[1:0.5, 2:1], [3:2]]');
+  const dim = page.getByRole('group', { name: 'Table tag_emb' }).getByLabel('Dim');
+  await dim.fill('12');
+  await expect(page).toHaveURL(/#w=/);
+  await page.waitForFunction(
+    () => location.hash.length > 10 && window.playground.getState().workspace.tables[0].dim === 12,
+  );
+  // Let the debounced autosave land, observed through IndexedDB itself rather than a timer.
+  await expect
+    .poll(() =>
+      page.evaluate(
+        () =>
+          new Promise<boolean>((resolve) => {
+            const req = indexedDB.open('dynemb-playground', 1);
+            req.onsuccess = () => {
+              const get = req.result.transaction('workspace').objectStore('workspace').get('current');
+              get.onsuccess = () => {
+                req.result.close();
+                resolve(typeof get.result === 'string' && get.result.includes('"dim":12'));
+              };
+            };
+          }),
+      ),
+    )
+    .toBe(true);
+  // The URL is written in the same autosave, before IndexedDB.
+  expect(await page.evaluate(() => location.hash.length)).toBeGreaterThan(10);
+  await page.reload();
+  await expect(page.getByRole('textbox', { name: 'Ids' })).toHaveValue('[[1:0.5, 2:1], [3:2]]');
+  await expect(page.getByRole('group', { name: 'Table tag_emb' }).getByLabel('Dim')).toHaveValue('12');
+  // Without the URL: the autosaved workspace comes back from IndexedDB.
+  await openApp(page, './');
+  await expect(page.getByRole('group', { name: 'Table tag_emb' }).getByLabel('Dim')).toHaveValue('12');
+  expect(await page.evaluate(() => window.playground.getState().origin)).toBe('saved');
+  expect(consoleLog.errors).toEqual([]);
+});
+
+test('a shared URL opens the same state in a fresh browser', async ({ page, browser, consoleLog }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load preset: TensorX Lookup, padded' }).click();
+  await page.getByRole('textbox', { name: 'Ids' }).fill('[[7, 8], [9]]');
+  // The hash is written after a short debounce; wait until it holds the edited batch.
+  await page.waitForFunction(() =>
+    atob(location.hash.slice(3).replace(/-/g, '+').replace(/_/g, '/')).includes('[[7, 8], [9]]'),
+  );
+  const url = page.url();
+  const other = await browser.newContext();
+  const fresh = await other.newPage();
+  await openApp(fresh, url);
+  await expect(fresh.getByRole('textbox', { name: 'Ids' })).toHaveValue('[[7, 8], [9]]');
+  await expect(
+    fresh.getByRole('group', { name: 'Feature tokens' }).getByLabel('Max sequence length (0 = off)'),
+  ).toHaveValue('4');
+  expect(await fresh.evaluate(() => window.playground.getState().origin)).toBe('url');
+  await other.close();
+  expect(consoleLog.errors).toEqual([]);
+});
+
+test('a hostile or broken link shows a message and falls back to the defaults', async ({ page, consoleLog }) => {
+  const evil = {
+    v: 1,
+    tables: [{ name: '<img src=x onerror=alert(1)>', dim: 8 }],
+    features: [],
+    batches: {},
+    generator: {},
+    training: {},
+  };
+  const hash = btoa(JSON.stringify(evil)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  let dialogs = 0;
+  page.on('dialog', (d) => {
+    dialogs++;
+    void d.dismiss();
+  });
+  await openApp(page, `./#w=${hash}`);
+  const alert = page.getByRole('alert').filter({ hasText: "This link's settings could not be used" });
+  await expect(alert).toContainText('tables[0].name must be a name');
+  await expect(page.getByRole('group', { name: 'Table user_emb', exact: true })).toBeVisible();
+  expect(await page.locator('img[src="x"]').count()).toBe(0);
+  await page.goto('about:blank');
+  await openApp(page, './#w=@@not-base64');
+  await expect(page.getByRole('alert').filter({ hasText: 'not base64url' })).toBeVisible();
+  expect(dialogs).toBe(0);
+  expect(consoleLog.errors).toEqual([]);
+});
+
+test('no serious or critical accessibility violations (axe-core)', async ({ page }) => {
+  await openApp(page);
+  await page.getByText('Generate batches').click();
+  await page.getByText('Import a feature log (CSV / JSONL)').click();
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+});

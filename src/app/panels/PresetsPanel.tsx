@@ -1,0 +1,24 @@
+// Presets: documented examples, one click each.
+import { usePlayground } from '../store.js';
+import { PRESETS } from '../workspace/presets.js';
+
+export function PresetsPanel() {
+  const loadPreset = usePlayground((s) => s.loadPreset);
+  const current = usePlayground((s) => s.preset);
+  return (
+    <ul className="presets">
+      {PRESETS.map((p) => (
+        <li key={p.id}>
+          <button type="button" aria-pressed={current === p.id} onClick={() => loadPreset(p.id)}>
+            Load preset: {p.title}
+          </button>
+          <span className="muted">
+            {' '}
+            {p.about}
+            {p.expected && <> Expected output: {p.expected}.</>}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,190 @@
+// Tables: create, edit, duplicate and delete dynamic embedding tables (TFRA de.Variable).
+import { useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { NumberField, SelectField, TextNameField } from '../components/fields.js';
+import { usePlayground } from '../store.js';
+import {
+  INITIALIZERS,
+  KEY_DTYPES,
+  LIMITS,
+  OPTIMIZERS,
+  RESTRICT_POLICIES,
+  type TableSpec,
+} from '../workspace/schema.js';
+
+/** Fields whose change cannot keep the keys a table holds (TFRA fixes them at creation). */
+const DISCARDING: (keyof TableSpec)[] = ['dim', 'keyDtype', 'partitions'];
+
+const INIT_SCALE_LABEL: Record<TableSpec['initializer'], string | null> = {
+  zeros: null,
+  constant: 'Constant value',
+  randomNormal: 'Stddev',
+  truncatedNormal: 'Stddev',
+  randomUniform: 'Range ± (uniform)',
+  glorotUniform: null,
+};
+
+function TableCard({ index, table, names }: { index: number; table: TableSpec; names: string[] }) {
+  const { updateTable, duplicateTable, removeTable, count, size } = usePlayground(
+    useShallow((s) => ({
+      updateTable: s.updateTable,
+      duplicateTable: s.duplicateTable,
+      removeTable: s.removeTable,
+      count: s.workspace.tables.length,
+      size: s.tableSizes[table.name] ?? 0,
+    })),
+  );
+  const [pending, setPending] = useState<Partial<TableSpec> | null>(null);
+  const change = (patch: Partial<TableSpec>) => {
+    const discards = DISCARDING.some((k) => k in patch && patch[k] !== table[k]);
+    if (discards && size > 0) setPending(patch);
+    else updateTable(index, patch);
+  };
+  const scaleLabel = INIT_SCALE_LABEL[table.initializer];
+  return (
+    <fieldset className="card" aria-label={`Table ${table.name}`}>
+      <legend>
+        {table.name} <span className="muted">({size.toLocaleString('en')} keys)</span>
+      </legend>
+      {pending && (
+        <div role="alertdialog" aria-label={`Discard the data of ${table.name}?`} className="confirm">
+          <p>
+            {table.name} holds {size.toLocaleString('en')} keys. Changing{' '}
+            {Object.keys(pending)
+              .filter((k) => DISCARDING.includes(k as keyof TableSpec))
+              .join(', ')}{' '}
+            discards them (TFRA fixes these when a table is created).
+          </p>
+          <button
+            type="button"
+            onClick={() => {
+              updateTable(index, pending);
+              setPending(null);
+            }}
+          >
+            Discard data and apply
+          </button>{' '}
+          <button type="button" autoFocus onClick={() => setPending(null)}>
+            Keep data
+          </button>
+        </div>
+      )}
+      <div className="form-grid">
+        <TextNameField
+          label="Name"
+          value={table.name}
+          taken={names}
+          onCommit={(name) => updateTable(index, { name })}
+        />
+        <NumberField
+          label="Dim"
+          value={table.dim}
+          min={1}
+          max={LIMITS.dim}
+          integer
+          onCommit={(dim) => change({ dim })}
+        />
+        <SelectField
+          label="Key dtype"
+          value={table.keyDtype}
+          options={KEY_DTYPES}
+          onCommit={(keyDtype) => change({ keyDtype })}
+        />
+        <SelectField
+          label="Initializer"
+          value={table.initializer}
+          options={INITIALIZERS}
+          onCommit={(initializer) => change({ initializer })}
+        />
+        {scaleLabel && (
+          <NumberField
+            label={scaleLabel}
+            value={table.initScale}
+            min={-100}
+            max={100}
+            onCommit={(initScale) => change({ initScale })}
+          />
+        )}
+        <NumberField
+          label="Initializer seed"
+          value={table.initSeed}
+          min={0}
+          max={2 ** 31 - 1}
+          integer
+          onCommit={(initSeed) => change({ initSeed })}
+        />
+        <SelectField
+          label="Optimizer"
+          value={table.optimizer}
+          options={OPTIMIZERS}
+          onCommit={(optimizer) => change({ optimizer })}
+        />
+        <NumberField
+          label="Learning rate"
+          value={table.learningRate}
+          min={1e-6}
+          max={10}
+          onCommit={(learningRate) => change({ learningRate })}
+        />
+        <SelectField
+          label="Restrict policy"
+          value={table.restrictPolicy}
+          options={RESTRICT_POLICIES}
+          onCommit={(restrictPolicy) => change({ restrictPolicy })}
+        />
+        {table.restrictPolicy !== 'none' && (
+          <NumberField
+            label="Keys kept"
+            value={table.restrictLimit}
+            min={1}
+            max={LIMITS.restrictLimit}
+            integer
+            onCommit={(restrictLimit) => change({ restrictLimit })}
+          />
+        )}
+        <NumberField
+          label="Partitions"
+          value={table.partitions}
+          min={1}
+          max={LIMITS.partitions}
+          integer
+          onCommit={(partitions) => change({ partitions })}
+        />
+        <NumberField
+          label="maxNorm (0 = off)"
+          value={table.maxNorm}
+          min={0}
+          max={1000}
+          onCommit={(maxNorm) => change({ maxNorm })}
+        />
+      </div>
+      <p className="note">
+        Placement (main thread or Web Worker) and the gather path (WASM or WebGL) are not selectable yet: they come with
+        the engine&apos;s worker pool and WebGL gather path.
+      </p>
+      <div className="actions">
+        <button type="button" disabled={count >= LIMITS.tables} onClick={() => duplicateTable(index)}>
+          Duplicate {table.name}
+        </button>
+        <button type="button" disabled={count <= 1} onClick={() => removeTable(index)}>
+          Delete {table.name}
+        </button>
+      </div>
+    </fieldset>
+  );
+}
+
+export function TablesPanel() {
+  const { tables, addTable } = usePlayground(useShallow((s) => ({ tables: s.workspace.tables, addTable: s.addTable })));
+  const names = tables.map((t) => t.name);
+  return (
+    <div>
+      {tables.map((t, i) => (
+        <TableCard key={`${i}-${t.name}`} index={i} table={t} names={names} />
+      ))}
+      <button type="button" onClick={addTable} disabled={tables.length >= LIMITS.tables}>
+        Add table
+      </button>
+    </div>
+  );
+}
