@@ -1,0 +1,32 @@
+// Errors of the worker pool.
+import { DynembError } from '../errors.js';
+
+/**
+ * A pool worker died (crashed, was killed or terminated) while a call was pending. `applied`
+ * says whether the call's effect survives: a mutation is written to the recovery log before it
+ * is sent, so the restored worker holds it (do not retry); a read did not happen (retry it).
+ *
+ * @example
+ * try { await table.gather(keys); } catch (e) { if (e instanceof WorkerDiedError && !e.applied) retry(); }
+ */
+export class WorkerDiedError extends DynembError {
+  constructor(
+    message: string,
+    readonly worker: number,
+    readonly applied: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A pool call did not answer within its timeout. The worker is treated as hung: it is
+ * terminated, respawned and restored, as after a crash.
+ *
+ * @example
+ * const pool = await WorkerPool.create({ callTimeoutMs: 5000 });
+ */
+export class PoolTimeoutError extends WorkerDiedError {}
+
+/** The pool was terminated; no calls are accepted. */
+export class PoolTerminatedError extends DynembError {}

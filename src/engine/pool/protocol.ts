@@ -1,0 +1,56 @@
+// What travels between the pool client and a worker's ShardHost.
+//
+// Keys and values travel either as ordinary typed arrays (moved with transferables) or as views
+// of SharedArrayBuffers (when the page is cross-origin isolated, or always in Node): the worker
+// then reads ids and writes results in place, with no copy through postMessage.
+import type { KeyDtype, Keys } from '../table-keys.js';
+
+/** How to build one shard (a HashTable) on a worker. */
+export interface ShardSpec {
+  keyDtype: KeyDtype;
+  dim: number;
+  initCapacity: number;
+}
+
+/** A region of a SharedArrayBuffer: `length` elements starting at byte `byteOffset`. */
+export interface SharedRegion {
+  buffer: SharedArrayBuffer;
+  byteOffset: number;
+  length: number;
+}
+
+/** Keys of one call: a batch (copied or transferred), or a region of shared memory (int keys only). */
+export type KeysMessage =
+  { kind: 'keys'; keys: Keys } | { kind: 'shared'; dtype: 'int32' | 'int64'; region: SharedRegion };
+
+/** A mutation of one shard, as the recovery log records it and the worker applies it. */
+export type ShardMutation =
+  | { op: 'upsert'; keys: Keys; values: Float32Array }
+  | { op: 'remove'; keys: Keys }
+  | { op: 'scatterAdd'; keys: Keys; deltas: Float32Array }
+  | { op: 'accum'; keys: Keys; oldValues: Float32Array; newValues: Float32Array; exists: Uint8Array }
+  | { op: 'clear' };
+
+/** The methods a worker exposes (see host.ts). Every shard is addressed by a pool-wide id. */
+export interface HostApi {
+  /** Installs the compiled kernels (sent once per worker); returns the flavour in use. */
+  init(flavour: 'simd' | 'scalar', module: WebAssembly.Module): Promise<string>;
+  createShard(id: number, spec: ShardSpec): void;
+  dropShard(id: number): void;
+  /** Rows of `keys`; with `out`, written into that shared region (and only `exists` returned). */
+  gather(
+    id: number,
+    keys: KeysMessage,
+    maxNorm: number,
+    out: SharedRegion | null,
+  ): { values: Float32Array | null; exists: Uint8Array };
+  apply(id: number, m: ShardMutation): number;
+  /** Applies a list of mutations in order (recovery replay). */
+  applyAll(id: number, ms: ShardMutation[]): void;
+  exportShard(id: number): { keys: Keys; values: Float32Array };
+  size(id: number): number;
+  /** A round trip that returns `value` after `delayMs` (latency measurements, liveness). */
+  echo<T>(value: T, delayMs: number): Promise<T>;
+  /** Shards this worker holds. */
+  shardIds(): number[];
+}
