@@ -26,22 +26,30 @@ test('dist/lib/index.js loads and runs in a page and in a Web Worker', async ({ 
   const inPage = await page.evaluate(async () => {
     const de = await import(`${location.origin}/__lib/index.js`);
     await de.ready();
+    const shape = new de.layers.Embedding({ embeddingSize: 8 }).call([
+      [15, 2],
+      [4, 92],
+      [22, 4],
+    ]).shape;
     return {
       info: de.backendInfo(),
       rows: Array.from(de.gatherRows(new Float32Array([1, 2, 3, 4]), 2, [1]) as Float32Array),
+      shape,
     };
   });
   expect(inPage.info.wasm).toBe('simd');
   expect(inPage.rows).toEqual([3, 4]);
+  expect(inPage.shape).toEqual([3, 2, 8]); // the TFRA Embedding doc example
 
   const inWorker = await page.evaluate(async () => {
     const src = `import * as de from '${location.origin}/__lib/index.js';
       await de.ready();
-      postMessage({ info: de.backendInfo(), rows: Array.from(de.gatherRows(new Float32Array([1, 2, 3, 4]), 2, [0])) });`;
+      const shape = new de.layers.SquashedEmbedding({ embeddingSize: 8 }).call([[15, 2], [4, 92], [22, 4]]).shape;
+      postMessage({ info: de.backendInfo(), rows: Array.from(de.gatherRows(new Float32Array([1, 2, 3, 4]), 2, [0])), shape });`;
     const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
     const worker = new Worker(url, { type: 'module' });
     try {
-      return await new Promise<{ info: { wasm: string }; rows: number[] }>((resolve, reject) => {
+      return await new Promise<{ info: { wasm: string }; rows: number[]; shape: number[] }>((resolve, reject) => {
         worker.onmessage = (e) => resolve(e.data);
         worker.onerror = (e) => reject(new Error(`worker failed: ${e.message}`));
         setTimeout(() => reject(new Error('worker did not answer in 20 s')), 20_000);
@@ -52,5 +60,6 @@ test('dist/lib/index.js loads and runs in a page and in a Web Worker', async ({ 
   });
   expect(inWorker.info.wasm).toBe('simd');
   expect(inWorker.rows).toEqual([1, 2]);
+  expect(inWorker.shape).toEqual([3, 8]); // the TFRA SquashedEmbedding doc example
   expect(consoleLog.errors).toEqual([]);
 });
