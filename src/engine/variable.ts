@@ -44,6 +44,8 @@ export interface VariableOptions {
   restrictPolicy?: RestrictPolicyClass;
   trainable?: boolean;
   insertOnLookup?: boolean;
+  /** 'local' (default): shards in this thread. 'workers': create it with `await de.pool.placeVariable(pool, options)`. */
+  placement?: 'local' | 'workers';
 }
 
 /** What `Variable.stats()` reports, summed over shards. */
@@ -184,6 +186,16 @@ export class Variable {
     if (options.restrictPolicy !== undefined && typeof options.restrictPolicy !== 'function') {
       throw new InvalidArgumentError(
         `${what}: restrictPolicy must be a restrict policy class (de.TimestampRestrictPolicy or de.FrequencyRestrictPolicy) or undefined, got ${show(options.restrictPolicy)}.`,
+      );
+    }
+    if (options.placement === 'workers') {
+      throw new RuntimeError(
+        `${what}: placement 'workers' puts the shards on a worker pool, whose calls are async; create it with await de.pool.placeVariable(pool, options) instead of new Variable(options).`,
+      );
+    }
+    if (options.placement !== undefined && options.placement !== 'local') {
+      throw new InvalidArgumentError(
+        `${what}: placement must be 'local' or 'workers', got ${show(options.placement)}.`,
       );
     }
     for (const flag of ['trainable', 'insertOnLookup'] as const) {

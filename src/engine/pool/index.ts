@@ -7,3 +7,4 @@ export type { PoolTableOptions } from './table.js';
 export { defaultShardOf, PoolTable } from './table.js';
 export type { Spawner, WorkerHandle } from './spawn.js';
 export { isNode, nodeSpawner, webWorkerHandle } from './spawn.js';
+export { placeVariable, PooledVariable } from './variable.js';

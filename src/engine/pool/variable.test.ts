@@ -1,0 +1,128 @@
+// The same Variable spec run in-process and on the pool: identical lookups, sizes and exports.
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomNormal } from '../initializers.js';
+import type { IdsLike } from '../tensor.js';
+import { Variable, type VariableOptions } from '../variable.js';
+import { ready } from '../wasm.js';
+import { WorkerPool } from './pool.js';
+import { placeVariable } from './variable.js';
+
+interface Face {
+  lookup(ids: IdsLike, o: { returnExists: true }): Promise<{ values: tf.Tensor; exists: boolean[] }>;
+  upsert(ids: IdsLike, v: number[][] | number[][][]): Promise<void>;
+  remove(ids: IdsLike): Promise<number>;
+  size(shard?: number): Promise<number>;
+}
+
+function local(options: VariableOptions): Face {
+  const v = new Variable(options);
+  return {
+    lookup: async (ids, o) => v.lookup(ids, o),
+    upsert: async (ids, vals) => v.upsert(ids, vals),
+    remove: async (ids) => v.remove(ids),
+    size: async (s) => v.size(s),
+  };
+}
+
+let pool: WorkerPool;
+beforeAll(async () => {
+  await ready();
+  tf.setBackend('cpu');
+  pool = await WorkerPool.create({ size: 2 });
+});
+afterAll(async () => {
+  await pool.terminate();
+});
+
+const options: VariableOptions = {
+  name: 'emb',
+  keyDtype: 'int64',
+  dim: 3,
+  partitions: 3,
+  initializer: randomNormal({ seed: 5, stddev: 1 }),
+};
+
+async function spec(v: Face) {
+  const out: unknown[] = [];
+  await v.upsert(
+    [1, 2, 3, 10, 11],
+    [
+      [1, 1, 1],
+      [2, 2, 2],
+      [3, 3, 3],
+      [4, 4, 4],
+      [5, 5, 5],
+    ],
+  );
+  await v.upsert(
+    [[2, 12]],
+    [
+      [
+        [7, 7, 7],
+        [8, 8, 8],
+      ],
+    ],
+  );
+  out.push(await v.remove([3, 99]));
+  const r = await v.lookup(
+    [
+      [1, 2, 3],
+      [12, 44, 10],
+    ],
+    { returnExists: true },
+  );
+  out.push(r.values.shape, r.values.arraySync(), r.exists);
+  out.push(await v.size(), await v.size(0), await v.size(1), await v.size(2));
+  return out;
+}
+
+describe("Variable with placement: 'workers'", () => {
+  it('gives the same results as in-process (3 partitions on 2 workers)', async () => {
+    const want = await spec(local(options));
+    const pv = await placeVariable(pool, { ...options, placement: 'workers' });
+    const got = await spec(pv);
+    expect(got).toEqual(want);
+    expect(want[0]).toBe(1);
+    expect(want[3]).toEqual([true, true, false, true, false, true]);
+    expect(want[4]).toBe(5);
+    await pv.dispose();
+  });
+
+  it('string keys and a custom partitioner route the same way', async () => {
+    const o: VariableOptions = {
+      name: 's',
+      keyDtype: 'string',
+      dim: 2,
+      partitions: 2,
+      partitioner: (k) => (String(k).startsWith('a') ? 0 : 1),
+    };
+    const f = async (v: Face) => {
+      await v.upsert(
+        ['apple', 'avocado', 'banana'],
+        [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+      );
+      const r = await v.lookup(['banana', 'apple', 'cherry'], { returnExists: true });
+      return [r.values.arraySync(), r.exists, await v.size(0), await v.size(1)];
+    };
+    const pv = await placeVariable(pool, o);
+    expect(await f(pv)).toEqual(await f(local(o)));
+    expect(await pv.size(0)).toBe(2);
+  });
+
+  it('new Variable refuses placement workers and points to placeVariable', () => {
+    expect(() => new Variable({ ...options, placement: 'workers' })).toThrow(
+      'create it with await de.pool.placeVariable(pool, options)',
+    );
+  });
+
+  it('refuses insertOnLookup, saying why', async () => {
+    await expect(placeVariable(pool, { ...options, insertOnLookup: true })).rejects.toThrow(
+      "insertOnLookup is not supported with placement 'workers'",
+    );
+  });
+});
