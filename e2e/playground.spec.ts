@@ -145,7 +145,45 @@ test('no serious or critical accessibility violations (axe-core)', async ({ page
   await openApp(page);
   await page.getByText('Generate batches').click();
   await page.getByText('Import a feature log (CSV / JSONL)').click();
+  await page.getByRole('region', { name: 'Batch', exact: true }).getByRole('button', { name: 'Run lookup' }).click();
+  await expect(page.getByTestId('output-shape')).toHaveText('(3, 2, 8)');
   const results = await new AxeBuilder({ page }).analyze();
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+});
+
+test('TFRA preset: run the lookup in the worker and read (3, 2, 8), every id traced', async ({ page, consoleLog }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load preset: TFRA Embedding' }).click();
+  await page.getByRole('region', { name: 'Batch', exact: true }).getByRole('button', { name: 'Run lookup' }).click();
+  const inspector = page.getByRole('region', { name: 'Lookup inspector', exact: true });
+  await expect(inspector.getByTestId('output-shape')).toHaveText('(3, 2, 8)');
+  await expect(inspector).toContainText('shape(ids) + [dim] = [3, 2] + [8] = [3, 2, 8]');
+  await expect(inspector).toContainText('de.embeddingLookup(embedding, ids)');
+  const rows = inspector.getByRole('table').locator('tbody tr');
+  await expect(rows).toHaveCount(6);
+  // A fresh table holds nothing: every id misses and reads the initializer's (keyed) value.
+  await expect(rows.first()).toContainText('15');
+  await expect(rows.first()).toContainText('miss (initializer)');
+  // Ids 4 appears twice and, being keyed, reads the same vector both times.
+  const strips = await inspector
+    .getByRole('img', { name: /^id 4:/ })
+    .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+  expect(strips).toHaveLength(2);
+  expect(strips[0]).toBe(strips[1]);
+  expect(consoleLog.errors).toEqual([]);
+});
+
+test('SquashedEmbedding preset: the engine returns (3, 8)', async ({ page, consoleLog }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load preset: TFRA SquashedEmbedding' }).click();
+  await page.getByRole('region', { name: 'Batch', exact: true }).getByRole('button', { name: 'Run lookup' }).click();
+  await expect(page.getByTestId('output-shape')).toHaveText('(3, 8)');
+  await page.getByRole('button', { name: 'Load preset: Weighted sparse feature' }).click();
+  await page.getByRole('region', { name: 'Batch', exact: true }).getByRole('button', { name: 'Run lookup' }).click();
+  await expect(page.getByTestId('output-shape')).toHaveText('(3, 4)');
+  await page.getByRole('button', { name: 'Load preset: TensorX Lookup, padded' }).click();
+  await page.getByRole('region', { name: 'Batch', exact: true }).getByRole('button', { name: 'Run lookup' }).click();
+  await expect(page.getByTestId('output-shape')).toHaveText('(2, 4, 6)');
+  expect(consoleLog.errors).toEqual([]);
 });

@@ -5,9 +5,11 @@ import { Panel, Upcoming } from './components/Panel.js';
 import { BatchPanel } from './panels/BatchPanel.js';
 import { PANELS } from './panels/descriptions.js';
 import { FeaturesPanel } from './panels/FeaturesPanel.js';
+import { LookupPanel } from './panels/LookupPanel.js';
 import { PresetsPanel } from './panels/PresetsPanel.js';
 import { TablesPanel } from './panels/TablesPanel.js';
 import { type PanelId, usePlayground } from './store.js';
+import { TpuPanel } from './tpu/TpuPanel.js';
 
 const ORDER: PanelId[] = [
   'presets',
@@ -29,6 +31,8 @@ const BUILT: Partial<Record<PanelId, () => ReactNode>> = {
   tables: () => <TablesPanel />,
   features: () => <FeaturesPanel />,
   batch: () => <BatchPanel />,
+  tpu: () => <TpuPanel />,
+  lookup: () => <LookupPanel />,
 };
 
 function NoticeBanner() {

@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
 import { startEngine } from './engine.js';
+import { startWorker } from './runtime/worker.js';
 import { startPersistence } from './workspace/persist.js';
 import './styles.css';
 
@@ -17,3 +18,5 @@ void startPersistence().finally(() => {
   );
 });
 void startEngine();
+// The tables live in a Web Worker; a failure is shown in the inspector, not thrown here.
+startWorker().catch(() => {});

@@ -2,6 +2,8 @@
 // through actions beside the state. No class instances or Maps live in state. Fast-changing
 // data (per-step metrics) does not live here: see metrics.ts (ring buffers read on frames).
 import { create } from 'zustand';
+import type { LookupReply } from '../../workers/playground.worker.js';
+import { createTpuSlice, type TpuSlice } from './tpu/slice.js';
 import { PRESETS } from './workspace/presets.js';
 import {
   defaultFeature,
@@ -94,7 +96,30 @@ export interface TableDataSlice {
   setTableSizes(sizes: Record<string, number>): void;
 }
 
-export type PlaygroundState = EngineSlice & LayoutSlice & WorkspaceSlice & BatchUiSlice & TableDataSlice;
+export type WorkerStatus = { phase: 'starting' } | { phase: 'ready' } | { phase: 'error'; message: string };
+
+/** The inspector's last lookup: the engine's reply (plain data) and the rule that predicted its shape. */
+export type LookupState =
+  | { phase: 'idle' }
+  | { phase: 'running' }
+  | { phase: 'error'; message: string }
+  | {
+      phase: 'done';
+      rule: string;
+      ruleShape: number[];
+      maxNorm: number;
+      batchShape: number[] | null;
+      reply: LookupReply;
+    };
+
+export interface LookupSlice {
+  worker: WorkerStatus;
+  setWorker(status: WorkerStatus): void;
+  lookup: LookupState;
+  setLookup(state: LookupState): void;
+}
+
+export type PlaygroundState = EngineSlice & LayoutSlice & WorkspaceSlice & BatchUiSlice & TableDataSlice & LookupSlice;
 
 function freeName(taken: Iterable<string>, stem: string): string {
   const set = new Set(taken);
@@ -111,7 +136,7 @@ function editWorkspace(set: SetState, fn: (w: Workspace) => Workspace | null): v
   });
 }
 
-export const usePlayground = create<PlaygroundState>()((set) => ({
+export const usePlayground = create<PlaygroundState & TpuSlice>()((set) => ({
   engine: { phase: 'loading' },
   setEngine: (engine) => set({ engine }),
   focused: null,
@@ -238,4 +263,11 @@ export const usePlayground = create<PlaygroundState>()((set) => ({
 
   tableSizes: {},
   setTableSizes: (tableSizes) => set({ tableSizes }),
+
+  worker: { phase: 'starting' },
+  setWorker: (worker) => set({ worker }),
+  lookup: { phase: 'idle' },
+  setLookup: (lookup) => set({ lookup }),
+
+  ...createTpuSlice(set),
 }));

@@ -9,6 +9,7 @@ import { outputShape } from '../lookup/shape.js';
 import { usePlayground } from '../store.js';
 import { DISTRIBUTIONS, LIMITS } from '../workspace/schema.js';
 import { ImportSection } from './ImportSection.js';
+import { RunLookupButton } from './LookupPanel.js';
 
 /** The offending line with a caret under the offending character. */
 function ErrorPointer({ text, error, id }: { text: string; error: BatchError; id: string }) {
@@ -186,6 +187,7 @@ export function BatchPanel() {
           {rule && !rule.ok && <span className="field-error">{rule.message}</span>}
         </p>
       )}
+      <RunLookupButton />
       <GeneratorSection />
       <ImportSection />
     </div>

@@ -26,15 +26,7 @@ export const PANELS: Record<PanelId, { title: string; what: string; items: strin
   tables: { title: 'Tables', what: '', items: [] },
   features: { title: 'Features', what: '', items: [] },
   batch: { title: 'Batch', what: '', items: [] },
-  lookup: {
-    title: 'Lookup inspector',
-    what: 'For the last batch, what each id turned into, and why the output has its shape.',
-    items: [
-      'per id: hit, miss (initializer value) or inserted; its shard, slot and row',
-      'each vector as a heatmap strip, exact values on hover',
-      'the shape rule, e.g. shape(ids) + [dim] = [3, 2] + [8], and maxNorm clipping marked',
-    ],
-  },
+  lookup: { title: 'Lookup inspector', what: '', items: [] },
   charts: {
     title: 'Charts',
     what: 'Live charts while a model trains on the batches.',

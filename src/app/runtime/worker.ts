@@ -1,0 +1,108 @@
+// The page's side of the playground worker: starts it, keeps its tables in step with the
+// workspace, and runs the inspector's lookups there, so the main thread never does engine work.
+import { type Remote, wrap } from 'comlink';
+import type { LookupReply, PlaygroundWorker, WorkerBatch, WorkerTable } from '../../../workers/playground.worker.js';
+import { parseBatch } from '../batch/parse.js';
+import { lookupOp, outputShape } from '../lookup/shape.js';
+import { usePlayground } from '../store.js';
+import type { TableSpec } from '../workspace/schema.js';
+
+let remote: Remote<PlaygroundWorker> | null = null;
+let starting: Promise<Remote<PlaygroundWorker>> | null = null;
+
+function toWorkerTable(t: TableSpec): WorkerTable {
+  return {
+    name: t.name,
+    dim: t.dim,
+    keyDtype: t.keyDtype,
+    initializer: t.initializer,
+    initScale: t.initScale,
+    initSeed: t.initSeed,
+    partitions: t.partitions,
+    maxNorm: t.maxNorm,
+  };
+}
+
+/** Starts the worker once; resolves when its engine is ready. */
+export function startWorker(): Promise<Remote<PlaygroundWorker>> {
+  if (remote) return Promise.resolve(remote);
+  if (!starting) {
+    starting = (async () => {
+      const worker = new Worker(new URL('../../../workers/playground.worker.ts', import.meta.url), { type: 'module' });
+      const r = wrap<PlaygroundWorker>(worker);
+      await r.init();
+      remote = r;
+      usePlayground.getState().setWorker({ phase: 'ready' });
+      await syncTables();
+      // Tables follow the workspace: a removed table is dropped, a changed one recreated.
+      usePlayground.subscribe((s, prev) => {
+        if (s.workspace.tables !== prev.workspace.tables) void syncTables();
+      });
+      return r;
+    })().catch((e: unknown) => {
+      usePlayground.getState().setWorker({ phase: 'error', message: e instanceof Error ? e.message : String(e) });
+      throw e;
+    });
+  }
+  return starting;
+}
+
+async function syncTables(): Promise<void> {
+  if (!remote) return;
+  const sizes = await remote.sync(usePlayground.getState().workspace.tables.map(toWorkerTable));
+  usePlayground.getState().setTableSizes(sizes);
+}
+
+/**
+ * Looks up the Batch panel's feature's ids in the worker and puts the result in the store.
+ * Returns the reply, or null when the batch or the feature is not valid (the reason is stored).
+ */
+export async function runLookup(): Promise<LookupReply | null> {
+  const s = usePlayground.getState();
+  const w = s.workspace;
+  const feature = w.features.find((f) => f.name === s.batchFeature) ?? w.features[0];
+  const table = w.tables.find((t) => t.name === feature.table)!;
+  const parsed = parseBatch(w.batches[feature.name] ?? '');
+  if (!parsed.ok) {
+    s.setLookup({ phase: 'error', message: `The batch has an error: ${parsed.error.message}` });
+    return null;
+  }
+  const rule = outputShape(feature, parsed.batch, table.dim);
+  if (!rule.ok) {
+    s.setLookup({ phase: 'error', message: rule.message });
+    return null;
+  }
+  s.setLookup({ phase: 'running' });
+  try {
+    const r = await startWorker();
+    const b: WorkerBatch = {
+      shape: parsed.batch.shape,
+      rowSplits: parsed.batch.rowSplits,
+      ids: parsed.batch.ids,
+      weights: parsed.batch.weights,
+    };
+    const reply = await r.lookup(
+      toWorkerTable(table),
+      {
+        name: feature.name,
+        op: lookupOp(feature),
+        combiner: feature.combiner,
+        maxSequenceLength: feature.maxSequenceLength,
+      },
+      b,
+    );
+    usePlayground.getState().setLookup({
+      phase: 'done',
+      rule: rule.rule,
+      ruleShape: rule.shape,
+      maxNorm: table.maxNorm,
+      batchShape: parsed.batch.kind === 'ragged' ? null : parsed.batch.shape,
+      reply,
+    });
+    usePlayground.getState().setTableSizes({ ...usePlayground.getState().tableSizes, [table.name]: reply.tableSize });
+    return reply;
+  } catch (e) {
+    usePlayground.getState().setLookup({ phase: 'error', message: e instanceof Error ? e.message : String(e) });
+    return null;
+  }
+}

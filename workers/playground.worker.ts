@@ -1,0 +1,253 @@
+// The playground's engine worker: holds the tables (de.Variable) and runs lookups off the main
+// thread. Imports only the engine; the page talks to it through comlink. Inputs are plain JSON
+// (the page has already validated them), outputs are plain data and typed arrays.
+import * as tf from '@tensorflow/tfjs';
+import { expose } from 'comlink';
+import * as de from '../src/engine/index.js';
+
+export interface WorkerTable {
+  name: string;
+  dim: number;
+  keyDtype: 'int32' | 'int64' | 'string';
+  initializer: 'zeros' | 'constant' | 'randomNormal' | 'randomUniform' | 'truncatedNormal' | 'glorotUniform';
+  initScale: number;
+  initSeed: number;
+  partitions: number;
+  maxNorm: number;
+}
+
+export interface WorkerFeature {
+  name: string;
+  op: 'embedding' | 'squashed' | 'sparse' | 'sequence';
+  combiner: 'none' | 'sum' | 'mean' | 'sqrtn';
+  maxSequenceLength: number;
+}
+
+export interface WorkerBatch {
+  shape: number[];
+  rowSplits: number[] | null;
+  ids: (number | bigint | string)[];
+  weights: number[] | null;
+}
+
+export interface IdInfo {
+  /** The id as typed. */
+  id: string;
+  /** 'hit': the key is in the table; 'miss': it is not, the vector is the initializer's value. */
+  status: 'hit' | 'miss';
+  shard: number;
+  /** Slot in the shard's control-byte array, -1 for a miss. */
+  slot: number;
+  /** Row in the shard's value arena, -1 for a miss. */
+  row: number;
+  /** The stored (or initializer) vector, before maxNorm. */
+  vector: Float32Array;
+  norm: number;
+  /** maxNorm scales this vector down when looked up. */
+  clipped: boolean;
+}
+
+export interface LookupReply {
+  feature: string;
+  table: string;
+  engineCall: string;
+  /** The shape of the tensor the engine returned. */
+  shape: number[];
+  output: Float32Array;
+  ids: IdInfo[];
+  tableSize: number;
+  ms: number;
+}
+
+const tables = new Map<string, { key: string; v: de.Variable }>();
+
+function initializerOf(t: WorkerTable): de.initializers.Initializer {
+  const I = de.initializers;
+  switch (t.initializer) {
+    case 'zeros':
+      return I.zeros();
+    case 'constant':
+      return I.constant(t.initScale);
+    case 'randomNormal':
+      return I.randomNormal({ mean: 0, stddev: t.initScale, seed: t.initSeed });
+    case 'randomUniform':
+      return I.randomUniform({ minval: -Math.abs(t.initScale), maxval: Math.abs(t.initScale), seed: t.initSeed });
+    case 'truncatedNormal':
+      return I.truncatedNormal({ mean: 0, stddev: t.initScale, seed: t.initSeed });
+    case 'glorotUniform':
+      return I.glorotUniform({ seed: t.initSeed });
+  }
+}
+
+/** The Variable for a table spec, recreated (empty) when a field fixed at creation changed. */
+function variableFor(t: WorkerTable): de.Variable {
+  const key = JSON.stringify([t.dim, t.keyDtype, t.partitions, t.initializer, t.initScale, t.initSeed]);
+  const held = tables.get(t.name);
+  if (held && held.key === key) return held.v;
+  held?.v.dispose();
+  const v = new de.Variable({
+    name: t.name,
+    dim: t.dim,
+    keyDtype: t.keyDtype,
+    initializer: initializerOf(t),
+    partitions: t.partitions,
+  });
+  tables.set(t.name, { key, v });
+  return v;
+}
+
+function nest(flat: unknown[], shape: number[]): unknown {
+  if (shape.length === 0) return flat[0];
+  let k = 0;
+  const rec = (d: number): unknown[] => {
+    const out: unknown[] = [];
+    for (let i = 0; i < shape[d]; i++) out.push(d === shape.length - 1 ? flat[k++] : rec(d + 1));
+    return out;
+  };
+  return rec(0);
+}
+
+function rowSplitsOf(b: WorkerBatch): number[] {
+  if (b.rowSplits) return b.rowSplits;
+  const rows = b.shape[0];
+  const n = b.shape.length > 1 ? b.ids.length / rows : 1;
+  return Array.from({ length: rows + 1 }, (_, r) => r * n);
+}
+
+const api = {
+  async init(): Promise<de.BackendInfo> {
+    await de.ready();
+    await tf.ready();
+    return de.backendInfo();
+  },
+
+  /** Drops tables no longer in the workspace; returns the size of each remaining one. */
+  sync(specs: WorkerTable[]): Record<string, number> {
+    const names = new Set(specs.map((s) => s.name));
+    for (const [name, held] of tables) {
+      if (!names.has(name)) {
+        held.v.dispose();
+        tables.delete(name);
+      }
+    }
+    const sizes: Record<string, number> = {};
+    for (const s of specs) sizes[s.name] = variableFor(s).size();
+    return sizes;
+  },
+
+  lookup(t: WorkerTable, f: WorkerFeature, b: WorkerBatch): LookupReply {
+    const t0 = performance.now();
+    const v = variableFor(t);
+    const maxNorm = t.maxNorm > 0 ? t.maxNorm : undefined;
+    const dense = nest(b.ids, b.shape) as de.NestedIds;
+    let engineCall: string;
+    const out = tf.tidy(() => {
+      if (f.op === 'embedding') {
+        engineCall = `de.embeddingLookup(${t.name}, ids${maxNorm ? `, { maxNorm: ${maxNorm} }` : ''})`;
+        return de.embeddingLookup(v, dense, { maxNorm }) as tf.Tensor;
+      }
+      if (f.op === 'squashed') {
+        const e = de.embeddingLookup(v, dense, { maxNorm }) as tf.Tensor;
+        const axes = b.shape.length === 1 ? [0] : Array.from({ length: b.shape.length - 1 }, (_, i) => i + 1);
+        engineCall = `de.embeddingLookup(${t.name}, ids) then tf.${f.combiner === 'sum' ? 'sum' : 'mean'} over axes [${axes.join(', ')}]${f.combiner === 'sqrtn' ? ' × √n' : ''}`;
+        if (f.combiner === 'sum') return tf.sum(e, axes);
+        const n = axes.reduce((a, ax) => a * b.shape[ax], 1);
+        if (f.combiner === 'mean') return tf.mean(e, axes);
+        return tf.div(tf.sum(e, axes), Math.sqrt(n));
+      }
+      const splits = rowSplitsOf(b);
+      const rows = splits.length - 1;
+      let longest = 0;
+      for (let r = 0; r < rows; r++) longest = Math.max(longest, splits[r + 1] - splits[r]);
+      if (f.op === 'sparse') {
+        const indices: number[][] = [];
+        for (let r = 0; r < rows; r++) for (let j = 0; j < splits[r + 1] - splits[r]; j++) indices.push([r, j]);
+        const denseShape = [rows, Math.max(1, longest)];
+        const sp = new de.SparseTensor({ indices, values: b.ids as number[], denseShape });
+        const w = b.weights ? new de.SparseTensor({ indices, values: b.weights, denseShape }) : null;
+        engineCall = `de.safeEmbeddingLookupSparse(${t.name}, spIds, ${w ? 'spWeights' : 'null'}, { combiner: '${f.combiner}'${maxNorm ? `, maxNorm: ${maxNorm}` : ''} })`;
+        return de.safeEmbeddingLookupSparse(v, sp, w, {
+          combiner: f.combiner === 'none' ? 'mean' : f.combiner,
+          maxNorm,
+        }) as tf.Tensor;
+      }
+      // sequence: every row's vectors, padded with zero vectors to maxSequenceLength (TensorX Lookup).
+      const seq = f.maxSequenceLength;
+      const flat = de.embeddingLookup(v, b.ids as de.NestedIds, { maxNorm }) as tf.Tensor2D;
+      const gather: number[] = [];
+      const mask: number[] = [];
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < seq; j++) {
+          const k = splits[r] + j;
+          const inRow = k < splits[r + 1];
+          gather.push(inRow ? k : 0);
+          mask.push(inRow ? 1 : 0);
+        }
+      }
+      engineCall = `de.embeddingLookup(${t.name}, ids) padded with zero vectors to [${rows}, ${seq}, ${t.dim}] (TensorX Lookup, seqSize ${seq})`;
+      const g = tf.gather(flat, tf.tensor1d(gather, 'int32'));
+      return tf.mul(g, tf.tensor2d(mask, [mask.length, 1])).reshape([rows, seq, t.dim]);
+    });
+    const output = out.dataSync() as Float32Array;
+    const shape = out.shape.slice();
+    out.dispose();
+
+    // Per id: present or not, where it lives, and its stored vector.
+    const { keys } = v.keysOf(b.ids as de.NestedIds, 'ids');
+    const raw = v.lookup(b.ids as de.NestedIds, { returnExists: true });
+    const vectors = raw.values.dataSync() as Float32Array;
+    raw.values.dispose();
+    const shards = v.shardOf(keys);
+    const slotOfRow = new Map<string, number>();
+    const infos: IdInfo[] = [];
+    for (let i = 0; i < b.ids.length; i++) {
+      const s = shards[i];
+      const table = v.shards[s];
+      const one = (
+        keys instanceof BigInt64Array
+          ? BigInt64Array.of(keys[i])
+          : keys instanceof Int32Array
+            ? Int32Array.of(keys[i])
+            : [keys[i]]
+      ) as de.Keys;
+      const found = table.find(one);
+      const row = found.exists[0] ? found.rows[0] : -1;
+      let slot = -1;
+      if (row >= 0) {
+        const cacheKey = `${s}:${row}`;
+        if (!slotOfRow.has(cacheKey)) {
+          const ins = table.inspect();
+          for (let k = 0; k < ins.rows.length; k++) if (ins.rows[k] >= 0) slotOfRow.set(`${s}:${ins.rows[k]}`, k);
+        }
+        slot = slotOfRow.get(cacheKey) ?? -1;
+      }
+      const vector = vectors.slice(i * t.dim, (i + 1) * t.dim);
+      let sq = 0;
+      for (const x of vector) sq += x * x;
+      const norm = Math.sqrt(sq);
+      infos.push({
+        id: typeof b.ids[i] === 'string' ? JSON.stringify(b.ids[i]) : String(b.ids[i]),
+        status: raw.exists[i] ? 'hit' : 'miss',
+        shard: s,
+        slot,
+        row,
+        vector,
+        norm,
+        clipped: maxNorm !== undefined && norm > maxNorm,
+      });
+    }
+    return {
+      feature: f.name,
+      table: t.name,
+      engineCall: engineCall!,
+      shape,
+      output,
+      ids: infos,
+      tableSize: v.size(),
+      ms: performance.now() - t0,
+    };
+  },
+};
+
+export type PlaygroundWorker = typeof api;
+expose(api);
