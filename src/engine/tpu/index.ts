@@ -15,12 +15,7 @@ export type {
 export { CommLog, evenChunks, RingCollective, ringAllReduce } from './collectives.js';
 export type { Combiner, FeatureConfigOptions, TableConfigOptions, TableInitializer } from './config.js';
 export { FeatureConfig, initialTableValues, TableConfig } from './config.js';
-export type {
-  FeatureConfigStructure,
-  LookupOutput,
-  TableShard,
-  TPUEmbeddingV0Options,
-} from './embedding.js';
+export type { FeatureConfigStructure, LookupOutput, TableShard, TPUEmbeddingV0Options } from './embedding.js';
 export { TPUEmbeddingV0 } from './embedding.js';
 export type { FeatureInput, InputKind, RaggedLike, SparseLike, WeightInput } from './inputs.js';
 export type { PreparedFeature } from './lookup.js';
