@@ -6,6 +6,7 @@ export { backendInfo } from './info.js';
 export { gatherRows, rowNorms } from './rows.js';
 export type { HashTableOptions, KeyDtype, Keys, TableStats } from './table.js';
 export { HashTable, hashKeyString } from './table.js';
+export * as gpu from './gpu/index.js';
 export * as pool from './pool/index.js';
 export * as tpu from './tpu/index.js';
 export { VERSION } from './version.js';

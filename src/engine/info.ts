@@ -16,6 +16,12 @@ export interface BackendInfo {
 }
 
 let poolThreads = 0;
+let gatherChoice: { gather: 'wasm' | 'webgl'; reason: string } | undefined;
+
+/** Records where lookups gather and why (set by the GPU path's `chooseGather`). */
+export function setGatherChoice(gather: 'wasm' | 'webgl', reason: string): void {
+  gatherChoice = { gather, reason };
+}
 
 /** Records how many pool workers run the engine (set by the worker pool). */
 export function setPoolThreads(n: number): void {
@@ -35,8 +41,9 @@ export function backendInfo(): BackendInfo {
   const g = globalThis as { crossOriginIsolated?: boolean };
   return {
     wasm: flavour,
-    gather: 'wasm',
-    gatherReason: 'WASM gather (the WebGL gather path is not built yet)',
+    gather: gatherChoice?.gather ?? 'wasm',
+    gatherReason:
+      gatherChoice?.reason ?? "WASM gather (the default; call de.gpu.chooseGather('auto') to calibrate WebGL)",
     threads: poolThreads > 0 ? poolThreads : 1,
     crossOriginIsolated: g.crossOriginIsolated === true,
   };

@@ -1,0 +1,181 @@
+// The WebGL gather path: a mirror of a Variable's value arena as tfjs tensors (one per shard,
+// row r of the tensor = row r of the shard's arena), so lookups gather rows on the GPU and the
+// result stays there for the downstream model. The WASM table still maps keys to rows.
+import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError, show } from '../errors.js';
+import { checkMaxNorm, clipByMaxNorm } from '../read.js';
+import type { IdsLike, Keys } from '../tensor.js';
+import type { Variable } from '../variable.js';
+
+function pickKeys(keys: Keys, idx: number[]): Keys {
+  if (Array.isArray(keys)) return idx.map((i) => keys[i]);
+  if (keys instanceof Int32Array) return Int32Array.from(idx, (i) => keys[i]);
+  return BigInt64Array.from(idx, (i) => keys[i]);
+}
+
+/**
+ * A GPU mirror of a Variable's rows. Write through the mirror (`upsert`, `remove`) or call
+ * `sync(ids)` after changing rows elsewhere (training): only the touched rows are uploaded.
+ *
+ * @example
+ * await tf.setBackend('webgl');
+ * const g = new GpuGather(v);
+ * const out = g.lookup([[1, 2]]); // tf.Tensor [1, 2, dim] on the GPU
+ * g.upsert([3], [[0, 1]]);         // writes row 3's slot of the mirror only
+ */
+export class GpuGather {
+  private mirrors: tf.Tensor2D[];
+  /** Rows uploaded since creation (the full upload counts the rows held then). */
+  uploadedRows = 0;
+
+  constructor(readonly variable: Variable) {
+    this.mirrors = variable.shards.map(() => tf.zeros([0, variable.dim]) as tf.Tensor2D);
+    variable.shards.forEach((shard, s) => {
+      const { keys } = shard.export();
+      if (keys.length > 0) this.writeShardRows(s, shard.find(keys).rows);
+    });
+  }
+
+  /** The tfjs backend the mirror lives on ('webgl' in a browser with a GPU). */
+  get backend(): string {
+    return tf.getBackend();
+  }
+
+  // Uploads rows `rows` of shard s (their current values) into the mirror, growing it when needed.
+  private writeShardRows(s: number, rows: Int32Array): void {
+    if (rows.length === 0) return;
+    const dim = this.variable.dim;
+    const shard = this.variable.shards[s];
+    let maxRow = -1;
+    for (const r of rows) if (r > maxRow) maxRow = r;
+    const values = new Float32Array(rows.length * dim);
+    shard.readRows(rows, values);
+    const old = this.mirrors[s];
+    let base = old;
+    if (maxRow >= old.shape[0]) {
+      // grow by doubling, on the GPU (the existing rows are not uploaded again)
+      const want = Math.max(maxRow + 1, old.shape[0] * 2, 64);
+      base = tf.concat([old, tf.zeros([want - old.shape[0], dim])]) as tf.Tensor2D;
+    }
+    const next = tf.tidy(() =>
+      tf.tensorScatterUpdate(
+        base,
+        tf.tensor2d(rows, [rows.length, 1], 'int32'),
+        tf.tensor2d(values, [rows.length, dim]),
+      ),
+    ) as tf.Tensor2D;
+    if (base !== old) base.dispose();
+    old.dispose();
+    this.mirrors[s] = next;
+    this.uploadedRows += rows.length;
+  }
+
+  /**
+   * Re-uploads the rows of `ids` (after training or any write that bypassed the mirror).
+   *
+   * @example
+   * de.train.step(opt, loss); g.sync(batchIds);
+   */
+  sync(idsLike: IdsLike): void {
+    const { keys } = this.variable.keysOf(idsLike, `GpuGather(${show(this.variable.name)}).sync`);
+    this.syncKeys(keys);
+  }
+
+  private syncKeys(keys: Keys): void {
+    const shardOf = this.variable.shardOf(keys);
+    this.variable.shards.forEach((shard, s) => {
+      const idx: number[] = [];
+      for (let i = 0; i < keys.length; i++) if (shardOf[i] === s) idx.push(i);
+      if (idx.length === 0) return;
+      const { rows, exists } = shard.find(pickKeys(keys, idx));
+      const present = rows.filter((_, j) => exists[j] === 1);
+      this.writeShardRows(s, present);
+    });
+  }
+
+  /**
+   * Upserts through the Variable and writes the touched rows to the mirror.
+   *
+   * @example
+   * g.upsert([1, 2], [[1, 1], [2, 2]]);
+   */
+  upsert(idsLike: IdsLike, values: Parameters<Variable['upsert']>[1]): void {
+    this.variable.upsert(idsLike, values);
+    this.sync(idsLike);
+  }
+
+  /**
+   * Removes keys; the mirror needs no write (removed keys no longer map to rows).
+   *
+   * @example
+   * g.remove([1]);
+   */
+  remove(idsLike: IdsLike): number {
+    return this.variable.remove(idsLike);
+  }
+
+  /**
+   * Rows of ids of any shape, gathered on the mirror's backend: a float32 tensor
+   * `ids.shape + [dim]` (missing keys read the initializer's value), clipped to `maxNorm`.
+   *
+   * @example
+   * g.lookup([4, 5], { maxNorm: 1 }); // Tensor [2, dim]
+   */
+  lookup(idsLike: IdsLike, options: { maxNorm?: number } = {}): tf.Tensor {
+    const what = `GpuGather(${show(this.variable.name)}).lookup`;
+    const maxNorm = checkMaxNorm(options.maxNorm, what);
+    const { keys, shape } = this.variable.keysOf(idsLike, what);
+    const v = this.variable;
+    const dim = v.dim;
+    const n = keys.length;
+    const shardOf = v.shardOf(keys);
+    // position of each key's row in the concatenation [shard 0 rows, shard 1 rows, ..., initializer rows]
+    const perm = new Int32Array(n);
+    const missing: number[] = [];
+    const parts: { s: number; rows: Int32Array }[] = [];
+    let off = 0;
+    v.shards.forEach((shard, s) => {
+      const idx: number[] = [];
+      for (let i = 0; i < n; i++) if (shardOf[i] === s) idx.push(i);
+      if (idx.length === 0) return;
+      const { rows, exists } = shard.find(pickKeys(keys, idx));
+      const found: number[] = [];
+      idx.forEach((i, j) => {
+        if (exists[j]) {
+          perm[i] = off + found.length;
+          found.push(rows[j]);
+        } else missing.push(i);
+      });
+      const mirrorRows = this.mirrors[s].shape[0];
+      for (const r of found) {
+        // tf.gather returns zeros for out-of-range indices silently: refuse instead
+        if (r < 0 || r >= mirrorRows) {
+          throw new InvalidArgumentError(
+            `${what}: row ${r} of shard ${s} is not in the GPU mirror (${mirrorRows} rows); a write bypassed the mirror — call sync(ids) after writing.`,
+          );
+        }
+      }
+      if (found.length > 0) parts.push({ s, rows: Int32Array.from(found) });
+      off += found.length;
+    });
+    missing.forEach((i, m) => (perm[i] = off + m));
+    return tf.tidy(() => {
+      const pieces: tf.Tensor2D[] = parts.map((p) => tf.gather(this.mirrors[p.s], tf.tensor1d(p.rows, 'int32')));
+      if (missing.length > 0) {
+        const init = new Float32Array(missing.length * dim);
+        v.initializer.fill(pickKeys(keys, missing), dim, init);
+        pieces.push(tf.tensor2d(init, [missing.length, dim]));
+      }
+      let rows = pieces.length === 1 ? pieces[0] : (tf.concat(pieces) as tf.Tensor2D);
+      if (maxNorm !== undefined) rows = clipByMaxNorm(rows, maxNorm);
+      const ordered = parts.length === 1 && missing.length === 0 ? rows : tf.gather(rows, tf.tensor1d(perm, 'int32'));
+      return tf.reshape(ordered, [...shape, dim]);
+    });
+  }
+
+  /** Frees the mirror's GPU memory. */
+  dispose(): void {
+    for (const m of this.mirrors) m.dispose();
+    this.mirrors = [];
+  }
+}
