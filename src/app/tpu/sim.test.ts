@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { coreRange, DEFAULT_TPU_CONFIG, PHASES, TpuSim, tpuBatch } from './sim.js';
+
+describe('tpuBatch', () => {
+  it('is a pure function of (config, step), with ids inside the vocabularies', () => {
+    const cfg = { ...DEFAULT_TPU_CONFIG, numCores: 2, perCore: 3 };
+    expect(tpuBatch(cfg, 5)).toEqual(tpuBatch(cfg, 5));
+    expect(tpuBatch(cfg, 5)).not.toEqual(tpuBatch(cfg, 6));
+    const b = tpuBatch(cfg, 0);
+    expect(b.user).toHaveLength(6);
+    expect(b.video.every((v) => v >= 0 && v < cfg.videoVocab)).toBe(true);
+    expect(b.user.every((u) => u >= 0 && u < cfg.userVocab)).toBe(true);
+    expect(b.labels.every((y) => y > -1 && y < 1)).toBe(true);
+  });
+
+  it('splits contiguously, as strategy.run does', () => {
+    expect(coreRange(1, 4, 16)).toEqual([4, 8]);
+    expect(coreRange(3, 4, 16)).toEqual([12, 16]);
+  });
+});
+
+describe('TpuSim, replicated', () => {
+  it('steps lookup, backward, 2(n-1) ring steps per table, apply; the replay matches the engine', async () => {
+    const sim = new TpuSim({ ...DEFAULT_TPU_CONFIG, numCores: 4 });
+    const seen: string[] = [];
+    for (;;) {
+      const phase = await sim.advance();
+      seen.push(phase);
+      if (phase === 'apply') break;
+    }
+    // lookup, backward, then all-reduce entered, 6 ring steps for each of 2 tables, then apply.
+    expect(seen[0]).toBe(PHASES[0]);
+    expect(seen[1]).toBe('backward');
+    expect(seen.filter((p) => p === 'all-reduce')).toHaveLength(1 + 2 * 6);
+    expect(seen.at(-1)).toBe('apply');
+    const v = sim.view();
+    expect(v.replayMatches).toBe(true);
+    expect(v.inSync).toBe(true);
+    expect(v.step).toBe(1);
+    // All-reduce bytes: 2 (n-1) V D 4 per table.
+    expect(v.history.at(-1)?.byKind['all-reduce']).toBe(2 * 3 * (32 + 24) * 4 * 4);
+    expect(v.lastMeasured?.measured).toBe(v.lastMeasured?.predicted);
+    sim.dispose();
+  });
+
+  it('a dropped contribution makes the checksums differ; resync makes them agree again', async () => {
+    const sim = new TpuSim({ ...DEFAULT_TPU_CONFIG, numCores: 4 });
+    await sim.runStep();
+    expect(sim.view().inSync).toBe(true);
+    sim.injectFault('drop', 2);
+    expect(sim.view().faults).toEqual([{ kind: 'drop', core: 2, remainingSteps: 1 }]);
+    await sim.runStep();
+    const diverged = sim.view();
+    expect(diverged.inSync).toBe(false);
+    // The replay used the same fault, so it still matches what the engine wrote.
+    expect(diverged.replayMatches).toBe(true);
+    expect(diverged.faults).toEqual([]);
+    sim.resync();
+    const after = sim.view();
+    expect(after.inSync).toBe(true);
+    expect(after.history.at(-1)?.label).toBe('resync');
+    expect(after.history.at(-1)?.byKind.broadcast).toBe(3 * (32 + 24) * 4 * 4);
+    sim.dispose();
+  });
+
+  it('a straggler delays messages past the end of the ring and the replicas diverge', async () => {
+    const sim = new TpuSim({ ...DEFAULT_TPU_CONFIG, numCores: 3 });
+    sim.injectFault('straggler', 0);
+    await sim.runStep();
+    expect(sim.view().inSync).toBe(false);
+    sim.dispose();
+  });
+});
+
+describe('TpuSim, sharded', () => {
+  it('every mode trains to the same tables as replicated, and moves the predicted bytes', async () => {
+    const run = async (sharding: (typeof DEFAULT_TPU_CONFIG)['sharding']) => {
+      const sim = new TpuSim({ ...DEFAULT_TPU_CONFIG, numCores: 4, sharding });
+      for (let i = 0; i < 3; i++) await sim.runStep();
+      const v = sim.view();
+      const tables = [...sim.emb.embeddingTables.values()].map((t) => Array.from(t.dataSync()));
+      sim.dispose();
+      return { v, tables };
+    };
+    const ref = await run('replicated');
+    for (const mode of ['mod', 'row', 'table', 'column'] as const) {
+      const { v, tables } = await run(mode);
+      tables.forEach((t, ti) => {
+        t.forEach((x, k) => {
+          expect(x).toBeCloseTo(ref.tables[ti][k], 4);
+        });
+      });
+      expect(v.lastMeasured?.measured).toBe(v.lastMeasured?.predicted);
+      expect(v.costs.map((c) => c.mode)).toEqual(['replicated', 'mod', 'row', 'table', 'column']);
+    }
+  });
+
+  it('phase stepping is refused outside replicated mode', async () => {
+    const sim = new TpuSim({ ...DEFAULT_TPU_CONFIG, sharding: 'row' });
+    await expect(sim.advance()).rejects.toThrow(/replicated/);
+    sim.dispose();
+  });
+});

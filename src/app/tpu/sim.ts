@@ -1,0 +1,519 @@
+// The Virtual TPU panel's model: a small two-table dot-product model on de.tpu's
+// VirtualTPUStrategy, stepped phase by phase. The engine runs each step atomically
+// (strategy.run); to show the phases, the panel replays the replicated step in the open: each
+// core's gradient from its own replica and batch slice, then the engine's own RingCollective over
+// those gradients (with the strategy's active faults), one ring step at a time. When the step is
+// applied by strategy.run, the replay is checked against what the engine wrote (SGD: w' = w - lr g),
+// so the animation can never drift from the real thing without the panel saying so.
+import * as tf from '@tensorflow/tfjs';
+import * as de from '../../engine/index.js';
+import { hash2, mulberry32, trueWeight, ZipfSampler } from '../batch/generate.js';
+
+export type ShardingMode = de.tpu.ShardingMode;
+export const SHARDING_MODES = de.tpu.SHARDING_MODES;
+
+export interface TpuConfig {
+  numCores: number;
+  sharding: ShardingMode;
+  /** Examples per core; the global batch is numCores × perCore. */
+  perCore: number;
+  videoVocab: number;
+  userVocab: number;
+  dim: number;
+  learningRate: number;
+  seed: number;
+}
+
+export const DEFAULT_TPU_CONFIG: TpuConfig = {
+  numCores: 4,
+  sharding: 'replicated',
+  perCore: 4,
+  videoVocab: 32,
+  userVocab: 24,
+  dim: 4,
+  learningRate: 0.5,
+  seed: 7,
+};
+
+/** Phases of one step in replicated mode, in order. */
+export const PHASES = ['lookup', 'backward', 'all-reduce', 'apply'] as const;
+export type Phase = 'idle' | (typeof PHASES)[number];
+
+/** The global batch of one step: one user id and one video id per example, and the label. */
+export interface TpuBatch {
+  user: number[];
+  video: number[];
+  labels: number[];
+}
+
+/** Step `step`'s batch: a pure function of (config, step). Users uniform, videos Zipf(1.05). */
+export function tpuBatch(cfg: TpuConfig, step: number): TpuBatch {
+  const b = cfg.numCores * cfg.perCore;
+  const rng = mulberry32(hash2(cfg.seed, step + 1));
+  const zipf = new ZipfSampler(cfg.videoVocab, 1.05);
+  const user: number[] = [];
+  const video: number[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < b; i++) {
+    const u = Math.floor(rng() * cfg.userVocab);
+    const v = zipf.sample(rng) - 1;
+    user.push(u);
+    video.push(v);
+    // The hidden preference: a product of two keyed normals, squashed to (-1, 1).
+    labels.push(Math.tanh(trueWeight(cfg.seed, u) * trueWeight(cfg.seed + 1, v)));
+  }
+  return { user, video, labels };
+}
+
+/** Which rows of [start, end) of a batch core r of n gets (contiguous split, as strategy.run). */
+export function coreRange(r: number, n: number, b: number): [number, number] {
+  return [(r * b) / n, ((r + 1) * b) / n];
+}
+
+function seededTable(seed: number): (shape: [number, number]) => Float32Array {
+  return ([rows, cols]) => {
+    const rng = mulberry32(seed);
+    return Float32Array.from({ length: rows * cols }, () => (rng() * 2 - 1) * 0.5);
+  };
+}
+
+/** One message of the ring step being shown. */
+export interface RingView {
+  table: string;
+  /** Index of this table's ring and the number of rings in the step. */
+  ringIndex: number;
+  rings: number;
+  phase: 'reduce-scatter' | 'all-gather' | 'done';
+  /** Ring steps done in this ring, and its total 2(n-1). */
+  done: number;
+  total: number;
+  last: de.tpu.RingStepReport | null;
+  bytesPerLink: number[];
+}
+
+export interface CoreView {
+  core: number;
+  /** [start, end) of the global batch this core runs. */
+  range: [number, number];
+  /** Rows the core's slice reads, per table. */
+  rowsRead: number[][];
+  /** The core's loss (after the lookup phase). */
+  loss: number | null;
+  /** Nonzero gradient rows per table (after backward). */
+  gradRows: number[][];
+}
+
+export interface CostRow {
+  mode: ShardingMode;
+  cost: de.tpu.StepCost;
+}
+
+export interface StepSummary {
+  step: number;
+  label: 'step' | 'resync';
+  bytes: number;
+  byKind: Record<de.tpu.CollectiveKind, number>;
+}
+
+export interface TpuView {
+  config: TpuConfig;
+  step: number;
+  phase: Phase;
+  batch: TpuBatch;
+  cores: CoreView[];
+  checksums: number[];
+  inSync: boolean;
+  ring: RingView | null;
+  faults: { kind: 'drop' | 'straggler'; core: number; remainingSteps: number }[];
+  history: StepSummary[];
+  /** The collectives of the last step (bytes and link matrix). */
+  lastCollectives: de.tpu.CollectiveRecord[];
+  /** Predicted bytes of the next step for every sharding mode, for the current tables and batch. */
+  costs: CostRow[];
+  /** Bytes the last step actually moved and what the cost model predicted for it. */
+  lastMeasured: { measured: number; predicted: number } | null;
+  /** After apply: whether the engine's update equals the replayed ring's result on every core. */
+  replayMatches: boolean | null;
+  meanLoss: number[];
+  /** What the next phase button does, in words. */
+  nextAction: string;
+  tables: { name: string; vocabularySize: number; dim: number }[];
+}
+
+const KINDS: de.tpu.CollectiveKind[] = ['all-reduce', 'all-to-all', 'reduce-scatter', 'all-gather', 'broadcast'];
+
+/**
+ * A Virtual TPU session. Replicated mode steps phase by phase (`advance`), any mode runs whole
+ * steps (`runStep`).
+ *
+ * @example
+ * const sim = new TpuSim({ ...DEFAULT_TPU_CONFIG, numCores: 2 });
+ * await sim.runStep(); sim.view().inSync; // true
+ */
+export class TpuSim {
+  readonly config: TpuConfig;
+  readonly strategy: de.tpu.VirtualTPUStrategy;
+  readonly emb: de.tpu.TPUEmbeddingV0;
+  private readonly tableConfigs: de.tpu.TableConfig[];
+  private phase: Phase = 'idle';
+  private batch: TpuBatch;
+  private cores: CoreView[];
+  private grads: Float32Array[][] | null = null; // [table][core]
+  private rings: de.tpu.RingCollective[] = [];
+  private ringIndex = 0;
+  private replayMatches: boolean | null = null;
+  private lastPredicted: number | null = null;
+  private meanLoss: number[] = [];
+  private disposed = false;
+
+  constructor(config: TpuConfig) {
+    this.config = { ...config };
+    this.strategy = new de.tpu.VirtualTPUStrategy({ numCores: config.numCores, sharding: config.sharding });
+    const video = new de.tpu.TableConfig({
+      vocabularySize: config.videoVocab,
+      dim: config.dim,
+      combiner: 'sum',
+      initializer: seededTable(hash2(config.seed, 11)),
+      name: 'video',
+    });
+    const user = new de.tpu.TableConfig({
+      vocabularySize: config.userVocab,
+      dim: config.dim,
+      combiner: 'sum',
+      initializer: seededTable(hash2(config.seed, 12)),
+      name: 'user',
+    });
+    const featureConfig = {
+      user: new de.tpu.FeatureConfig({ table: user, name: 'user' }),
+      video: new de.tpu.FeatureConfig({ table: video, name: 'video' }),
+    };
+    this.emb = this.strategy.scope(
+      () =>
+        new de.tpu.TPUEmbeddingV0({
+          featureConfig,
+          optimizer: new de.tpu.SGD({ learningRate: config.learningRate }),
+        }),
+    );
+    this.emb.build();
+    this.tableConfigs = [...this.emb.tables];
+    this.batch = tpuBatch(this.config, 0);
+    this.cores = this.freshCores();
+  }
+
+  get replicated(): boolean {
+    return this.config.sharding === 'replicated';
+  }
+
+  private tableIndexOfFeature(name: 'user' | 'video'): number {
+    return this.tableConfigs.findIndex((t) => t.name === name);
+  }
+
+  private freshCores(): CoreView[] {
+    const n = this.config.numCores;
+    const b = this.batch.user.length;
+    return Array.from({ length: n }, (_, r) => {
+      const range = coreRange(r, n, b);
+      const rowsRead = this.tableConfigs.map((t) => {
+        const ids = t.name === 'user' ? this.batch.user : this.batch.video;
+        return [...new Set(ids.slice(range[0], range[1]))].sort((a, c) => a - c);
+      });
+      return { core: r, range, rowsRead, loss: null, gradRows: this.tableConfigs.map(() => []) };
+    });
+  }
+
+  private globalBatch(): de.tpu.GlobalBatch {
+    return {
+      features: { user: this.batch.user.map((u) => [u]), video: this.batch.video.map((v) => [v]) },
+      labels: this.batch.labels.map((y) => [y]),
+    };
+  }
+
+  /** The loss of one slice given its looked-up user and video vectors ([b, 1, D] each). */
+  private static lossOf(u: tf.Tensor, v: tf.Tensor, labels: tf.Tensor): tf.Tensor {
+    const score = tf.sum(tf.mul(u, v), [1, 2]);
+    return tf.mean(tf.squaredDifference(score, tf.reshape(labels, [-1])));
+  }
+
+  /** The step function given to strategy.run: the same math as the replay below. */
+  private stepFn = (slice: de.tpu.GlobalBatch): tf.Tensor => {
+    const out = this.emb.embeddingLookup(slice.features) as Record<string, tf.Tensor>;
+    return TpuSim.lossOf(out.user, out.video, tf.tensor2d(slice.labels as number[][]));
+  };
+
+  /** Replays core r's forward and backward on its own replica: loss and d(loss/n)/d(table). */
+  private coreGrads(r: number): { loss: number; grads: Float32Array[] } {
+    const n = this.config.numCores;
+    const [s, e] = this.cores[r].range;
+    const ui = this.tableIndexOfFeature('user');
+    const vi = this.tableIndexOfFeature('video');
+    return tf.tidy(() => {
+      const tables = this.tableConfigs.map((t, ti) =>
+        tf.tensor2d(this.emb.shard(r, ti).params, [t.vocabularySize, t.dim]),
+      );
+      const uIds = tf.tensor2d(
+        this.batch.user.slice(s, e).map((x) => [x]),
+        [e - s, 1],
+        'int32',
+      );
+      const vIds = tf.tensor2d(
+        this.batch.video.slice(s, e).map((x) => [x]),
+        [e - s, 1],
+        'int32',
+      );
+      const labels = tf.tensor1d(this.batch.labels.slice(s, e));
+      let loss = 0;
+      const f = (...ts: tf.Tensor[]): tf.Scalar => {
+        const l = TpuSim.lossOf(tf.gather(ts[ui], uIds), tf.gather(ts[vi], vIds), labels);
+        loss = l.dataSync()[0];
+        return tf.mul(l, 1 / n) as tf.Scalar;
+      };
+      const gs = tf.grads(f)(tables);
+      return { loss, grads: gs.map((g) => Float32Array.from(g.dataSync())) };
+    });
+  }
+
+  private nonzeroRows(g: Float32Array, dim: number): number[] {
+    const rows: number[] = [];
+    for (let r = 0; r * dim < g.length; r++) {
+      for (let j = 0; j < dim; j++) {
+        if (g[r * dim + j] !== 0) {
+          rows.push(r);
+          break;
+        }
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * Replicated mode: moves to the next phase, or one ring step within the all-reduce. Returns
+   * the phase now shown. 'apply' runs strategy.run and checks the replay against the engine.
+   */
+  async advance(): Promise<Phase> {
+    if (!this.replicated) throw new Error('Phase-by-phase stepping is for replicated mode; use runStep.');
+    switch (this.phase) {
+      case 'idle':
+      case 'apply':
+        this.beginStep();
+        this.phase = 'lookup';
+        this.lookupPhase();
+        break;
+      case 'lookup':
+        this.phase = 'backward';
+        this.backwardPhase();
+        break;
+      case 'backward':
+        this.phase = 'all-reduce';
+        this.startRings();
+        break;
+      case 'all-reduce': {
+        const ring = this.rings[this.ringIndex];
+        if (ring && ring.phase !== 'done') ring.step();
+        else if (this.ringIndex < this.rings.length - 1) {
+          this.ringIndex++;
+          const next = this.rings[this.ringIndex];
+          if (next.phase !== 'done') next.step();
+        } else {
+          await this.applyPhase();
+          this.phase = 'apply';
+        }
+        break;
+      }
+    }
+    return this.phase;
+  }
+
+  /** Whether the ring shown has more steps (or more rings follow) before apply. */
+  get ringPending(): boolean {
+    if (this.phase !== 'all-reduce') return false;
+    const ring = this.rings[this.ringIndex];
+    return (ring !== undefined && ring.phase !== 'done') || this.ringIndex < this.rings.length - 1;
+  }
+
+  /** What the next `advance()` will do, in words, for the button. */
+  nextAction(): string {
+    switch (this.phase) {
+      case 'idle':
+      case 'apply':
+        return 'Next phase: local lookup';
+      case 'lookup':
+        return 'Next phase: backward';
+      case 'backward':
+        return 'Next phase: all-reduce';
+      default:
+        return this.ringPending ? 'Next ring step' : 'Next phase: apply';
+    }
+  }
+
+  private beginStep(): void {
+    this.batch = tpuBatch(this.config, this.strategy.stepCount);
+    this.cores = this.freshCores();
+    this.grads = null;
+    this.rings = [];
+    this.ringIndex = 0;
+    this.replayMatches = null;
+  }
+
+  private lookupPhase(): void {
+    // The forward pass: each core reads its rows from its own replica (the loss is computed in backward's replay too).
+    for (let r = 0; r < this.config.numCores; r++) this.cores[r].loss = this.coreGrads(r).loss;
+  }
+
+  private backwardPhase(): void {
+    const per = Array.from({ length: this.config.numCores }, (_, r) => this.coreGrads(r));
+    this.grads = this.tableConfigs.map((_, ti) => per.map((p) => p.grads[ti]));
+    per.forEach((p, r) => {
+      this.cores[r].loss = p.loss;
+      this.cores[r].gradRows = p.grads.map((g, ti) => this.nonzeroRows(g, this.tableConfigs[ti].dim));
+    });
+  }
+
+  private startRings(): void {
+    if (!this.grads) this.backwardPhase();
+    const faults = this.strategy.activeFaults().map((f) => f.fault);
+    this.rings = (this.grads ?? []).map((g) => new de.tpu.RingCollective(g, { op: 'all-reduce', faults }));
+    this.ringIndex = 0;
+  }
+
+  private async applyPhase(): Promise<void> {
+    const n = this.config.numCores;
+    const before = this.tableConfigs.map((_, ti) =>
+      Array.from({ length: n }, (_, r) => Float32Array.from(this.emb.shard(r, ti).params)),
+    );
+    for (const ring of this.rings) ring.run();
+    await this.runEngineStep();
+    // SGD: every core's new table must be its old table minus lr times its ring result.
+    const lr = this.config.learningRate;
+    let ok = true;
+    this.tableConfigs.forEach((_, ti) => {
+      for (let r = 0; r < n; r++) {
+        const g = this.rings[ti].result(r);
+        const now = this.emb.shard(r, ti).params;
+        const old = before[ti][r];
+        for (let k = 0; k < now.length; k++) {
+          const expected = old[k] - lr * g[k];
+          if (Math.abs(now[k] - expected) > 1e-5 * Math.max(1, Math.abs(expected))) ok = false;
+        }
+      }
+    });
+    this.replayMatches = ok;
+  }
+
+  private async runEngineStep(): Promise<void> {
+    this.lastPredicted = this.predict(this.config.sharding).total;
+    const { losses } = await this.strategy.run(this.stepFn, this.globalBatch());
+    losses.forEach((l, r) => {
+      this.cores[r].loss = l;
+    });
+    this.meanLoss.push(losses.reduce((a, b) => a + b, 0) / losses.length);
+  }
+
+  /**
+   * Runs the rest of the current step (replicated: the remaining phases; sharded: a whole step
+   * through strategy.run), then shows the next step's batch.
+   */
+  async runStep(): Promise<void> {
+    if (this.replicated) {
+      if (this.phase === 'idle' || this.phase === 'apply') await this.advance();
+      while (this.phase !== 'apply') await this.advance();
+      return;
+    }
+    this.beginStep();
+    await this.runEngineStep();
+    this.phase = 'apply';
+  }
+
+  /** Drops a core's all-reduce contribution, or makes it a straggler, for the next step. */
+  injectFault(kind: 'drop' | 'straggler', core: number): void {
+    this.strategy.injectFault(kind === 'drop' ? { kind, core } : { kind, core, delay: 1 });
+  }
+
+  resync(): void {
+    this.strategy.resync();
+  }
+
+  /** The cost model for one mode over the batch currently shown. */
+  predict(mode: ShardingMode): de.tpu.StepCost {
+    const n = this.config.numCores;
+    const b = this.batch.user.length;
+    const tables = this.tableConfigs.map((t) => ({ vocabularySize: t.vocabularySize, dim: t.dim }));
+    const features: de.tpu.FeatureTraffic[] = this.tableConfigs.map((t, ti) => {
+      const ids = t.name === 'user' ? this.batch.user : this.batch.video;
+      return {
+        table: ti,
+        idsPerCore: Array.from({ length: n }, (_, r) => {
+          const [s, e] = coreRange(r, n, b);
+          return ids.slice(s, e);
+        }),
+        outputPerCore: Array.from({ length: n }, () => (b / n) * t.dim),
+      };
+    });
+    return de.tpu.predictStepBytes(mode, n, tables, features);
+  }
+
+  /** The core's shard of table ti as rows × cols, with the global row of each local row. */
+  shardOf(core: number, ti: number): { data: Float32Array; rows: number; cols: number; globalRows: number[] } {
+    const l = this.emb.layout(ti);
+    const rows = l.rowsOn(core);
+    const cols = l.colsOn(core);
+    return {
+      data: this.emb.shard(core, ti).params,
+      rows,
+      cols,
+      globalRows: Array.from({ length: rows }, (_, k) => l.globalRow(core, k)),
+    };
+  }
+
+  view(): TpuView {
+    const checksums = this.strategy.replicaChecksums();
+    const stats = this.strategy.commStats();
+    const history: StepSummary[] = stats.steps.map((s) => {
+      const byKind = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<de.tpu.CollectiveKind, number>;
+      for (const c of s.collectives) byKind[c.kind] += c.bytes;
+      return { step: s.step, label: s.label, bytes: s.bytes, byKind };
+    });
+    const ring = this.rings[this.ringIndex];
+    return {
+      config: { ...this.config },
+      step: this.strategy.stepCount,
+      phase: this.phase,
+      batch: this.batch,
+      cores: this.cores.map((c) => ({ ...c })),
+      checksums,
+      inSync: new Set(checksums).size === 1,
+      ring:
+        this.phase === 'all-reduce' && ring
+          ? {
+              table: this.tableConfigs[this.ringIndex].name ?? `table_${this.ringIndex}`,
+              ringIndex: this.ringIndex,
+              rings: this.rings.length,
+              phase: ring.phase,
+              done: ring.log.length,
+              total: 2 * (this.config.numCores - 1),
+              last: ring.log.at(-1) ?? null,
+              bytesPerLink: [...ring.bytesPerLink],
+            }
+          : null,
+      faults: this.strategy
+        .activeFaults()
+        .map((f) => ({ kind: f.fault.kind, core: f.fault.core, remainingSteps: f.remainingSteps })),
+      history,
+      lastCollectives: stats.lastStep?.collectives ?? [],
+      costs: SHARDING_MODES.map((mode) => ({ mode, cost: this.predict(mode) })),
+      lastMeasured:
+        stats.lastStep && this.lastPredicted !== null
+          ? { measured: stats.lastStep.bytes, predicted: this.lastPredicted }
+          : null,
+      replayMatches: this.replayMatches,
+      meanLoss: [...this.meanLoss],
+      nextAction: this.replicated ? this.nextAction() : 'Run step',
+      tables: this.tableConfigs.map((t) => ({ name: t.name ?? '', vocabularySize: t.vocabularySize, dim: t.dim })),
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.emb.dispose();
+  }
+}
