@@ -17,6 +17,28 @@ export function timeIt(fn, { minMs = 300, minRuns = 3, maxRuns = 200 } = {}) {
   return times[times.length >> 1] / 1000;
 }
 
+/**
+ * Times two functions alternately (A, B, A, B, ...) so that drifting load on a shared machine
+ * hits both alike; returns the median seconds per call of each.
+ */
+export function timePair(a, b, { minMs = 300, minRuns = 5, maxRuns = 200 } = {}) {
+  a();
+  b();
+  const ta = [];
+  const tb = [];
+  const start = performance.now();
+  while (ta.length < minRuns || (performance.now() - start < 2 * minMs && ta.length < maxRuns)) {
+    let t0 = performance.now();
+    a();
+    ta.push(performance.now() - t0);
+    t0 = performance.now();
+    b();
+    tb.push(performance.now() - t0);
+  }
+  const med = (xs) => xs.sort((x, y) => x - y)[xs.length >> 1] / 1000;
+  return [med(ta), med(tb)];
+}
+
 /** A small seeded PRNG (mulberry32) returning floats in [0, 1). */
 export function rng(seed) {
   let a = seed >>> 0;

@@ -78,11 +78,23 @@ export function alloc(size: usize): usize {
     while (cur != 0) {
       const csize = load<usize>(cur);
       if (csize >= want) {
-        const next = load<usize>(cur, 8);
+        let next = load<usize>(cur, 8);
+        let size = csize;
+        if (csize - want >= PAGE) {
+          // split: the tail stays on the free list, so a big freed array (an old hash-table
+          // slot array) can serve several smaller blocks instead of one
+          const rest = cur + want;
+          store<usize>(rest, csize - want);
+          store<u32>(rest, 0xffffffff, 4);
+          store<usize>(rest, next, 8);
+          next = rest;
+          size = want;
+          store<usize>(cur, want);
+        }
         if (prev == 0) largeHead = next;
         else store<usize>(prev, next, 8);
         store<u32>(cur, 0xffffffff, 4); // mark large in use (class field)
-        bytesInUse += csize;
+        bytesInUse += size;
         return cur + HEADER;
       }
       prev = cur;
