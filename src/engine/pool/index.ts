@@ -8,3 +8,4 @@ export { defaultShardOf, PoolTable } from './table.js';
 export type { Spawner, WorkerHandle } from './spawn.js';
 export { isNode, nodeSpawner, webWorkerHandle } from './spawn.js';
 export { placeVariable, PooledVariable } from './variable.js';
+export { browserSpawner } from './browser.js';

@@ -9,6 +9,7 @@ import { InvalidArgumentError, show } from '../errors.js';
 import { setPoolThreads } from '../info.js';
 import { activeFlavour, compiledModule, ready } from '../wasm.js';
 import { PoolTerminatedError, PoolTimeoutError, WorkerDiedError } from './errors.js';
+import { browserSpawner } from './browser.js';
 import type { HostApi } from './protocol.js';
 import { isNode, nodeSpawner, type Spawner, type WorkerHandle } from './spawn.js';
 
@@ -16,7 +17,7 @@ import { isNode, nodeSpawner, type Spawner, type WorkerHandle } from './spawn.js
 export interface WorkerPoolOptions {
   /** Workers to start; default `min(navigator.hardwareConcurrency, 4)`. */
   size?: number;
-  /** Starts one worker; default: worker_threads running workers/engine.node.mjs in Node. Required in browsers. */
+  /** Starts one worker; default: worker_threads running workers/engine.node.mjs in Node, module Web Workers in a browser. */
   spawn?: Spawner;
   /** A call that does not answer in this many ms rejects and its worker is respawned (default 30000). */
   callTimeoutMs?: number;
@@ -125,12 +126,7 @@ export class WorkerPool {
     }
     let spawn = options.spawn;
     if (spawn === undefined) {
-      if (!isNode()) {
-        throw new InvalidArgumentError(
-          'WorkerPool: in a browser, pass spawn: () => webWorkerHandle(new Worker(new URL(".../workers/engine.worker.ts", import.meta.url), { type: "module" })).',
-        );
-      }
-      spawn = await nodeSpawner();
+      spawn = isNode() ? await nodeSpawner() : browserSpawner();
     } else if (typeof spawn !== 'function') {
       throw new InvalidArgumentError(
         `WorkerPool: spawn must be a function returning a WorkerHandle, got ${show(spawn)}.`,
