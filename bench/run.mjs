@@ -9,6 +9,7 @@ import { markdown } from './lib.mjs';
 
 const SECTIONS = {
   hashtable: () => import('./hashtable.mjs'),
+  train: () => import('./train.mjs'),
 };
 
 const args = process.argv.slice(2);

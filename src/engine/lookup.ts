@@ -2,7 +2,7 @@
 // the `[numUnique, dim]` rows with tfjs ops, so a training tape can differentiate through it.
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from './errors.js';
-import { checkMaxNorm, denseFromRows, readUnique } from './read.js';
+import { checkMaxNorm, denseFromRows, gatherByIndex, readUnique } from './read.js';
 import { type IdsLike, type Keys, RaggedTensor, SparseTensor, toKeys, toSparse } from './tensor.js';
 import { Variable } from './variable.js';
 
@@ -130,7 +130,7 @@ function sparseCombine(
   return tf.tidy(() => {
     if (keys.length === 0) return tf.zeros([numRows, v.dim], 'float32') as tf.Tensor2D;
     const r = readUnique(v, keys, { maxNorm });
-    const entries = tf.gather(r.rows, tf.tensor1d(r.index, 'int32')) as tf.Tensor2D;
+    const entries = gatherByIndex(r.rows, r.index);
     return combineSegments(entries, rows, weights, combiner, numRows);
   });
 }
