@@ -27,6 +27,79 @@ export interface KernelExports {
     maxNorm: number,
   ): number;
   rowNorms(matrix: number, n: number, dim: number, out: number): void;
+  // optimizer updates (src/wasm/optimizers.ts): w, s0..s2 are u32 row-pointer arrays, g is [n, dim]
+  sgdUpdate(w: number, g: number, n: number, dim: number, lr: number, maxNorm: number): void;
+  momentumUpdate(
+    w: number,
+    s0: number,
+    g: number,
+    n: number,
+    dim: number,
+    lr: number,
+    momentum: number,
+    nesterov: number,
+    maxNorm: number,
+  ): void;
+  adagradUpdate(
+    w: number,
+    s0: number,
+    g: number,
+    n: number,
+    dim: number,
+    lr: number,
+    epsilon: number,
+    maxNorm: number,
+  ): void;
+  adamUpdate(
+    w: number,
+    s0: number,
+    s1: number,
+    s2: number,
+    g: number,
+    n: number,
+    dim: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    oneMinusB1: number,
+    oneMinusB2: number,
+    corr1: number,
+    corr2: number,
+    epsilon: number,
+    amsgrad: number,
+    maxNorm: number,
+  ): void;
+  rmspropUpdate(
+    w: number,
+    s0: number,
+    s1: number,
+    s2: number,
+    g: number,
+    n: number,
+    dim: number,
+    lr: number,
+    rho: number,
+    oneMinusRho: number,
+    momentum: number,
+    epsilon: number,
+    centered: number,
+    maxNorm: number,
+  ): void;
+  ftrlUpdate(
+    w: number,
+    s0: number,
+    s1: number,
+    g: number,
+    n: number,
+    dim: number,
+    lr: number,
+    power: number,
+    l1: number,
+    twoL2Adj: number,
+    twoL2Shrinkage: number,
+    maxNorm: number,
+  ): void;
+  rowPointers(out: number, base: number, stride: number, n: number): void;
   // hash tables (src/wasm/hashtable.ts); key mode 0: i32 keys, 1: i64 keys, 2: strings
   // (n+1 i32 offsets at `keys` into UTF-8 bytes at `aux`). Negative results: -1 out of memory,
   // -2 capacity limit; nothing changed then.
