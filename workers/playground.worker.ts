@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expose } from 'comlink';
 import * as de from '../src/engine/index.js';
+import { type NormHistogram, type StepMetrics, type TrainConfig, Trainer, type TrainFeature } from './trainer.js';
 
 export interface WorkerTable {
   name: string;
@@ -14,6 +15,10 @@ export interface WorkerTable {
   initSeed: number;
   partitions: number;
   maxNorm: number;
+  optimizer: 'SGD' | 'Momentum' | 'Adagrad' | 'Adam' | 'Ftrl' | 'RMSprop';
+  learningRate: number;
+  restrictPolicy: 'none' | 'timestamp' | 'frequency';
+  restrictLimit: number;
 }
 
 export interface WorkerFeature {
@@ -81,7 +86,15 @@ function initializerOf(t: WorkerTable): de.initializers.Initializer {
 
 /** The Variable for a table spec, recreated (empty) when a field fixed at creation changed. */
 function variableFor(t: WorkerTable): de.Variable {
-  const key = JSON.stringify([t.dim, t.keyDtype, t.partitions, t.initializer, t.initScale, t.initSeed]);
+  const key = JSON.stringify([
+    t.dim,
+    t.keyDtype,
+    t.partitions,
+    t.initializer,
+    t.initScale,
+    t.initSeed,
+    t.restrictPolicy,
+  ]);
   const held = tables.get(t.name);
   if (held && held.key === key) return held.v;
   held?.v.dispose();
@@ -91,6 +104,12 @@ function variableFor(t: WorkerTable): de.Variable {
     keyDtype: t.keyDtype,
     initializer: initializerOf(t),
     partitions: t.partitions,
+    restrictPolicy:
+      t.restrictPolicy === 'timestamp'
+        ? de.TimestampRestrictPolicy
+        : t.restrictPolicy === 'frequency'
+          ? de.FrequencyRestrictPolicy
+          : undefined,
   });
   tables.set(t.name, { key, v });
   return v;
@@ -114,7 +133,84 @@ function rowSplitsOf(b: WorkerBatch): number[] {
   return Array.from({ length: rows + 1 }, (_, r) => r * n);
 }
 
-const api = {
+let trainer: Trainer | null = null;
+let trainerKey = '';
+
+function requireTrainer(): Trainer {
+  if (!trainer) throw new Error('Training is not configured yet.');
+  return trainer;
+}
+
+function histograms(t: Trainer): NormHistogram[] {
+  return [...new Set(t.features.map((f) => f.table))].map((name) => t.normHistogram(name));
+}
+
+export interface ShardInternals {
+  shard: number;
+  capacity: number;
+  /** Control bytes: 0x80 empty, 0xFE tombstone, else the key's 7-bit tag. At most INTERNALS_SLOTS. */
+  ctrl: Uint8Array;
+  size: number;
+  tombstones: number;
+  loadFactor: number;
+  probeLengthHistogram: number[];
+}
+
+export const INTERNALS_SLOTS = 4096;
+
+export interface TinyState {
+  capacity: number;
+  ctrl: Uint8Array;
+  /** slot -> key, or null where the slot holds none. */
+  keys: (number | null)[];
+  size: number;
+  tombstones: number;
+  loadFactor: number;
+  probeLengthHistogram: number[];
+  /** What the last action did, in words. */
+  event: string;
+  /** The slot the last insert landed in, or -1. */
+  lastSlot: number;
+  nextKey: number;
+}
+
+let tiny: { table: de.HashTable; keys: number[]; n: number; seed: number } | null = null;
+
+function tinyKey(seed: number, n: number): number {
+  // A spread of keys, so the tags and home groups differ (a small multiplicative hash of n).
+  return (Math.imul(n + 1, 0x9e3779b1) ^ seed) >>> 12;
+}
+
+function tinyState(event: string, lastSlot: number): TinyState {
+  const t = tiny!;
+  const ins = t.table.inspect();
+  const stats = t.table.stats();
+  const byRow = new Map<number, number>();
+  if (t.keys.length > 0) {
+    const found = t.table.find(Int32Array.from(t.keys));
+    t.keys.forEach((k, i) => byRow.set(found.rows[i], k));
+  }
+  return {
+    capacity: ins.capacity,
+    ctrl: ins.ctrl,
+    keys: Array.from(ins.rows, (r) => (r >= 0 ? (byRow.get(r) ?? null) : null)),
+    size: stats.size,
+    tombstones: stats.tombstones,
+    loadFactor: stats.loadFactor,
+    probeLengthHistogram: stats.probeLengthHistogram,
+    event,
+    lastSlot,
+    nextKey: tinyKey(t.seed, t.n),
+  };
+}
+
+function resetTiny(seed: number): TinyState {
+  tiny?.table.dispose();
+  tiny = { table: new de.HashTable({ keyDtype: 'int32', dim: 1, initCapacity: 28 }), keys: [], n: 0, seed };
+  return tinyState('An empty table: every slot is empty.', -1);
+}
+
+const core = {
   async init(): Promise<de.BackendInfo> {
     await de.ready();
     await tf.ready();
@@ -246,6 +342,101 @@ const api = {
       tableSize: v.size(),
       ms: performance.now() - t0,
     };
+  },
+};
+
+const api = {
+  ...core,
+
+  /** (Re)builds the model when its configuration changed; returns whether it did and the step. */
+  async trainConfigure(
+    specs: WorkerTable[],
+    features: TrainFeature[],
+    config: Omit<TrainConfig, 'tables' | 'features'>,
+  ): Promise<{ rebuilt: boolean; step: number; histograms: NormHistogram[] }> {
+    const key = JSON.stringify([specs, features, config]);
+    if (trainer && key === trainerKey) return { rebuilt: false, step: trainer.step, histograms: histograms(trainer) };
+    for (const s of specs) variableFor(s);
+    trainer?.dispose();
+    trainer = new Trainer({ tables: specs, features, ...config }, (name) => tables.get(name)!.v);
+    trainerKey = key;
+    await trainer.reset();
+    return { rebuilt: true, step: 0, histograms: histograms(trainer) };
+  },
+
+  /** Runs `n` steps; returns each step's metrics and the embedding-norm histograms after them. */
+  async trainSteps(n: number): Promise<{ metrics: StepMetrics[]; histograms: NormHistogram[]; ms: number }> {
+    const t = requireTrainer();
+    const t0 = performance.now();
+    const metrics: StepMetrics[] = [];
+    for (let i = 0; i < n; i++) metrics.push(await t.runStep());
+    return { metrics, histograms: histograms(t), ms: performance.now() - t0 };
+  },
+
+  async trainStepBack(): Promise<{ step: number; histograms: NormHistogram[] }> {
+    const t = requireTrainer();
+    const step = await t.stepBack();
+    return { step, histograms: histograms(t) };
+  },
+
+  async trainReset(): Promise<{ histograms: NormHistogram[] }> {
+    const t = requireTrainer();
+    await t.reset();
+    return { histograms: histograms(t) };
+  },
+
+  /** Control bytes and statistics of each shard of a table (the first INTERNALS_SLOTS slots). */
+  internals(name: string): ShardInternals[] | null {
+    const held = tables.get(name);
+    if (!held) return null;
+    return held.v.shards.map((table, shard) => {
+      const ins = table.inspect();
+      const st = table.stats();
+      return {
+        shard,
+        capacity: ins.capacity,
+        ctrl: ins.ctrl.slice(0, INTERNALS_SLOTS),
+        size: st.size,
+        tombstones: st.tombstones,
+        loadFactor: st.loadFactor,
+        probeLengthHistogram: st.probeLengthHistogram,
+      };
+    });
+  },
+
+  tinyReset(seed: number): TinyState {
+    return resetTiny(seed);
+  },
+
+  tinyInsert(): TinyState {
+    if (!tiny) resetTiny(1);
+    const t = tiny!;
+    const key = tinyKey(t.seed, t.n++);
+    const before = t.table.stats().capacity;
+    t.table.findOrInsert(Int32Array.of(key));
+    t.keys.push(key);
+    const after = t.table.stats().capacity;
+    const row = t.table.find(Int32Array.of(key)).rows[0];
+    const slot = t.table.inspect().rows.indexOf(row);
+    const event =
+      after !== before
+        ? `Inserted ${key}: the table was too full, so it rehashed from ${before} to ${after} slots and re-placed every key (tombstones dropped).`
+        : `Inserted ${key} into slot ${slot} (group ${Math.floor(slot / 16)}).`;
+    return tinyState(event, slot);
+  },
+
+  tinyRemove(): TinyState {
+    if (!tiny || tiny.keys.length === 0) return resetTiny(tiny?.seed ?? 1);
+    const t = tiny;
+    const key = t.keys.shift()!;
+    t.table.remove(Int32Array.of(key));
+    return tinyState(`Removed ${key}: its slot becomes a tombstone, so probes for other keys still pass it.`, -1);
+  },
+
+  /** The checkpoint, the .npy files and the TFRA script for the trained tables. */
+  async exportFiles(): Promise<{ checkpoint: Uint8Array; npy: Record<string, Uint8Array>; python: string }> {
+    const t = requireTrainer();
+    return t.exportFiles();
   },
 };
 

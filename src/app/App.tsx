@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { Header } from './components/Header.js';
 import { Panel, Upcoming } from './components/Panel.js';
 import { BatchPanel } from './panels/BatchPanel.js';
+import { DemoPanel } from './demo/DemoPanel.js';
 import { PANELS } from './panels/descriptions.js';
 import { FeaturesPanel } from './panels/FeaturesPanel.js';
 import { LookupPanel } from './panels/LookupPanel.js';
@@ -10,6 +11,8 @@ import { PresetsPanel } from './panels/PresetsPanel.js';
 import { TablesPanel } from './panels/TablesPanel.js';
 import { type PanelId, usePlayground } from './store.js';
 import { TpuPanel } from './tpu/TpuPanel.js';
+import { ChartsPanel } from './training/ChartsPanel.js';
+import { TrainingPanel } from './training/TrainingPanel.js';
 
 const ORDER: PanelId[] = [
   'presets',
@@ -33,6 +36,8 @@ const BUILT: Partial<Record<PanelId, () => ReactNode>> = {
   batch: () => <BatchPanel />,
   tpu: () => <TpuPanel />,
   lookup: () => <LookupPanel />,
+  training: () => <TrainingPanel />,
+  charts: () => <ChartsPanel />,
 };
 
 function NoticeBanner() {
@@ -64,6 +69,7 @@ export function App() {
           );
         })}
       </main>
+      <DemoPanel />
       <footer className="app-footer">
         Everything runs in this page: ids, tables and files never leave your machine. The workspace is saved in this
         browser (IndexedDB) and in the page address, so a copied link reproduces it. Engine: <code>window.dynemb</code>;

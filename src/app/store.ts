@@ -3,7 +3,9 @@
 // data (per-step metrics) does not live here: see metrics.ts (ring buffers read on frames).
 import { create } from 'zustand';
 import type { LookupReply } from '../../workers/playground.worker.js';
+import { createDemoSlice, type DemoSlice } from './demo/slice.js';
 import { createTpuSlice, type TpuSlice } from './tpu/slice.js';
+import { createTrainingSlice, type TrainingSlice } from './training/slice.js';
 import { PRESETS } from './workspace/presets.js';
 import {
   defaultFeature,
@@ -136,7 +138,7 @@ function editWorkspace(set: SetState, fn: (w: Workspace) => Workspace | null): v
   });
 }
 
-export const usePlayground = create<PlaygroundState & TpuSlice>()((set) => ({
+export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice & DemoSlice>()((set) => ({
   engine: { phase: 'loading' },
   setEngine: (engine) => set({ engine }),
   focused: null,
@@ -270,4 +272,6 @@ export const usePlayground = create<PlaygroundState & TpuSlice>()((set) => ({
   setLookup: (lookup) => set({ lookup }),
 
   ...createTpuSlice(set),
+  ...createDemoSlice(set),
+  ...createTrainingSlice(set),
 }));

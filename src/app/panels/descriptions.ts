@@ -5,15 +5,7 @@ import type { PanelId } from '../store.js';
 
 export const PANELS: Record<PanelId, { title: string; what: string; items: string[] }> = {
   presets: { title: 'Presets', what: '', items: [] },
-  training: {
-    title: 'Training',
-    what: 'Train a small model on the batches with de.train.step, in a Web Worker.',
-    items: [
-      'play, pause, step, step back, reset; speed and seed',
-      'logistic regression or a small two-tower model over the features',
-      'the loss target comes from the batch generator',
-    ],
-  },
+  training: { title: 'Training', what: '', items: [] },
   internals: {
     title: 'Hash table internals',
     what: 'Inside a table: control-byte groups and slots, load factor and probing.',
@@ -27,16 +19,7 @@ export const PANELS: Record<PanelId, { title: string; what: string; items: strin
   features: { title: 'Features', what: '', items: [] },
   batch: { title: 'Batch', what: '', items: [] },
   lookup: { title: 'Lookup inspector', what: '', items: [] },
-  charts: {
-    title: 'Charts',
-    what: 'Live charts while a model trains on the batches.',
-    items: [
-      'loss',
-      'table size and capacity',
-      'hit rate and evictions',
-      'gradient norm per table, embedding-norm histogram',
-    ],
-  },
+  charts: { title: 'Charts', what: '', items: [] },
   tpu: {
     title: 'Virtual TPU',
     what: 'Tables replicated or sharded across 1–8 simulated cores, as TPUEmbeddingV0 and beyond.',

@@ -10,7 +10,8 @@ import type { TableSpec } from '../workspace/schema.js';
 let remote: Remote<PlaygroundWorker> | null = null;
 let starting: Promise<Remote<PlaygroundWorker>> | null = null;
 
-function toWorkerTable(t: TableSpec): WorkerTable {
+/** The worker's view of a table spec (plain data). */
+export function toWorkerTable(t: TableSpec): WorkerTable {
   return {
     name: t.name,
     dim: t.dim,
@@ -20,6 +21,10 @@ function toWorkerTable(t: TableSpec): WorkerTable {
     initSeed: t.initSeed,
     partitions: t.partitions,
     maxNorm: t.maxNorm,
+    optimizer: t.optimizer,
+    learningRate: t.learningRate,
+    restrictPolicy: t.restrictPolicy,
+    restrictLimit: t.restrictLimit,
   };
 }
 

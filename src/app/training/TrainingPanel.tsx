@@ -1,0 +1,112 @@
+// Training: Play / Pause / Step / Step back / Reset, speed and seed, over the worker's default
+// model. The step counter and the last loss are read from the metrics ring on animation frames.
+import { useEffect } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { NumberField } from '../components/fields.js';
+import { usePlayground } from '../store.js';
+import './training.css';
+import { configureTraining, pause, play, reset, stepBack, stepOnce } from './controller.js';
+import { metrics, useMetricsFrame } from './metrics.js';
+
+function Readout() {
+  useMetricsFrame(100);
+  const last = metrics.steps.at(-1);
+  const loss = last && last.step === metrics.step ? last.loss : undefined;
+  return (
+    <p className="train-readout" aria-live="off">
+      Step <strong data-testid="train-step">{metrics.step}</strong>
+      {' · '}loss <strong data-testid="train-loss">{loss === undefined ? '–' : loss.toFixed(4)}</strong>
+      {last &&
+        Object.entries(last.tables).map(([name, t]) => (
+          <span key={name}>
+            {' · '}
+            {name}: {t.size.toLocaleString('en')} keys, hit rate {(t.hitRate * 100).toFixed(0)}%
+          </span>
+        ))}
+    </p>
+  );
+}
+
+export function TrainingPanel() {
+  const { phase, busy, error, training, setTraining, worker, features, tables } = usePlayground(
+    useShallow((s) => ({
+      phase: s.trainPhase,
+      busy: s.trainBusy,
+      error: s.trainError,
+      training: s.workspace.training,
+      setTraining: s.setTraining,
+      worker: s.worker.phase,
+      features: s.workspace.features,
+      tables: s.workspace.tables,
+    })),
+  );
+  useEffect(() => {
+    void configureTraining();
+  }, []);
+  const playing = phase === 'playing';
+  const down = worker === 'error';
+  const optimizers = [...new Set(features.map((f) => f.table))].map((name) => {
+    const t = tables.find((x) => x.name === name);
+    return t ? `${name}: ${t.optimizer}, lr ${t.learningRate}` : name;
+  });
+  return (
+    <div>
+      <p className="note">
+        Model: logistic regression, <code>p = σ(Σ_f pool_f(embeddings) · w_f + b)</code>, pooled with each
+        feature&apos;s combiner (none = mean), trained with <code>de.train.step</code> in the worker on the generated
+        batches (Batch panel → Generate) and their 0/1 labels from the generator&apos;s hidden model; binary
+        cross-entropy loss. Optimizers: {optimizers.join('; ')} (the head w, b uses the first).
+        {training.model === 'twoTower' && (
+          <> This workspace asks for a two-tower model, which this build does not have: it trains the logistic model.</>
+        )}
+      </p>
+      <div className="train-buttons" role="group" aria-label="Training controls">
+        <button type="button" onClick={() => void play()} disabled={down || playing}>
+          Play
+        </button>
+        <button type="button" onClick={() => pause()} disabled={!playing}>
+          Pause
+        </button>
+        <button type="button" onClick={() => void stepOnce()} disabled={down || playing || busy}>
+          Step
+        </button>
+        <button type="button" onClick={() => void stepBack()} disabled={down || playing || busy}>
+          Step back
+        </button>
+        <button type="button" onClick={() => void reset()} disabled={down || busy}>
+          Reset
+        </button>
+      </div>
+      <div className="form-grid">
+        <NumberField
+          label="Speed (steps/s)"
+          value={training.speed}
+          min={0.5}
+          max={60}
+          onCommit={(speed) => setTraining({ speed })}
+        />
+        <NumberField
+          label="Seed (model head)"
+          value={training.seed}
+          min={0}
+          max={2 ** 31 - 1}
+          integer
+          onCommit={(seed) => setTraining({ seed })}
+          hint="Seeds the head's initial weights; the batches follow the generator's seed. Changing it starts over."
+        />
+      </div>
+      <Readout />
+      <p className="muted">
+        {playing ? 'Training…' : phase === 'paused' ? 'Paused.' : 'Ready.'} Step back restores the last keyframe
+        checkpoint (one every 10 steps, <code>de.checkpoint.save</code>) and replays the batches, which are a pure
+        function of the seed and the step: the state is exactly the one before the last step. Changing the tables,
+        features or generator starts over.
+      </p>
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

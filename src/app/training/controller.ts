@@ -1,0 +1,135 @@
+// The page's side of training: keeps the worker's model configured from the workspace, and runs
+// Play / Pause / Step / Step back / Reset. Worker replies go into the metrics ring (metrics.ts);
+// the store only learns about phase changes (playing, paused, busy), never about single steps.
+import type { TrainFeature } from '../../../workers/trainer.js';
+import { startWorker, toWorkerTable } from '../runtime/worker.js';
+import { usePlayground } from '../store.js';
+import type { Workspace } from '../workspace/schema.js';
+import { metrics } from './metrics.js';
+
+let queue: Promise<unknown> = Promise.resolve();
+let playing = false;
+let subscribed = false;
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Runs worker calls one at a time, in order; an error is shown in the panel and stops play. */
+function serial<T>(fn: () => Promise<T>, quiet = false): Promise<T | undefined> {
+  const run = queue.then(async () => {
+    // While playing, the store is not touched per step (the buttons are disabled anyway).
+    if (!quiet) usePlayground.getState().setTrain({ trainBusy: true });
+    try {
+      return await fn();
+    } catch (e) {
+      playing = false;
+      usePlayground.getState().setTrain({ trainError: message(e), trainPhase: 'paused' });
+      return undefined;
+    } finally {
+      if (!quiet) usePlayground.getState().setTrain({ trainBusy: false });
+    }
+  });
+  queue = run;
+  return run;
+}
+
+function trainingInputs(w: Workspace) {
+  const features: TrainFeature[] = w.features.map((f) => ({ name: f.name, table: f.table, combiner: f.combiner }));
+  return {
+    tables: w.tables.filter((t) => features.some((f) => f.table === t.name)).map(toWorkerTable),
+    features,
+    config: { generator: w.generator, seed: w.training.seed },
+  };
+}
+
+/** Sends the model's configuration to the worker; a changed one starts over from step 0. */
+export function configureTraining(): Promise<unknown> {
+  if (!subscribed) {
+    subscribed = true;
+    usePlayground.subscribe((s, prev) => {
+      const a = s.workspace;
+      const b = prev.workspace;
+      if (
+        a.tables !== b.tables ||
+        a.features !== b.features ||
+        a.generator !== b.generator ||
+        a.training.seed !== b.training.seed
+      ) {
+        void configureTraining();
+      }
+    });
+  }
+  return serial(async () => {
+    const r = await startWorker();
+    const { tables, features, config } = trainingInputs(usePlayground.getState().workspace);
+    const reply = await r.trainConfigure(tables, features, config);
+    if (reply.rebuilt) {
+      playing = false;
+      metrics.clear();
+      usePlayground.getState().setTrain({ trainPhase: 'idle', trainError: null });
+    }
+    metrics.setTables(tables.map((t) => t.name));
+    metrics.setHistograms(reply.histograms);
+  });
+}
+
+async function runSteps(n: number): Promise<void> {
+  const r = await startWorker();
+  const reply = await r.trainSteps(n);
+  metrics.push(reply.metrics);
+  metrics.setHistograms(reply.histograms);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Trains continuously at the workspace's speed (steps per second) until paused. */
+export async function play(): Promise<void> {
+  if (playing) return;
+  await configureTraining();
+  playing = true;
+  usePlayground.getState().setTrain({ trainPhase: 'playing', trainError: null });
+  while (playing) {
+    const speed = usePlayground.getState().workspace.training.speed;
+    const n = Math.max(1, Math.round(speed / 10));
+    const t0 = performance.now();
+    await serial(() => runSteps(n), true);
+    const wait = (n / speed) * 1000 - (performance.now() - t0);
+    if (wait > 0 && playing) await sleep(wait);
+  }
+}
+
+export function pause(): void {
+  playing = false;
+  if (usePlayground.getState().trainPhase === 'playing') usePlayground.getState().setTrain({ trainPhase: 'paused' });
+}
+
+export async function stepOnce(): Promise<void> {
+  pause();
+  await configureTraining();
+  await serial(() => runSteps(1));
+  usePlayground.getState().setTrain({ trainPhase: 'paused' });
+}
+
+export async function stepBack(): Promise<void> {
+  pause();
+  await serial(async () => {
+    const r = await startWorker();
+    const reply = await r.trainStepBack();
+    metrics.truncate(reply.step);
+    metrics.setHistograms(reply.histograms);
+  });
+}
+
+export async function reset(): Promise<void> {
+  pause();
+  await serial(async () => {
+    const r = await startWorker();
+    const reply = await r.trainReset();
+    const tables = metrics.tables;
+    metrics.clear();
+    metrics.setTables(tables);
+    metrics.setHistograms(reply.histograms);
+    usePlayground.getState().setTrain({ trainPhase: 'idle', trainError: null });
+  });
+}
