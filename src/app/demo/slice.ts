@@ -1,0 +1,116 @@
+// The live recommender demo's slice of the app store: plain data only (metrics, the last
+// recommendation, status). The worker and the play loop live in this module, outside the store.
+import { type Remote, wrap } from 'comlink';
+import type { RecommenderWorker } from '../../../workers/recommender.worker.js';
+import { usePlayground } from '../store.js';
+import { DEFAULT_TRAINER, type Metrics, type Recommendation, type TrainerConfig } from './trainer.js';
+
+/** Steps trained between evaluations (and chart points). */
+export const CHUNK = 10;
+
+export interface DemoSlice {
+  demoConfig: TrainerConfig;
+  demoStatus: 'idle' | 'starting' | 'ready' | 'playing' | 'error';
+  demoError: string | null;
+  /** One entry per evaluation, oldest first; loss is the mean over the chunk. */
+  demoMetrics: Metrics[];
+  /** Play trains until this step, then stops. */
+  demoTarget: number;
+  demoUser: number;
+  demoRecommendation: Recommendation | null;
+  demoPlay(): Promise<void>;
+  demoPause(): void;
+  demoReset(): Promise<void>;
+  demoSetTarget(steps: number): void;
+  demoRecommend(user: number): Promise<void>;
+}
+
+type Set = (partial: Partial<DemoSlice> | ((s: DemoSlice) => Partial<DemoSlice>)) => void;
+
+let remote: Remote<RecommenderWorker> | null = null;
+let worker: Worker | null = null;
+let started = false;
+let playing = false;
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function ensureStarted(set: Set, config: TrainerConfig): Promise<Remote<RecommenderWorker>> {
+  if (!worker) {
+    worker = new Worker(new URL('../../../workers/recommender.worker.ts', import.meta.url), { type: 'module' });
+    remote = wrap<RecommenderWorker>(worker);
+  }
+  if (!remote) throw new Error('The recommender worker did not start.');
+  if (!started) {
+    set({ demoStatus: 'starting' });
+    const m = await remote.start(config);
+    started = true;
+    set({ demoMetrics: [m], demoStatus: 'ready' });
+  }
+  return remote;
+}
+
+export function createDemoSlice(set: Set): DemoSlice {
+  const track = set;
+  // Read at call time (the store module imports this one; by then it is initialised).
+  const state = (): DemoSlice => usePlayground.getState();
+  const refreshRecommendation = async (r: Remote<RecommenderWorker>) => {
+    const s = state();
+    if (s.demoRecommendation) track({ demoRecommendation: await r.recommend(s.demoUser) });
+  };
+  return {
+    demoConfig: DEFAULT_TRAINER,
+    demoStatus: 'idle',
+    demoError: null,
+    demoMetrics: [],
+    demoTarget: 300,
+    demoUser: 3,
+    demoRecommendation: null,
+    demoPlay: async () => {
+      if (playing) return;
+      playing = true;
+      try {
+        const r = await ensureStarted(track, state().demoConfig);
+        track({ demoStatus: 'playing', demoError: null });
+        while (playing) {
+          const s = state();
+          const step = s.demoMetrics.at(-1)?.step ?? 0;
+          if (step >= s.demoTarget) break;
+          const { losses, metrics } = await r.train(Math.min(CHUNK, s.demoTarget - step));
+          const loss = losses.reduce((a, b) => a + b, 0) / losses.length;
+          track((x) => ({ demoMetrics: [...x.demoMetrics, { ...metrics, loss }] }));
+          await refreshRecommendation(r);
+        }
+        track({ demoStatus: 'ready' });
+      } catch (err) {
+        track({ demoStatus: 'error', demoError: message(err) });
+      } finally {
+        playing = false;
+      }
+    },
+    demoPause: () => {
+      playing = false;
+    },
+    demoReset: async () => {
+      playing = false;
+      started = false;
+      track({ demoMetrics: [], demoRecommendation: null, demoStatus: 'idle', demoError: null });
+      try {
+        await ensureStarted(track, state().demoConfig);
+      } catch (err) {
+        track({ demoStatus: 'error', demoError: message(err) });
+      }
+    },
+    demoSetTarget: (steps) => track({ demoTarget: steps }),
+    demoRecommend: async (user) => {
+      track({ demoUser: user });
+      try {
+        const r = await ensureStarted(track, state().demoConfig);
+        track({ demoRecommendation: await r.recommend(user), demoError: null });
+      } catch (err) {
+        track({ demoError: message(err) });
+      }
+    },
+  };
+}
