@@ -2,7 +2,7 @@ import { defineConfig } from '@playwright/test';
 
 // e2e runs against the production build (vite build + vite preview) in Debian's Chromium:
 // Playwright's own browser download cannot work on these machines.
-const PORT = 4173;
+const PORT = Number(process.env.E2E_PORT ?? 4173);
 
 export default defineConfig({
   testDir: 'e2e',
