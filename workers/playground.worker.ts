@@ -177,8 +177,8 @@ export interface TinyState {
 let tiny: { table: de.HashTable; keys: number[]; n: number; seed: number } | null = null;
 
 function tinyKey(seed: number, n: number): number {
-  // A spread of keys, so the tags and home groups differ (a small multiplicative hash of n).
-  return (Math.imul(n + 1, 0x9e3779b1) ^ seed) >>> 12;
+  // Distinct three-digit keys (389 is coprime to 1000); the table's hash spreads them over groups.
+  return (n * 389 + 17 * seed) % 1000;
 }
 
 function tinyState(event: string, lastSlot: number): TinyState {
@@ -429,8 +429,13 @@ const api = {
     if (!tiny || tiny.keys.length === 0) return resetTiny(tiny?.seed ?? 1);
     const t = tiny;
     const key = t.keys.shift()!;
+    const before = t.table.stats().tombstones;
     t.table.remove(Int32Array.of(key));
-    return tinyState(`Removed ${key}: its slot becomes a tombstone, so probes for other keys still pass it.`, -1);
+    const event =
+      t.table.stats().tombstones > before
+        ? `Removed ${key}: its slot becomes a tombstone, so probes for other keys still pass it.`
+        : `Removed ${key}: its slot is empty again (no probe can have passed a group that never filled, so no tombstone is needed).`;
+    return tinyState(event, -1);
   },
 
   /** The checkpoint, the .npy files and the TFRA script for the trained tables. */

@@ -12,6 +12,8 @@ import { TablesPanel } from './panels/TablesPanel.js';
 import { type PanelId, usePlayground } from './store.js';
 import { TpuPanel } from './tpu/TpuPanel.js';
 import { ChartsPanel } from './training/ChartsPanel.js';
+import { CodePanel } from './training/CodePanel.js';
+import { InternalsPanel } from './training/InternalsPanel.js';
 import { TrainingPanel } from './training/TrainingPanel.js';
 
 const ORDER: PanelId[] = [
@@ -38,6 +40,8 @@ const BUILT: Partial<Record<PanelId, () => ReactNode>> = {
   lookup: () => <LookupPanel />,
   training: () => <TrainingPanel />,
   charts: () => <ChartsPanel />,
+  internals: () => <InternalsPanel />,
+  code: () => <CodePanel />,
 };
 
 function NoticeBanner() {

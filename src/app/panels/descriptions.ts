@@ -6,15 +6,7 @@ import type { PanelId } from '../store.js';
 export const PANELS: Record<PanelId, { title: string; what: string; items: string[] }> = {
   presets: { title: 'Presets', what: '', items: [] },
   training: { title: 'Training', what: '', items: [] },
-  internals: {
-    title: 'Hash table internals',
-    what: 'Inside a table: control-byte groups and slots, load factor and probing.',
-    items: [
-      'slots as a grid: tags, empty, tombstone',
-      'load factor and the probe-length histogram',
-      'a tiny 32-slot table stepping one insert at a time, rehash included',
-    ],
-  },
+  internals: { title: 'Hash table internals', what: '', items: [] },
   tables: { title: 'Tables', what: '', items: [] },
   features: { title: 'Features', what: '', items: [] },
   batch: { title: 'Batch', what: '', items: [] },
@@ -29,15 +21,7 @@ export const PANELS: Record<PanelId, { title: string; what: string; items: strin
       'per-core checksums, dropped contributions and stragglers, bytes moved per collective',
     ],
   },
-  code: {
-    title: 'Code',
-    what: 'The code that rebuilds what you see here.',
-    items: [
-      'TypeScript using dynemb',
-      'TFRA Python (tensorflow_recommenders_addons.dynamic_embedding)',
-      'checkpoint and .npy downloads',
-    ],
-  },
+  code: { title: 'Code', what: '', items: [] },
   performance: {
     title: 'Performance',
     what: "The engine's benchmarks, run in your own browser, as ratios against a baseline measured in the same run.",

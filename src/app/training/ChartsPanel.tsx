@@ -48,6 +48,12 @@ function ChartFrame({
   );
 }
 
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
+
 let cache: { version: number; value: { rows: Row[]; note: string; steps: number } } | null = null;
 
 /** The rows every step chart draws, built once per ring version and shared by the charts. */
@@ -66,7 +72,7 @@ function build(): { rows: Row[]; note: string; steps: number } {
     total === 0
       ? 'no steps yet: press Play or Step'
       : every > 1
-        ? `showing every ${every}th of ${total.toLocaleString('en')} steps${kept}`
+        ? `showing every ${ordinal(every)} of ${total.toLocaleString('en')} steps${kept}`
         : `all ${total.toLocaleString('en')} steps${kept}`;
   const rows = points.map((m) => {
     const r: Row = { step: m.step, loss: m.loss };

@@ -133,3 +133,14 @@ export async function reset(): Promise<void> {
     usePlayground.getState().setTrain({ trainPhase: 'idle', trainError: null });
   });
 }
+
+/** The checkpoint, .npy files and TFRA script of the model's tables, as they are now. */
+export async function exportTrainingFiles(): Promise<{
+  checkpoint: Uint8Array;
+  npy: Record<string, Uint8Array>;
+  python: string;
+} | null> {
+  await configureTraining();
+  const files = await serial(async () => (await startWorker()).exportFiles());
+  return files ?? null;
+}

@@ -1,0 +1,84 @@
+// The hash-table internals view and the Code panel.
+import { readFile } from 'node:fs/promises';
+import { expect, openApp, test } from './fixtures.js';
+
+test('internals: a trained table shows its control bytes; the tiny table inserts, rehashes and removes', async ({
+  page,
+  consoleLog,
+}) => {
+  await openApp(page);
+  const training = page.getByRole('region', { name: 'Training', exact: true });
+  for (let i = 1; i <= 3; i++) {
+    await training.getByRole('button', { name: 'Step', exact: true }).click();
+    await expect(page.getByTestId('train-step')).toHaveText(String(i));
+  }
+  const internals = page.getByRole('region', { name: 'Hash table internals', exact: true });
+  await internals.getByRole('button', { name: 'Refresh internals' }).click();
+  const summary = internals.getByTestId('internals-summary');
+  await expect(summary).toContainText(/Shard 0: [1-9][\d,]* keys in [\d,]+ slots, load factor 0\.\d+/);
+  const keys = Number((await summary.textContent())!.match(/Shard 0: ([\d,]+) keys/)![1].replace(/,/g, ''));
+  // The grid counts one tag per key.
+  await expect(internals.getByRole('img', { name: /^Shard 0 control bytes/ })).toHaveAttribute(
+    'aria-label',
+    new RegExp(`; ${keys} tags, 0 tombstones`),
+  );
+  await expect(internals.getByTestId('probe-histogram')).toBeVisible();
+
+  const tiny = internals.getByRole('region', { name: 'A tiny table, one insert at a time' });
+  await expect(tiny.getByTestId('tiny-summary')).toContainText('0 keys, 32 slots');
+  const insert = tiny.getByRole('button', { name: 'Insert next key' });
+  await insert.click();
+  await expect(tiny.getByTestId('tiny-event')).toContainText(/Inserted 17 into slot \d+ \(group [01]\)/);
+  await expect(tiny.getByRole('listitem').filter({ hasText: /^\d+17$/ })).toHaveCount(1);
+  let rehashed = false;
+  for (let i = 2; i <= 40 && !rehashed; i++) {
+    await insert.click();
+    await expect(tiny.getByTestId('tiny-summary')).toContainText(`${i} keys`);
+    rehashed = /rehashed from 32 to 64 slots/.test((await tiny.getByTestId('tiny-event').textContent()) ?? '');
+  }
+  expect(rehashed).toBe(true);
+  await expect(tiny.getByTestId('tiny-summary')).toContainText('64 slots');
+  await tiny.getByRole('button', { name: 'Remove oldest key' }).click();
+  await expect(tiny.getByTestId('tiny-event')).toContainText('Removed 17');
+  await tiny.getByRole('button', { name: 'Reset tiny table' }).click();
+  await expect(tiny.getByTestId('tiny-summary')).toContainText('0 keys, 32 slots');
+  expect(consoleLog.errors).toEqual([]);
+});
+
+test('Code panel: TypeScript and TFRA Python for the workspace, copy and downloads', async ({
+  page,
+  context,
+  consoleLog,
+}) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load preset: One table, two features' }).click();
+  const code = page.getByRole('region', { name: 'Code', exact: true });
+  const ts = code.getByTestId('code-typescript');
+  await expect(ts).toContainText("name: 'item_emb'");
+  await expect(ts).toContainText("{ name: 'viewed_item', table: item_emb");
+  const py = code.getByTestId('code-python');
+  await expect(py).toContainText('tensorflow_recommenders_addons');
+  await expect(py).toContainText('"item_emb"');
+  await code.getByRole('button', { name: 'Copy TypeScript' }).click();
+  await expect(code.getByRole('status').filter({ hasText: 'Copied.' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(await ts.textContent());
+
+  // Train a step so the table holds rows, then download the checkpoint and the .npy files.
+  const training = page.getByRole('region', { name: 'Training', exact: true });
+  await training.getByRole('button', { name: 'Step', exact: true }).click();
+  await expect(page.getByTestId('train-step')).toHaveText('1');
+  const [ckpt] = await Promise.all([
+    page.waitForEvent('download'),
+    code.getByRole('button', { name: 'Download checkpoint' }).click(),
+  ]);
+  expect(ckpt.suggestedFilename()).toBe('playground.dynemb');
+  const bytes = await readFile((await ckpt.path())!);
+  expect(bytes.subarray(0, 8).toString('latin1')).toBe('DYNEMBCK');
+  expect(bytes.length).toBeGreaterThan(1000);
+  const names: string[] = [];
+  page.on('download', (d) => names.push(d.suggestedFilename()));
+  await code.getByRole('button', { name: 'Download .npy files' }).click();
+  await expect.poll(() => names.slice().sort()).toEqual(['item_emb-keys.npy', 'item_emb-values.npy']);
+  expect(consoleLog.errors).toEqual([]);
+});

@@ -1,0 +1,43 @@
+// The generated TypeScript runs on the engine as written (imports swapped for the modules).
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import * as de from '../../engine/index.js';
+import { PRESETS } from '../workspace/presets.js';
+import { defaultWorkspace } from '../workspace/schema.js';
+import { typescriptFor } from './code.js';
+
+async function run(code: string): Promise<unknown[]> {
+  const body = code.replace(/^import .*$/gm, '');
+  const logs: unknown[] = [];
+  const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+    ...args: string[]
+  ) => (...a: unknown[]) => Promise<void>;
+  await new AsyncFunction('de', 'tf', 'console', body)(de, tf, { log: (...a: unknown[]) => logs.push(...a) });
+  return logs;
+}
+
+describe('typescriptFor', () => {
+  it('rebuilds the default workspace and trains one step', async () => {
+    const code = typescriptFor(defaultWorkspace());
+    expect(code).toContain('new de.optimizers.Adagrad({ learningRate: 0.1 })');
+    const logs = await run(code);
+    expect(logs[0]).toBe('loss');
+    expect(logs[1]).toBeGreaterThan(0);
+    expect(logs[2]).toBe('user_emb');
+    expect(logs[3]).toBeGreaterThan(0);
+  });
+
+  it('runs every preset (shared tables, string ids, restrict policies), and mixed optimizers', async () => {
+    for (const p of PRESETS) {
+      const logs = await run(typescriptFor(p.build()));
+      expect(Number.isFinite(logs[1]), p.id).toBe(true);
+    }
+    const w = defaultWorkspace();
+    w.tables = [w.tables[0], { ...w.tables[0], name: 'item_emb', optimizer: 'SGD', keyDtype: 'string' }];
+    w.features = [w.features[0], { ...w.features[0], name: 'item_id', table: 'item_emb', combiner: 'sum' }];
+    const code = typescriptFor(w);
+    expect(code).toContain('const optimizer1 = new de.optimizers.SGD');
+    const logs = await run(code);
+    expect(logs).toHaveLength(6);
+  });
+});
