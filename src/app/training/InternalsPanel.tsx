@@ -41,8 +41,9 @@ function Legend() {
 function CtrlGrid({ shard }: { shard: ShardInternals }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const [hover, setHover] = useState<string | null>(null);
-  const cell = 9;
   const groups = Math.ceil(shard.ctrl.length / 16);
+  // Smaller cells for big tables, so four groups side by side fit a narrow panel (about 400 px).
+  const cell = groups > 8 ? 6 : 9;
   // Up to 4 groups side by side, a gap between them, so big tables stay compact.
   const perRow = Math.min(4, groups);
   const rows = Math.ceil(groups / perRow);
