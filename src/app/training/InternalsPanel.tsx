@@ -1,6 +1,6 @@
 // Hash table internals: a table's control bytes as a grid (one row per 16-slot group), its load
 // factor and probe-length histogram, and a tiny teaching table that takes one insert at a time.
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { startTransition, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ShardInternals, TinyState } from '../../../workers/playground.worker.js';
 import { startWorker } from '../runtime/worker.js';
@@ -138,7 +138,9 @@ function TableInternals() {
   const table = tables.some((t) => t.name === name) ? name : tables[0].name;
   const refresh = useCallback(async () => {
     const r = await startWorker();
-    setShards(await r.internals(table));
+    const next = await r.internals(table);
+    // A transition: while training, this redraw yields to the page instead of being one long task.
+    startTransition(() => setShards(next));
   }, [table]);
   useEffect(() => {
     void refresh();
