@@ -4,9 +4,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, RuntimeError, show } from './errors.js';
 import { type Initializer, type InitializerLike, resolveInitializer, zeros } from './initializers.js';
-import { keyWords } from './keyhash.js';
+import { defaultShardOf } from './partition.js';
 import { denseFromRows, readUnique } from './read.js';
-import { HashTable, hashKeyString } from './table.js';
+import { HashTable } from './table.js';
 import { type Id, type IdsLike, isTensor, type KeyDtype, type Keys, toIds, toKeys } from './tensor.js';
 import { activeFlavour } from './wasm.js';
 
@@ -244,15 +244,7 @@ export class Variable {
       }
       return out;
     }
-    if (Array.isArray(keys)) {
-      const bn = BigInt(N);
-      for (let i = 0; i < n; i++) out[i] = Number(hashKeyString(keys[i]) % bn);
-      return out;
-    }
-    const words = new Uint32Array(2 * n);
-    keyWords(keys, words);
-    for (let i = 0; i < n; i++) out[i] = (words[2 * i] & 0x7fffffff) % N;
-    return out;
+    return defaultShardOf(keys, N);
   }
 
   // Groups positions by shard: for each shard the positions (into `keys`) and their keys.

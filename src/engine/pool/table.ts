@@ -3,8 +3,8 @@
 // assembled in the order of the keys.
 import type { Remote } from 'comlink';
 import { InvalidArgumentError, show } from '../errors.js';
-import { keyWords } from '../keyhash.js';
-import { checkKeys, hashKeyString, type KeyDtype, type Keys } from '../table-keys.js';
+import { checkKeys, type KeyDtype, type Keys } from '../table-keys.js';
+import { defaultShardOf } from '../partition.js';
 import { WorkerDiedError } from './errors.js';
 import type { RestoreTask, WorkerPool } from './pool.js';
 import type { HostApi, KeysMessage, ShardMutation, ShardSpec, SharedRegion } from './protocol.js';
@@ -26,27 +26,7 @@ export interface PoolTableOptions {
   compactBytes?: number;
 }
 
-/**
- * TFRA's default partitioner: `(key & 0x7fffffff) mod N` for integer keys (the low word),
- * `hashKeyString(key) mod N` for strings. The same routing as `Variable.shardOf`.
- *
- * @example
- * defaultShardOf(new Int32Array([5, 6]), 2); // Int32Array [1, 0]
- */
-export function defaultShardOf(keys: Keys, partitions: number): Int32Array {
-  const n = keys.length;
-  const out = new Int32Array(n);
-  if (partitions === 1) return out;
-  if (Array.isArray(keys)) {
-    const bn = BigInt(partitions);
-    for (let i = 0; i < n; i++) out[i] = Number(hashKeyString(keys[i]) % bn);
-    return out;
-  }
-  const words = new Uint32Array(2 * n);
-  keyWords(keys, words);
-  for (let i = 0; i < n; i++) out[i] = (words[2 * i] & 0x7fffffff) % partitions;
-  return out;
-}
+export { defaultShardOf } from '../partition.js';
 
 function pick(keys: Keys, idx: Int32Array): Keys {
   if (keys instanceof Int32Array) return Int32Array.from(idx, (i) => keys[i]);
