@@ -58,6 +58,16 @@ function scratchOf(heap: WasmHeap): Scratch {
   return s;
 }
 
+/** A consumer's record of the rows written to a table (see {@link HashTable.watchRows}). */
+export interface RowWatch {
+  /** The rows written since the last take, each once; empties the record. */
+  take(): Int32Array;
+  /** How many rows are recorded. */
+  readonly pending: number;
+  /** Stops recording. */
+  close(): void;
+}
+
 /**
  * A dynamic hash table from keys (int32, int64 or string) to float32 rows of `dim` values,
  * TFRA style: no fixed vocabulary, grows as keys arrive.
@@ -77,6 +87,8 @@ export class HashTable {
   private handle: number;
   private readonly mode: number;
   private readonly scratch: Scratch;
+  /** Row sets of the consumers watching writes (see {@link watchRows}); empty when nobody watches. */
+  private readonly watchers = new Set<Set<number>>();
 
   constructor(opts: HashTableOptions) {
     const { keyDtype, dim } = opts ?? ({} as HashTableOptions);
@@ -261,6 +273,11 @@ export class HashTable {
     const count = this.k.tableFindOrInsert(this.t, this.mode, kp, aux, n, rp, ip, tp);
     if (count < 0) this.fail('findOrInsert', count, n);
     const rows = this.heap.i32.slice(rp >> 2, (rp >> 2) + n);
+    if (count > 0 && !init && this.watchers.size > 0) {
+      // the new rows were written (zeros)
+      const inserted = this.heap.u8.subarray(ip, ip + n);
+      for (const w of this.watchers) for (let i = 0; i < n; i++) if (inserted[i]) w.add(rows[i]);
+    }
     if (count === 0 || !init) return rows;
     const inserted = this.heap.u8.subarray(ip, ip + n);
     const missing = new Int32Array(count);
@@ -293,6 +310,7 @@ export class HashTable {
     this.heap.f32.set(values, vp >> 2);
     const r = this.k.tableUpsert(this.t, this.mode, kp, aux, n, vp, tp);
     if (r < 0) this.fail('upsert', r, n);
+    this.noteWritten(keys);
   }
 
   /**
@@ -303,6 +321,7 @@ export class HashTable {
    */
   remove(keys: Keys): number {
     const n = checkKeys('remove', this.keyDtype, keys);
+    this.noteRemoved(keys);
     const [kp, aux] = this.stage(keys, []);
     return this.k.tableRemove(this.t, this.mode, kp, aux, n);
   }
@@ -333,6 +352,7 @@ export class HashTable {
     for (let i = 0; i < n; i++) u8[ep + i] = exists[i] ? 1 : 0;
     const r = this.k.tableAccum(this.t, this.mode, kp, aux, n, op, np, ep, tp);
     if (r < 0) this.fail('accum', r, n);
+    this.noteWritten(keys);
   }
 
   /**
@@ -349,11 +369,56 @@ export class HashTable {
     this.heap.f32.set(deltas, dp >> 2);
     const r = this.k.tableScatterAdd(this.t, this.mode, kp, aux, n, dp, tp);
     if (r < 0) this.fail('scatterAdd', r, n);
+    this.noteWritten(keys);
   }
 
   /** Removes every key (the slot arrays keep their capacity; the value arena is freed). */
   clear(): void {
     this.k.tableClear(this.t);
+    for (const w of this.watchers) w.clear();
+  }
+
+  /**
+   * Starts recording which rows writes touch, for a consumer that mirrors rows elsewhere (the
+   * GPU mirror): every upsert, accum, scatterAdd, findOrInsert and writeRows adds the rows it
+   * wrote; remove and clear drop the rows they free (removed keys map to no row). `take()`
+   * returns the rows written since the last take (each once, all still allocated) and empties
+   * the set. Costs one extra hash probe per written key while someone watches.
+   *
+   * @example
+   * const w = t.watchRows();
+   * t.upsert(new Int32Array([1]), new Float32Array(t.dim));
+   * w.take(); // Int32Array [row of key 1]
+   * w.close();
+   */
+  watchRows(): RowWatch {
+    const rows = new Set<number>();
+    this.watchers.add(rows);
+    return {
+      take: () => {
+        const out = Int32Array.from(rows);
+        rows.clear();
+        return out;
+      },
+      get pending() {
+        return rows.size;
+      },
+      close: () => {
+        this.watchers.delete(rows);
+      },
+    };
+  }
+
+  private noteWritten(keys: Keys): void {
+    if (this.watchers.size === 0 || keys.length === 0) return;
+    const { rows, exists } = this.find(keys);
+    for (const w of this.watchers) for (let i = 0; i < rows.length; i++) if (exists[i]) w.add(rows[i]);
+  }
+
+  private noteRemoved(keys: Keys): void {
+    if (this.watchers.size === 0 || keys.length === 0) return;
+    const { rows, exists } = this.find(keys);
+    for (const w of this.watchers) for (let i = 0; i < rows.length; i++) if (exists[i]) w.delete(rows[i]);
   }
 
   /**
@@ -449,6 +514,7 @@ export class HashTable {
     this.heap.i32.set(rows, base >> 2);
     this.heap.f32.set(values, vp >> 2);
     if (this.k.tableWriteRows(this.t, base, n, vp) < 0) this.rowsOutOfRange('writeRows', rows);
+    for (const w of this.watchers) for (const r of rows) w.add(r);
   }
 
   /**

@@ -7,6 +7,10 @@ import { randomNormal } from '../initializers.js';
 import { embeddingLookup } from '../lookup.js';
 import { Variable } from '../variable.js';
 import { ready } from '../wasm.js';
+import { restore, save } from '../checkpoint/checkpoint.js';
+import { Adagrad } from '../train/optimizers/adagrad.js';
+import { TimestampRestrictPolicy } from '../train/restrict.js';
+import { step } from '../train/step.js';
 import { chooseGather } from './auto.js';
 import { GpuGather } from './mirror.js';
 
@@ -47,8 +51,8 @@ describe('GpuGather', () => {
     expect(clipped[0][0]).toEqual([expect.closeTo(1.2, 6), expect.closeTo(1.6, 6), 0]);
   });
 
-  it('writes only touched rows after upsert, and after sync of rows trained elsewhere', () => {
-    const v = new Variable({ name: 'h', keyDtype: 'int32', dim: 2 });
+  it('follows upsert, remove, accum and scatterAdd, uploading only the touched rows', () => {
+    const v = new Variable({ name: 'h', keyDtype: 'int32', dim: 2, partitions: 2 });
     v.upsert(
       Array.from({ length: 100 }, (_, i) => i),
       Array.from({ length: 100 }, (_, i) => [i, -i]),
@@ -62,26 +66,95 @@ describe('GpuGather', () => {
         [8, 8],
       ],
     );
-    expect(g.uploadedRows).toBe(102);
-    v.upsert([7], [[1, 2]]); // a write that bypassed the mirror ...
-    expect(g.lookup([7]).arraySync()).toEqual([[7, -7]]); // ... is not seen until sync
-    g.sync([7]);
-    expect(g.uploadedRows).toBe(103);
+    v.upsert([7], [[1, 2]]); // straight through the Variable: followed too
+    expect(g.pendingRows).toBe(3);
     expect(g.lookup([5, 500, 7, 1]).arraySync()).toEqual([
       [9, 9],
       [8, 8],
       [1, 2],
       [1, -1],
     ]);
+    expect(g.uploadedRows).toBe(103);
+    expect(g.lookup([5, 7]).arraySync()).toEqual([
+      [9, 9],
+      [1, 2],
+    ]);
+    expect(g.uploadedRows).toBe(103); // nothing written, nothing uploaded
     expect(g.remove([5])).toBe(1);
     expect(g.lookup([5]).arraySync()).toEqual([[0, 0]]);
+    expect(g.uploadedRows).toBe(103);
+    v.accum(
+      [8, 9, 900],
+      [
+        [8, -8],
+        [0, 0],
+        [0, 0],
+      ],
+      [
+        [10, -8],
+        [1, 1],
+        [3, 3],
+      ],
+      [true, true, false],
+    );
+    v.shards[v.shardOf(Int32Array.of(20))[0]].scatterAdd(Int32Array.of(20), Float32Array.of(1, 1));
+    expect(g.lookup([8, 9, 900, 20]).arraySync()).toEqual(v.lookup([8, 9, 900, 20]).arraySync());
+    expect(g.uploadedRows).toBe(107);
+    // a row freed by remove and reused by a new key is uploaded with the new key's values
+    v.remove([1, 2, 3]);
+    v.upsert(
+      [1001, 1002],
+      [
+        [4, 4],
+        [5, 5],
+      ],
+    );
+    expect(g.lookup([1001, 1002, 1]).arraySync()).toEqual([
+      [4, 4],
+      [5, 5],
+      [0, 0],
+    ]);
+    expect(g.uploadedRows).toBe(109);
+    g.dispose();
   });
 
-  it('refuses rows the mirror does not hold instead of reading zeros', () => {
-    const v = new Variable({ name: 'k', keyDtype: 'int32', dim: 1 });
+  it('follows training, restrict and checkpoint restore incrementally', async () => {
+    const v = new Variable({
+      name: 'trained',
+      keyDtype: 'int64',
+      dim: 4,
+      partitions: 2,
+      initializer: randomNormal({ seed: 9, stddev: 0.5 }),
+      restrictPolicy: TimestampRestrictPolicy,
+    });
+    v.upsert(
+      Array.from({ length: 50 }, (_, i) => i),
+      Array.from({ length: 50 }, (_, i) => [i, 1, 0, -1]),
+    );
     const g = new GpuGather(v);
-    v.upsert([1], [[3]]);
-    expect(() => g.lookup([1])).toThrow('is not in the GPU mirror (0 rows); a write bypassed the mirror');
+    expect(g.uploadedRows).toBe(50);
+    const opt = new Adagrad({ learningRate: 0.1 });
+    const batch = [3, 4, 60, 3]; // 3 distinct keys, one of them new
+    step(opt, () => tf.sum(tf.square(embeddingLookup(v, batch, { maxNorm: 3 }))));
+    expect(g.pendingRows).toBe(3);
+    const probe = [3, 4, 60, 0, 49];
+    expect(g.lookup(probe).arraySync()).toEqual(v.lookup(probe).arraySync());
+    expect(g.uploadedRows).toBe(53);
+    const saved = await save([v]);
+    v.upsert(
+      [0, 1],
+      [
+        [7, 7, 7, 7],
+        [7, 7, 7, 7],
+      ],
+    );
+    expect(v.restrict(10)).toBe(41);
+    expect(g.lookup(probe).arraySync()).toEqual(v.lookup(probe).arraySync());
+    expect(g.uploadedRows).toBe(55);
+    await restore(saved, [v]); // clear + write every saved row: 51 rows
+    expect(g.lookup(probe).arraySync()).toEqual(v.lookup(probe).arraySync());
+    expect(g.uploadedRows).toBe(55 + 51);
+    g.dispose();
   });
 });
 

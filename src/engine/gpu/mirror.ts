@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from '../errors.js';
 import { checkMaxNorm, clipByMaxNorm } from '../read.js';
+import type { RowWatch } from '../table.js';
 import type { IdsLike, Keys } from '../tensor.js';
 import type { Variable } from '../variable.js';
 
@@ -14,31 +15,42 @@ function pickKeys(keys: Keys, idx: number[]): Keys {
 }
 
 /**
- * A GPU mirror of a Variable's rows. Write through the mirror (`upsert`, `remove`) or call
- * `sync(ids)` after changing rows elsewhere (training): only the touched rows are uploaded.
+ * A GPU mirror of a Variable's rows. It follows every write to the Variable on its own: the
+ * shards record which rows upsert, accum, scatterAdd, training, restrict, checkpoint restore
+ * and import write (HashTable.watchRows), and before each lookup only those rows are uploaded
+ * (never the whole arena again). Removed keys need no upload: they no longer map to a row.
  *
  * @example
  * await tf.setBackend('webgl');
  * const g = new GpuGather(v);
  * const out = g.lookup([[1, 2]]); // tf.Tensor [1, 2, dim] on the GPU
- * g.upsert([3], [[0, 1]]);         // writes row 3's slot of the mirror only
+ * v.upsert([3], [[0, 1]]);
+ * g.lookup([3]);                  // uploads row 3's slot of the mirror only, then gathers
  */
 export class GpuGather {
   private mirrors: tf.Tensor2D[];
-  /** Rows uploaded since creation (the full upload counts the rows held then). */
+  private readonly watches: RowWatch[];
+  /** Rows uploaded since creation (the first upload counts the rows held then). */
   uploadedRows = 0;
 
   constructor(readonly variable: Variable) {
     this.mirrors = variable.shards.map(() => tf.zeros([0, variable.dim]) as tf.Tensor2D);
+    this.watches = variable.shards.map((shard) => shard.watchRows());
     variable.shards.forEach((shard, s) => {
       const { keys } = shard.export();
       if (keys.length > 0) this.writeShardRows(s, shard.find(keys).rows);
+      this.watches[s].take(); // the rows just uploaded
     });
   }
 
   /** The tfjs backend the mirror lives on ('webgl' in a browser with a GPU). */
   get backend(): string {
     return tf.getBackend();
+  }
+
+  /** Rows written to the Variable and not yet uploaded (they are uploaded by the next lookup or flush). */
+  get pendingRows(): number {
+    return this.watches.reduce((a, w) => a + w.pending, 0);
   }
 
   // Uploads rows `rows` of shard s (their current values) into the mirror, growing it when needed.
@@ -71,17 +83,34 @@ export class GpuGather {
   }
 
   /**
-   * Re-uploads the rows of `ids` (after training or any write that bypassed the mirror).
+   * Uploads the rows written since the last flush (lookup calls it first). Returns how many.
    *
    * @example
-   * de.train.step(opt, loss); g.sync(batchIds);
+   * de.train.step(opt, loss); g.flush(); // uploads only the rows the step touched
+   */
+  flush(): number {
+    if (this.watches.length === 0) {
+      throw new InvalidArgumentError(`GpuGather(${show(this.variable.name)}): the mirror was disposed.`);
+    }
+    let n = 0;
+    this.watches.forEach((w, s) => {
+      if (w.pending === 0) return;
+      const rows = w.take();
+      this.writeShardRows(s, rows);
+      n += rows.length;
+    });
+    return n;
+  }
+
+  /**
+   * Re-uploads the rows of `ids` now. Writes are followed automatically; this forces an upload
+   * (e.g. to pay the upload cost before a timed section).
+   *
+   * @example
+   * g.sync([1, 2]);
    */
   sync(idsLike: IdsLike): void {
     const { keys } = this.variable.keysOf(idsLike, `GpuGather(${show(this.variable.name)}).sync`);
-    this.syncKeys(keys);
-  }
-
-  private syncKeys(keys: Keys): void {
     const shardOf = this.variable.shardOf(keys);
     this.variable.shards.forEach((shard, s) => {
       const idx: number[] = [];
@@ -94,14 +123,13 @@ export class GpuGather {
   }
 
   /**
-   * Upserts through the Variable and writes the touched rows to the mirror.
+   * Upserts through the Variable (the mirror follows at the next lookup).
    *
    * @example
    * g.upsert([1, 2], [[1, 1], [2, 2]]);
    */
   upsert(idsLike: IdsLike, values: Parameters<Variable['upsert']>[1]): void {
     this.variable.upsert(idsLike, values);
-    this.sync(idsLike);
   }
 
   /**
@@ -125,6 +153,7 @@ export class GpuGather {
     const what = `GpuGather(${show(this.variable.name)}).lookup`;
     const maxNorm = checkMaxNorm(options.maxNorm, what);
     const { keys, shape } = this.variable.keysOf(idsLike, what);
+    this.flush();
     const v = this.variable;
     const dim = v.dim;
     const n = keys.length;
@@ -151,7 +180,7 @@ export class GpuGather {
         // tf.gather returns zeros for out-of-range indices silently: refuse instead
         if (r < 0 || r >= mirrorRows) {
           throw new InvalidArgumentError(
-            `${what}: row ${r} of shard ${s} is not in the GPU mirror (${mirrorRows} rows); a write bypassed the mirror — call sync(ids) after writing.`,
+            `${what}: row ${r} of shard ${s} is not in the GPU mirror (${mirrorRows} rows); the shard was written without recording the row (an engine bug).`,
           );
         }
       }
@@ -173,8 +202,10 @@ export class GpuGather {
     });
   }
 
-  /** Frees the mirror's GPU memory. */
+  /** Frees the mirror's GPU memory and stops following the Variable's writes. */
   dispose(): void {
+    for (const w of this.watches) w.close();
+    this.watches.length = 0;
     for (const m of this.mirrors) m.dispose();
     this.mirrors = [];
   }
