@@ -3,9 +3,11 @@
 // cross-entropy loss, batch 4,096 — against the same model in plain tfjs (`tf.layers.embedding`
 // of a dense [1e6, 16] matrix + tf.train.adagrad) in the same run, on the same tfjs backend.
 import * as tf from '@tensorflow/tfjs';
-import { rng, timeIt, uniformRanks, zipfRanks } from './lib.mjs';
+import { rng, timeIt, timePair, uniformRanks, zipfRanks } from './lib.mjs';
 
 const S = 'train';
+const BASELINE =
+  'tfjs dense [vocab, 16] tf.variable + tf.gather with a tf.scatterND gradient + tf.train.adagrad (stock tf.layers.embedding gradient: see the extrapolated row)';
 
 export async function run({ de, quick, log }) {
   await tf.setBackend('cpu');
@@ -35,10 +37,12 @@ export async function run({ de, quick, log }) {
   const opt = new de.optimizers.Adagrad({ learningRate: 0.05 });
 
   // The dense baseline is tf.layers.embedding's model written out: a [VOCAB, DIM] tf.variable,
-  // gather, the same tower and loss, tf.train.adagrad over the whole matrix. Its gather gradient
-  // is tfjs's own tf.scatterND into a dense [VOCAB, DIM] gradient: tf.layers.embedding's stock
-  // gradient (unsortedSegmentSum, one masked pass per vocabulary row on the cpu backend) would
-  // take hours per step at VOCAB = 1e6, so the baseline given here is the faster of the two.
+  // tf.gather, the same tower and loss, tf.train.adagrad over the whole matrix. Its gather
+  // gradient is tfjs's own tf.scatterND into a dense [VOCAB, DIM] gradient: tf.layers.embedding's
+  // stock gradient (tf.gather's gradient is unsortedSegmentSum, which the cpu backend computes
+  // with one masked pass over all batch ids per vocabulary row) would take hours per step at
+  // VOCAB = 1e6 — measured below on small vocabularies and extrapolated — so the baseline given
+  // here is the faster of the two.
   const E = tf.variable(tf.tensor2d(table, [VOCAB, DIM]), true, 'bench_train_dense');
   const W2 = tf.variable(tower.clone(), true, 'bench_train_dense_tower');
   const tfOpt = tf.train.adagrad(0.05);
@@ -74,10 +78,8 @@ export async function run({ de, quick, log }) {
       loss.dataSync();
       loss.dispose();
     };
-    log(`  ${dist}: ${n} ids, ${unique} unique; timing dynemb step`);
-    const oursSec = timeIt(ours, { minMs: quick ? 200 : 2000, minRuns: 3, maxRuns: 30 });
-    log(`  ${dist}: timing tfjs dense step`);
-    const tfSec = timeIt(theirs, { minMs: quick ? 200 : 2000, minRuns: 3, maxRuns: 10 });
+    log(`  ${dist}: ${n} ids, ${unique} unique; timing dynemb and tfjs dense steps alternately`);
+    const [oursSec, tfSec] = timePair(ours, theirs, { minMs: quick ? 200 : 3000, minRuns: quick ? 3 : 5, maxRuns: 40 });
     rows.push({
       section: S,
       name: `train step, ${dist} ids: batch ${BATCH} x ${FEATURES} features, dim ${DIM}, vocab ${VOCAB}, Adagrad (${unique} unique rows)`,
@@ -86,12 +88,62 @@ export async function run({ de, quick, log }) {
       baseline: 1 / tfSec,
       ratio: tfSec / oursSec,
       target: '>= 5x tfjs dense embedding + Adagrad',
-      baselineName: 'tfjs dense [vocab, 16] variable + gather (scatterND gradient) + tf.train.adagrad',
-      note: `dynemb ${(oursSec * 1000).toFixed(1)} ms/step, tfjs ${(tfSec * 1000).toFixed(1)} ms/step (backend ${tf.getBackend()})`,
+      baselineName: BASELINE,
+      note: `dynemb ${(oursSec * 1000).toFixed(1)} ms/step, tfjs ${(tfSec * 1000).toFixed(1)} ms/step (backend ${tf.getBackend()}); baseline: ${BASELINE}`,
     });
     flat.dispose();
     flatIdx.dispose();
   }
+
+  // Why not stock tf.layers.embedding: time its real training step (the layer, the same tower and
+  // loss, tf.train.adagrad) on two small vocabularies with the same batch; the step grows
+  // linearly with the vocabulary (one unsortedSegmentSum pass per row), so extrapolate to VOCAB.
+  {
+    const n = BATCH * FEATURES;
+    const ranks = uniformRanks(VOCAB, n, 11);
+    const [small, large] = quick ? [4, 12] : [2, 6];
+    const stockSec = (vocab) => {
+      const layer = tf.layers.embedding({ inputDim: vocab, outputDim: DIM, name: `bench_stock_${vocab}` });
+      const x = tf.tensor2d(
+        Int32Array.from(ranks, (k) => k % vocab),
+        [BATCH, FEATURES],
+        'int32',
+      );
+      layer.apply(x); // builds the weights
+      const W3 = tf.variable(tower.clone(), true, `bench_train_stock_tower_${vocab}`);
+      const vars = [...layer.trainableWeights.map((lw) => lw.read()), W3];
+      const opt3 = tf.train.adagrad(0.05);
+      const stepStock = () => {
+        const loss = opt3.minimize(
+          () =>
+            tf.losses.sigmoidCrossEntropy(labels, tf.matMul(tf.reshape(layer.apply(x), [BATCH, FEATURES * DIM]), W3)),
+          true,
+          vars,
+        );
+        loss.dataSync();
+        loss.dispose();
+      };
+      const sec = timeIt(stepStock, { minMs: 0, minRuns: 1, maxRuns: 1 });
+      x.dispose();
+      W3.dispose();
+      layer.dispose();
+      opt3.dispose();
+      return sec;
+    };
+    log(`  stock tf.layers.embedding: timing vocab ${small} and ${large}`);
+    const a = stockSec(small);
+    const b = stockSec(large);
+    const perRow = Math.max((b - a) / (large - small), 0);
+    const estimate = a + perRow * (VOCAB - small);
+    rows.push({
+      section: S,
+      name: `stock tf.layers.embedding + tf.train.adagrad step at vocab ${VOCAB}, extrapolated (batch ${BATCH} x ${FEATURES}, dim ${DIM})`,
+      value: estimate / 3600,
+      unit: 'hours/step',
+      note: `measured ${(a * 1000).toFixed(0)} ms/step at vocab ${small} and ${(b * 1000).toFixed(0)} ms/step at vocab ${large}: ${(perRow * 1000).toFixed(1)} ms per vocabulary row (tf.gather's gradient is unsortedSegmentSum: one masked pass over the batch per row on the cpu backend); linear extrapolation to ${VOCAB} rows`,
+    });
+  }
+
   v.dispose();
   w.dispose();
   labels.dispose();

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { embeddingLookup, embeddingLookupSparse, embeddingLookupUnique, safeEmbeddingLookupSparse } from './lookup.js';
-import { type RowRead, setReadTape } from './read.js';
+import { gatherByIndex, type RowRead, segmentSumRows, setReadTape, uniqueKeys } from './read.js';
 import { ids, RaggedTensor, SparseTensor } from './tensor.js';
 import { Variable } from './variable.js';
 import { ready } from './wasm.js';
@@ -351,5 +351,168 @@ describe('safeEmbeddingLookupSparse', () => {
     const zero = new SparseTensor({ indices: [], values: [], denseShape: [0, 4] });
     expect(() => safeEmbeddingLookupSparse(v, zero, null)).toThrow(/the batch is empty \(denseShape \[0, 4\]\)/);
     expect(() => safeEmbeddingLookupSparse(v, sp, null, { defaultId: 'x' })).toThrow(/defaultId: key dtype mismatch/);
+  });
+});
+
+describe('linear-time row ops (the cpu paths replacing tf.gather / tf.unsortedSegmentSum)', () => {
+  const rng = (seed: number) => () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 4294967296;
+  };
+  const near = (a: tf.Tensor, b: tf.Tensor) => {
+    const x = a.dataSync();
+    const y = b.dataSync();
+    expect(a.shape).toEqual(b.shape);
+    for (let i = 0; i < x.length; i++) expect(Math.abs(x[i] - y[i])).toBeLessThan(1e-5);
+  };
+
+  it('gatherByIndex and segmentSumRows give tf.gather / tf.unsortedSegmentSum values and gradients', () => {
+    const r = rng(5);
+    const rows = tf.tensor2d(
+      Float32Array.from({ length: 7 * 3 }, () => r() - 0.5),
+      [7, 3],
+    );
+    const index = Int32Array.from({ length: 40 }, () => Math.floor(r() * 7));
+    const dy = tf.tensor2d(
+      Float32Array.from({ length: 40 * 3 }, () => r() - 0.5),
+      [40, 3],
+    );
+    near(gatherByIndex(rows, index), tf.gather(rows, tf.tensor1d(index, 'int32')));
+    const ours = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(gatherByIndex(x as tf.Tensor2D, index), dy)));
+    const theirs = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.gather(x, tf.tensor1d(index, 'int32')), dy)));
+    near(ours(rows), theirs(rows));
+
+    const seg = Int32Array.from({ length: 40 }, () => Math.floor(r() * 9)); // some of the 9 segments stay empty
+    const dz = tf.tensor2d(
+      Float32Array.from({ length: 9 * 3 }, () => r() - 0.5),
+      [9, 3],
+    );
+    near(segmentSumRows(dy, seg, 9), tf.unsortedSegmentSum(dy, tf.tensor1d(seg, 'int32'), 9));
+    const ours2 = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(segmentSumRows(x as tf.Tensor2D, seg, 9), dz)));
+    const theirs2 = tf.grad((x: tf.Tensor) =>
+      tf.sum(tf.mul(tf.unsortedSegmentSum(x, tf.tensor1d(seg, 'int32'), 9), dz)),
+    );
+    near(ours2(dy), theirs2(dy));
+  });
+
+  it('segmentSumRows refuses segment ids out of range and a length mismatch', () => {
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(() => segmentSumRows(x, new Int32Array([0, 2]), 2)).toThrow(/segment id 2 at 1 is out of range.*\[0, 2\)/);
+    expect(() => segmentSumRows(x, new Int32Array([0]), 2)).toThrow(/one segment id per entry \(2\), got 1/);
+  });
+
+  it('uniqueKeys: first-seen order and index for int32, int64 (both words compared) and string keys', () => {
+    const a = uniqueKeys(new Int32Array([5, -3, 5, 0, -3, 2147483647]));
+    expect(Array.from(a.unique as Int32Array)).toEqual([5, -3, 0, 2147483647]);
+    expect(Array.from(a.index)).toEqual([0, 1, 0, 2, 1, 3]);
+    // keys equal in their low word (or high word) only must stay distinct
+    const big = new BigInt64Array([1n, 1n + (1n << 32n), -1n, 1n, 4294967295n, -1n, 1n << 32n]);
+    const b = uniqueKeys(big);
+    expect(Array.from(b.unique as BigInt64Array)).toEqual([1n, 1n + (1n << 32n), -1n, 4294967295n, 1n << 32n]);
+    expect(Array.from(b.index)).toEqual([0, 1, 2, 0, 3, 2, 4]);
+    const c = uniqueKeys(['x', 'y', 'x']);
+    expect(c.unique).toEqual(['x', 'y']);
+    expect(Array.from(c.index)).toEqual([0, 1, 0]);
+    // many keys (the scratch table grows and is reused): same answer as a Map
+    const r = rng(9);
+    const many = Int32Array.from({ length: 50_000 }, () => Math.floor(r() * 20_000) - 10_000);
+    const m = new Map<number, number>();
+    const want = Array.from(many, (k) => {
+      if (!m.has(k)) m.set(k, m.size);
+      return m.get(k)!;
+    });
+    const u = uniqueKeys(many);
+    expect(Array.from(u.index)).toEqual(want);
+    expect(Array.from(u.unique as Int32Array)).toEqual([...m.keys()]);
+  });
+
+  it('embeddingLookupSparse: the gradient to the unique rows is that of the tfjs-op formula (weighted mean)', () => {
+    const r = rng(3);
+    const n = 30;
+    const indices = Array.from({ length: n }, (_, i) => [Math.floor(i / 3), i % 3]);
+    const keys = Array.from({ length: n }, () => 1 + Math.floor(r() * 4)); // keys 1..4 are stored in v
+    const wts = Array.from({ length: n }, () => r() + 0.1);
+    const sp = new SparseTensor({ indices, values: keys, denseShape: [10, 3] });
+    const sw = new SparseTensor({ indices, values: wts, denseShape: [10, 3] });
+    const dz = tf.tensor2d(
+      Float32Array.from({ length: 10 * 2 }, () => r() - 0.5),
+      [10, 2],
+    );
+    let unique: bigint[] = [];
+    const ours = tf.grad((rows: tf.Tensor) => {
+      const prev = setReadTape({
+        onRead: (rd) => {
+          unique = Array.from(rd.keys as BigInt64Array);
+          return rows as tf.Tensor2D;
+        },
+      });
+      try {
+        return tf.sum(tf.mul(embeddingLookupSparse(v, sp, sw, { combiner: 'mean' }), dz));
+      } finally {
+        setReadTape(prev);
+      }
+    });
+    const init = tf.tensor2d(
+      Float32Array.from({ length: 4 * 2 }, () => r()),
+      [4, 2],
+    );
+    const g = ours(init);
+    const pos = keys.map((k) => unique.indexOf(BigInt(k)));
+    const seg = tf.tensor1d(
+      Int32Array.from(indices, ([row]) => row),
+      'int32',
+    );
+    const w = tf.tensor1d(wts);
+    const denom = tf.expandDims(tf.unsortedSegmentSum(w, seg, 10), 1);
+    const theirs = tf.grad((rows: tf.Tensor) => {
+      const e = tf.mul(tf.gather(rows, tf.tensor1d(pos, 'int32')), tf.expandDims(w, 1));
+      const mean = tf.div(tf.unsortedSegmentSum(e, seg, 10), denom); // no row is empty
+      return tf.sum(tf.mul(mean, dz));
+    });
+    near(g, theirs(init));
+  });
+
+  it('mean over a zero-weight row: output 0 and a zero (not NaN) gradient for its rows', () => {
+    const sp = new SparseTensor({
+      indices: [
+        [0, 0],
+        [0, 1],
+        [1, 0],
+      ],
+      values: [1, 2, 3],
+      denseShape: [2, 2],
+    });
+    const sw = new SparseTensor({
+      indices: [
+        [0, 0],
+        [0, 1],
+        [1, 0],
+      ],
+      values: [1, -1, 2],
+      denseShape: [2, 2],
+    });
+    let unique: bigint[] = [];
+    const g = tf.grad((rows: tf.Tensor) => {
+      const prev = setReadTape({
+        onRead: (rd) => {
+          unique = Array.from(rd.keys as BigInt64Array);
+          return rows as tf.Tensor2D;
+        },
+      });
+      try {
+        return tf.sum(embeddingLookupSparse(v, sp, sw, { combiner: 'mean' }));
+      } finally {
+        setReadTape(prev);
+      }
+    })(tf.ones([3, 2]));
+    expect(unique).toEqual([1n, 2n, 3n]);
+    expect(g.arraySync()).toEqual([
+      [0, 0],
+      [0, 0],
+      [1, 1],
+    ]);
   });
 });

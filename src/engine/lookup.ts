@@ -2,7 +2,7 @@
 // the `[numUnique, dim]` rows with tfjs ops, so a training tape can differentiate through it.
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from './errors.js';
-import { checkMaxNorm, denseFromRows, gatherByIndex, readUnique } from './read.js';
+import { checkMaxNorm, denseFromRows, gatherByIndex, readUnique, segmentSumRows } from './read.js';
 import { type IdsLike, type Keys, RaggedTensor, SparseTensor, toKeys, toSparse } from './tensor.js';
 import { Variable } from './variable.js';
 
@@ -104,16 +104,28 @@ export function combineSegments(
   numSegments: number,
 ): tf.Tensor2D {
   return tf.tidy(() => {
-    const seg = tf.tensor1d(segments, 'int32');
-    const w = weights ? tf.tensor1d(weights, 'float32') : tf.ones([segments.length], 'float32');
-    const weighted = weights ? tf.mul(entries, tf.expandDims(w, 1)) : entries;
-    const sum = tf.unsortedSegmentSum(weighted, seg, numSegments) as tf.Tensor2D;
+    const weighted = weights
+      ? (tf.mul(entries, tf.tensor2d(weights, [weights.length, 1], 'float32')) as tf.Tensor2D)
+      : entries;
+    const sum = segmentSumRows(weighted, segments, numSegments);
     if (combiner === 'sum') return sum;
-    const denom =
-      combiner === 'mean'
-        ? tf.unsortedSegmentSum(w, seg, numSegments)
-        : tf.sqrt(tf.unsortedSegmentSum(tf.square(w), seg, numSegments));
-    return tf.divNoNan(sum, tf.expandDims(denom, 1)) as tf.Tensor2D;
+    // the weights are constants: their per-segment sums are computed here, not differentiated
+    const acc = new Float64Array(numSegments);
+    for (let i = 0; i < segments.length; i++) {
+      const w = weights ? weights[i] : 1;
+      acc[segments[i]] += combiner === 'mean' ? w : Math.fround(w * w);
+    }
+    // divNoNan (0 where the denominator is 0: empty or zero-weight segments) written so that
+    // it is differentiable: tfjs's divNoNan goes through equal, which has no gradient
+    const denom = Float32Array.from(acc, (x) => (x === 0 ? 1 : combiner === 'mean' ? x : Math.sqrt(Math.fround(x))));
+    const quotient = tf.div(sum, tf.tensor2d(denom, [numSegments, 1], 'float32'));
+    if (acc.every((x) => x !== 0)) return quotient as tf.Tensor2D;
+    const nonZero = tf.tensor2d(
+      Uint8Array.from(acc, (x) => (x === 0 ? 0 : 1)),
+      [numSegments, 1],
+      'bool',
+    );
+    return tf.where(tf.broadcastTo(nonZero, quotient.shape), quotient, tf.zerosLike(quotient)) as tf.Tensor2D;
   });
 }
 

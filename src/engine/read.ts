@@ -55,27 +55,99 @@ export function setReadTape(tape: ReadTape | undefined): ReadTape | undefined {
  * uniqueKeys(new Int32Array([5, 3, 5])); // { unique: Int32Array [5, 3], index: Int32Array [0, 1, 0] }
  */
 export function uniqueKeys(keys: Keys): { unique: Keys; index: Int32Array } {
+  if (keys instanceof Int32Array) {
+    const { first, index } = uniqueWords(keys, 1);
+    const unique = new Int32Array(first.length);
+    for (let j = 0; j < first.length; j++) unique[j] = keys[first[j]];
+    return { unique, index };
+  }
+  if (keys instanceof BigInt64Array) {
+    // a 64-bit key is two 32-bit words: hash and compare the words, never a BigInt
+    const { first, index } = uniqueWords(new Int32Array(keys.buffer, keys.byteOffset, keys.length * 2), 2);
+    const unique = new BigInt64Array(first.length);
+    for (let j = 0; j < first.length; j++) unique[j] = keys[first[j]];
+    return { unique, index };
+  }
   const n = keys.length;
   const index = new Int32Array(n);
-  const seen = new Map<number | bigint | string, number>();
-  const first: number[] = [];
+  const seen = new Map<string, number>();
+  const unique: string[] = [];
   for (let i = 0; i < n; i++) {
     const k = keys[i];
     let u = seen.get(k);
     if (u === undefined) {
-      u = first.length;
+      u = unique.length;
       seen.set(k, u);
-      first.push(i);
+      unique.push(k);
     }
     index[i] = u;
   }
-  let unique: Keys;
-  if (keys instanceof Int32Array) unique = Int32Array.from(first, (i) => keys[i]);
-  else if (keys instanceof BigInt64Array) {
-    unique = new BigInt64Array(first.length);
-    for (let j = 0; j < first.length; j++) unique[j] = keys[first[j]];
-  } else unique = first.map((i) => keys[i]);
   return { unique, index };
+}
+
+// Open-addressing scratch table of uniqueWords (slot = 1 + unique position, 0 = empty), reused.
+let slots = new Int32Array(0);
+
+/**
+ * Deduplicates `words.length / stride` keys of `stride` 32-bit words each (1: int32, 2: int64 as
+ * lo/hi). Returns the position of each unique key's first occurrence, in first-seen order, and
+ * every key's unique index. Linear probing over a power-of-two table at most half full.
+ */
+function uniqueWords(words: Int32Array, stride: 1 | 2): { first: Int32Array; index: Int32Array } {
+  const n = words.length / stride;
+  const index = new Int32Array(n);
+  let bits = 4;
+  while (1 << bits < 2 * n) bits++;
+  const cap = 1 << bits;
+  const mask = cap - 1;
+  const shift = 32 - bits;
+  if (slots.length < cap) slots = new Int32Array(cap);
+  else slots.fill(0, 0, cap);
+  const t = slots;
+  const first = new Int32Array(n);
+  let count = 0;
+  if (stride === 1) {
+    for (let i = 0; i < n; i++) {
+      const k = words[i];
+      let h = Math.imul(k, 0x9e3779b1) >>> shift;
+      for (;;) {
+        const s = t[h];
+        if (s === 0) {
+          first[count] = i;
+          t[h] = ++count;
+          index[i] = count - 1;
+          break;
+        }
+        if (words[first[s - 1]] === k) {
+          index[i] = s - 1;
+          break;
+        }
+        h = (h + 1) & mask;
+      }
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const lo = words[2 * i];
+      const hi = words[2 * i + 1];
+      let h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> shift;
+      for (;;) {
+        const s = t[h];
+        if (s === 0) {
+          first[count] = i;
+          t[h] = ++count;
+          index[i] = count - 1;
+          break;
+        }
+        const f = 2 * first[s - 1];
+        if (words[f] === lo && words[f + 1] === hi) {
+          index[i] = s - 1;
+          break;
+        }
+        h = (h + 1) & mask;
+      }
+    }
+  }
+  return { first: first.subarray(0, count), index };
 }
 
 /** Checks a `maxNorm` option: undefined, or a finite number > 0. */
@@ -164,30 +236,98 @@ export function denseFromRows(r: UniqueRows, shape: number[], dim: number): tf.T
   return tf.tidy(() => tf.reshape(gatherByIndex(r.rows, r.index), [...shape, dim]));
 }
 
+/** Row copy `out[i] = rows[index[i]]` of `[*, dim]` float32 matrices (the cpu backend's gather is ~20x slower). */
+function gatherRowsJs(src: Float32Array, index: Int32Array, dim: number): Float32Array {
+  const out = new Float32Array(index.length * dim);
+  if (dim === 16) {
+    // the common width, unrolled: a plain loop beats subarray + set for short rows
+    for (let i = 0, o = 0; i < index.length; i++, o += 16) {
+      const p = index[i] * 16;
+      for (let d = 0; d < 16; d++) out[o + d] = src[p + d];
+    }
+    return out;
+  }
+  for (let i = 0, o = 0; i < index.length; i++, o += dim) {
+    const p = index[i] * dim;
+    for (let d = 0; d < dim; d++) out[o + d] = src[p + d];
+  }
+  return out;
+}
+
+/**
+ * Scatter-add of `dy` (`[index.length, dim]`) into `[numRows, dim]`: the gradient of a row
+ * gather, linear in the ids (tfjs's unsortedSegmentSum on cpu makes one masked pass per row).
+ */
+export function scatterAddRows(dy: Float32Array, index: Int32Array, numRows: number, dim: number): Float32Array {
+  const out = new Float32Array(numRows * dim);
+  for (let i = 0, p = 0; i < index.length; i++, p += dim) {
+    const o = index[i] * dim;
+    for (let d = 0; d < dim; d++) out[o + d] += dy[p + d];
+  }
+  return out;
+}
+
 /**
  * `tf.gather(rows, index)` with a linear-time gradient. tfjs's own gather gradient goes through
  * unsortedSegmentSum, which the cpu backend computes with one masked pass per row
  * (O(rows x ids x dim)): minutes for one training batch. Here the gradient is a scatter-add of
- * `dy` into `[numRows, dim]` (O(ids x dim)).
+ * `dy` into `[numRows, dim]` (O(ids x dim)). On the cpu backend the forward gather is a row copy
+ * too (tfjs's gatherV2 walks the output through index arithmetic per element); other backends
+ * use tf.gather.
  *
  * @example
  * gatherByIndex(tf.tensor2d([[1, 2], [3, 4]]), new Int32Array([1, 1, 0])); // [[3, 4], [3, 4], [1, 2]]
  */
 export function gatherByIndex(rows: tf.Tensor2D, index: Int32Array): tf.Tensor2D {
   const [numRows, dim] = rows.shape;
+  const cpu = tf.getBackend() === 'cpu';
   const op = tf.customGrad((x) => {
-    const value = tf.gather(x as tf.Tensor2D, tf.tensor1d(index, 'int32')) as tf.Tensor2D;
-    const gradFunc = (dy: tf.Tensor2D) => {
-      const g = dy.dataSync() as Float32Array;
-      const out = new Float32Array(numRows * dim);
-      for (let i = 0; i < index.length; i++) {
-        const o = index[i] * dim;
-        const p = i * dim;
-        for (let d = 0; d < dim; d++) out[o + d] += g[p + d];
-      }
-      return tf.tensor2d(out, [numRows, dim], 'float32');
-    };
+    const value = cpu
+      ? tf.tensor2d(gatherRowsJs((x as tf.Tensor2D).dataSync() as Float32Array, index, dim), [index.length, dim])
+      : (tf.gather(x as tf.Tensor2D, tf.tensor1d(index, 'int32')) as tf.Tensor2D);
+    const gradFunc = (dy: tf.Tensor2D) =>
+      tf.tensor2d(scatterAddRows(dy.dataSync() as Float32Array, index, numRows, dim), [numRows, dim], 'float32');
     return { value, gradFunc };
   });
   return op(rows) as tf.Tensor2D;
+}
+
+/**
+ * `tf.unsortedSegmentSum(entries, segments, numSegments)` for `[n, dim]` entries, linear in the
+ * entries: on the cpu backend the forward is a scatter-add and the gradient a row gather (tfjs's
+ * cpu unsortedSegmentSum makes one masked pass over all entries per segment, and its gradient is
+ * tfjs's gather). Other backends use tfjs's ops. Segment ids must be in `[0, numSegments)`.
+ *
+ * @example
+ * segmentSumRows(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), new Int32Array([1, 0, 1]), 2); // [[3, 4], [6, 8]]
+ */
+export function segmentSumRows(entries: tf.Tensor2D, segments: Int32Array, numSegments: number): tf.Tensor2D {
+  const dim = entries.shape[1];
+  if (segments.length !== entries.shape[0]) {
+    throw new InvalidArgumentError(
+      `segmentSumRows: expected one segment id per entry (${entries.shape[0]}), got ${segments.length}.`,
+    );
+  }
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i];
+    if (!(s >= 0 && s < numSegments)) {
+      throw new InvalidArgumentError(
+        `segmentSumRows: segment id ${s} at ${i} is out of range; expected an integer in [0, ${numSegments}).`,
+      );
+    }
+  }
+  if (tf.getBackend() !== 'cpu') {
+    return tf.tidy(() => tf.unsortedSegmentSum(entries, tf.tensor1d(segments, 'int32'), numSegments) as tf.Tensor2D);
+  }
+  const op = tf.customGrad((x) => {
+    const value = tf.tensor2d(
+      scatterAddRows((x as tf.Tensor2D).dataSync() as Float32Array, segments, numSegments, dim),
+      [numSegments, dim],
+      'float32',
+    );
+    const gradFunc = (dy: tf.Tensor2D) =>
+      tf.tensor2d(gatherRowsJs(dy.dataSync() as Float32Array, segments, dim), [segments.length, dim], 'float32');
+    return { value, gradFunc };
+  });
+  return op(entries) as tf.Tensor2D;
 }

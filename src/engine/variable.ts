@@ -267,29 +267,43 @@ export class Variable {
   read(keys: Keys): { values: Float32Array; exists: Uint8Array } {
     const dim = this.dim;
     const values = new Float32Array(keys.length * dim);
+    if (this.partitions === 1) {
+      // one shard: gather straight into the result
+      const exists = this.shards[0].gather(keys, values);
+      this.fillMissing(0, keys, values, exists);
+      return { values, exists };
+    }
     const exists = new Uint8Array(keys.length);
     const routes = this.route(keys);
     routes.forEach((r, s) => {
       if (r.keys.length === 0) return;
       const part = new Float32Array(r.keys.length * dim);
       const ex = this.shards[s].gather(r.keys, part);
-      const missing: number[] = [];
-      for (let j = 0; j < ex.length; j++) if (!ex[j]) missing.push(j);
-      if (missing.length > 0) {
-        const mk = sliceKeys(r.keys, missing);
-        const init = new Float32Array(missing.length * dim);
-        this.initializer.fill(mk, dim, init);
-        missing.forEach((j, m) => {
-          part.set(init.subarray(m * dim, (m + 1) * dim), j * dim);
-        });
-        if (this.insertOnLookup) this.shards[s].upsert(mk, init);
-      }
+      this.fillMissing(s, r.keys, part, ex);
       for (let j = 0; j < r.idx.length; j++) {
-        values.set(part.subarray(j * dim, (j + 1) * dim), r.idx[j] * dim);
+        const o = r.idx[j] * dim;
+        const p = j * dim;
+        for (let d = 0; d < dim; d++) values[o + d] = part[p + d];
         exists[r.idx[j]] = ex[j];
       }
     });
     return { values, exists };
+  }
+
+  // Writes the initializer's rows for the keys of shard `s` not found (`exists[j] == 0`) into
+  // `part`, and inserts them when `insertOnLookup`.
+  private fillMissing(s: number, keys: Keys, part: Float32Array, exists: Uint8Array): void {
+    let count = 0;
+    for (let j = 0; j < exists.length; j++) if (!exists[j]) count++;
+    if (count === 0) return;
+    const dim = this.dim;
+    const missing = new Int32Array(count);
+    for (let j = 0, m = 0; j < exists.length; j++) if (!exists[j]) missing[m++] = j;
+    const mk = sliceKeys(keys, missing);
+    const init = new Float32Array(count * dim);
+    this.initializer.fill(mk, dim, init);
+    for (let m = 0; m < count; m++) part.set(init.subarray(m * dim, (m + 1) * dim), missing[m] * dim);
+    if (this.insertOnLookup) this.shards[s].upsert(mk, init);
   }
 
   /**
@@ -333,13 +347,19 @@ export class Variable {
   /** Upserts already-validated keys and a flat `[n, dim]` buffer, routed to shards. */
   writeRows(keys: Keys, flat: Float32Array): void {
     const dim = this.dim;
+    if (this.partitions === 1) {
+      this.shards[0].upsert(keys, flat);
+      return;
+    }
     const routes = this.route(keys);
     routes.forEach((r, s) => {
       if (r.keys.length === 0) return;
       const part = new Float32Array(r.keys.length * dim);
-      r.idx.forEach((i, j) => {
-        part.set(flat.subarray(i * dim, (i + 1) * dim), j * dim);
-      });
+      for (let j = 0; j < r.idx.length; j++) {
+        const i = r.idx[j] * dim;
+        const p = j * dim;
+        for (let d = 0; d < dim; d++) part[p + d] = flat[i + d];
+      }
       this.shards[s].upsert(r.keys, part);
     });
   }

@@ -1,4 +1,6 @@
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { setReadTape } from '../read.js';
 import { ready } from '../wasm.js';
 import { FieldWiseEmbedding } from './fieldwise.js';
 
@@ -106,6 +108,38 @@ describe('FieldWiseEmbedding', () => {
       want.flat(2).forEach((w, i) => expect(got[i]).toBeCloseTo(w, 4));
     });
   }
+
+  it('gradients reach the unique rows: sum 1, mean 1/count, max only the maximum (ties share)', () => {
+    const want: Record<string, Record<number, number[]>> = {
+      sum: { 1: [1, 1], 2: [1, 1], 4: [1, 1], 3: [1, 1], 6: [1, 1], 9: [1, 1] },
+      mean: { 1: [0.5, 0.5], 2: [1, 1], 4: [0.5, 0.5], 3: [1 / 3, 1 / 3], 6: [1 / 3, 1 / 3], 9: [1 / 3, 1 / 3] },
+      max: { 1: [0, 1], 2: [1, 1], 4: [1, 1], 3: [0, 1], 6: [0, 1], 9: [1, 1] },
+    };
+    for (const [combiner, byKey] of Object.entries(want)) {
+      const f = layer(combiner as 'sum');
+      let keys: bigint[] = [];
+      const start = f.params.read(new BigInt64Array([1n, 2n, 4n, 3n, 6n, 9n])).values;
+      const grad = tf.grad((rows: tf.Tensor) => {
+        const prev = setReadTape({
+          onRead: (r) => {
+            keys = Array.from(r.keys as BigInt64Array);
+            return rows as tf.Tensor2D;
+          },
+        });
+        try {
+          return tf.sum(f.call(x));
+        } finally {
+          setReadTape(prev);
+        }
+      });
+      const g = grad(tf.tensor2d(start, [6, 2])).arraySync() as number[][];
+      expect(keys.map(Number)).toEqual([1, 2, 4, 3, 6, 9]);
+      keys.forEach((k, u) => {
+        expect(g[u][0]).toBeCloseTo(byKey[Number(k)][0], 6);
+        expect(g[u][1]).toBeCloseTo(byKey[Number(k)][1], 6);
+      });
+    }
+  });
 
   it('rank-1 ids are one id per row; rank > 2 is refused', () => {
     const f = layer();

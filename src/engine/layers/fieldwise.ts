@@ -2,7 +2,7 @@
 // each slot's vectors combined: [b, n] ids -> [b, nslots, dim].
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from '../errors.js';
-import { readUnique } from '../read.js';
+import { gatherByIndex, readUnique, segmentSumRows } from '../read.js';
 import type { Id, IdsLike } from '../tensor.js';
 import { checkInt, checkShapeLike, type ShapeLike } from './base.js';
 import { Embedding, type EmbeddingConfig, type EmbeddingOptions, type LayerCombiner } from './embedding.js';
@@ -36,9 +36,11 @@ export function segmentCombine(
     for (const s of segments) counts[s]++;
     const countT = tf.tensor2d(Float32Array.from(counts), [numSegments, 1]);
     if (combiner === 'sum' || combiner === 'mean' || combiner === 'sqrtn') {
-      const sum = tf.unsortedSegmentSum(entries, tf.tensor1d(segments, 'int32'), numSegments) as tf.Tensor2D;
+      const sum = segmentSumRows(entries, segments, numSegments);
       if (combiner === 'sum') return sum;
-      return tf.divNoNan(sum, combiner === 'mean' ? countT : tf.sqrt(countT)) as tf.Tensor2D;
+      // empty segments divide their zero sum by 1 (divNoNan's result, but differentiable)
+      const denom = Float32Array.from(counts, (c) => (c === 0 ? 1 : combiner === 'mean' ? c : Math.sqrt(c)));
+      return tf.div(sum, tf.tensor2d(denom, [numSegments, 1])) as tf.Tensor2D;
     }
     // max / min / prod: pad every segment to the longest with the neutral value, reduce, zero the empty ones.
     const width = Math.max(1, ...counts);
@@ -50,7 +52,7 @@ export function segmentCombine(
     });
     const neutral = combiner === 'max' ? -Infinity : combiner === 'min' ? Infinity : 1;
     const padded = tf.concat([entries, tf.fill([1, dim], neutral)], 0);
-    const grid = tf.reshape(tf.gather(padded, tf.tensor1d(idx, 'int32')), [numSegments, width, dim]);
+    const grid = tf.reshape(gatherByIndex(padded as tf.Tensor2D, idx), [numSegments, width, dim]);
     const red = combiner === 'max' ? tf.max(grid, 1) : combiner === 'min' ? tf.min(grid, 1) : tf.prod(grid, 1);
     const nonEmpty = tf.broadcastTo(tf.greater(countT, 0), [numSegments, dim]);
     return tf.where(nonEmpty, red, tf.zerosLike(red)) as tf.Tensor2D;
@@ -109,7 +111,7 @@ export class FieldWiseEmbedding extends Embedding {
     }
     return tf.tidy(() => {
       const rows = readUnique(this.params, keys, { maxNorm: this.maxNorm, dedupe: this.withUnique });
-      const entries = tf.gather(rows.rows, tf.tensor1d(rows.index, 'int32')) as tf.Tensor2D;
+      const entries = gatherByIndex(rows.rows, rows.index);
       const out = segmentCombine(entries, segments, batch * this.nslots, this.combiner);
       return tf.reshape(out, [batch, this.nslots, this.embeddingSize]);
     });

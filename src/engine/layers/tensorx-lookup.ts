@@ -11,7 +11,7 @@ import {
   resolveInitializer,
   zeros,
 } from '../initializers.js';
-import { readUnique } from '../read.js';
+import { gatherByIndex, readUnique, segmentSumRows } from '../read.js';
 import { type Ids, type IdsLike, ids, type KeyDtype, SparseTensor, toIds, toKeys } from '../tensor.js';
 import { Variable } from '../variable.js';
 import {
@@ -229,16 +229,16 @@ export class Lookup extends Layer {
   private rowsOf(keys: Int32Array | BigInt64Array): tf.Tensor2D {
     const st = this.state;
     if (st.kind === 'fixed') {
-      const idx = tf.tensor1d(keys as Int32Array, 'int32');
-      let rows = tf.gather(st.weights, idx) as tf.Tensor2D;
-      if (st.bias) rows = tf.add(rows, tf.expandDims(tf.gather(st.bias, idx), 1));
+      const idx = keys as Int32Array;
+      let rows = gatherByIndex(st.weights as tf.Tensor2D, idx);
+      if (st.bias) rows = tf.add(rows, gatherByIndex(tf.reshape(st.bias, [-1, 1]) as tf.Tensor2D, idx));
       return rows;
     }
     const r = readUnique(st.table, keys);
-    let rows = tf.gather(r.rows, tf.tensor1d(r.index, 'int32')) as tf.Tensor2D;
+    let rows = gatherByIndex(r.rows, r.index);
     if (st.bias) {
       const b = readUnique(st.bias, keys);
-      rows = tf.add(rows, tf.gather(b.rows, tf.tensor1d(b.index, 'int32')));
+      rows = tf.add(rows, gatherByIndex(b.rows, b.index));
     }
     return rows;
   }
@@ -313,8 +313,8 @@ export class Lookup extends Layer {
     const numRows = maxRow + 1;
     const padded = Math.ceil(numRows / seq) * seq;
     return tf.tidy(() => {
-      const entries = tf.mul(this.rowsOf(keys), tf.expandDims(tf.tensor1d(weights), 1));
-      let out2 = tf.unsortedSegmentSum(entries, tf.tensor1d(rows, 'int32'), numRows) as tf.Tensor2D;
+      const entries = tf.mul(this.rowsOf(keys), tf.expandDims(tf.tensor1d(weights), 1)) as tf.Tensor2D;
+      let out2 = segmentSumRows(entries, rows, numRows);
       if (padded > numRows)
         out2 = tf.pad(out2, [
           [0, padded - numRows],
