@@ -4,6 +4,7 @@ import { expose, transfer, type Endpoint } from 'comlink';
 import { InvalidArgumentError } from '../errors.js';
 import { HashTable } from '../table.js';
 import type { Keys } from '../table-keys.js';
+import { TpuCoreHost, type TpuCoreRequest, type TpuCoreResponse } from '../tpu/core.js';
 import { adoptModule, type WasmFlavour } from '../wasm.js';
 import type { HostApi, KeysMessage, ShardMutation, ShardSpec, SharedRegion } from './protocol.js';
 
@@ -27,6 +28,7 @@ function keysOf(m: KeysMessage): Keys {
  */
 export class ShardHost implements HostApi {
   private readonly shards = new Map<number, HashTable>();
+  private readonly tpu = new TpuCoreHost();
 
   async init(flavour: WasmFlavour, module: WebAssembly.Module): Promise<string> {
     if (!(module instanceof WebAssembly.Module)) {
@@ -115,6 +117,10 @@ export class ShardHost implements HostApi {
 
   shardIds(): number[] {
     return [...this.shards.keys()];
+  }
+
+  tpuCore(req: TpuCoreRequest): TpuCoreResponse {
+    return this.tpu.handle(req);
   }
 }
 

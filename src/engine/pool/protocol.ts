@@ -3,6 +3,7 @@
 // Keys and values travel either as ordinary typed arrays (moved with transferables) or as views
 // of SharedArrayBuffers (when the page is cross-origin isolated, or always in Node): the worker
 // then reads ids and writes results in place, with no copy through postMessage.
+import type { TpuCoreRequest, TpuCoreResponse } from '../tpu/core.js';
 import type { KeyDtype, Keys } from '../table-keys.js';
 
 /** How to build one shard (a HashTable) on a worker. */
@@ -53,4 +54,6 @@ export interface HostApi {
   echo<T>(value: T, delayMs: number): Promise<T>;
   /** Shards this worker holds. */
   shardIds(): number[];
+  /** Virtual TPU cores placed on this worker (see src/engine/tpu/core.ts). */
+  tpuCore(req: TpuCoreRequest): TpuCoreResponse;
 }

@@ -13,6 +13,19 @@ export type {
   StepComm,
 } from './collectives.js';
 export { CommLog, evenChunks, RingCollective, ringAllReduce } from './collectives.js';
+export type {
+  CoreTable,
+  CoreWork,
+  CoreWorkResult,
+  GatherJob,
+  OptimizerSpec,
+  PlacedTable,
+  TpuCoreRequest,
+  TpuCoreResponse,
+} from './core.js';
+export { gatherBackward, gatherForward, optimizerFromSpec, optimizerSpec, runCoreWork, TpuCoreHost } from './core.js';
+export type { CoreExecutor, Execution } from './execution.js';
+export { EXECUTIONS } from './execution.js';
 export type { Combiner, FeatureConfigOptions, TableConfigOptions, TableInitializer } from './config.js';
 export { FeatureConfig, initialTableValues, TableConfig } from './config.js';
 export type { FeatureConfigStructure, LookupOutput, TableShard, TPUEmbeddingV0Options } from './embedding.js';

@@ -5,6 +5,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, RuntimeError, show } from '../errors.js';
 import { type CollectiveFault, CommLog, type CommStats } from './collectives.js';
 import type { TPUEmbeddingV0 } from './embedding.js';
+import { WorkerPool } from '../pool/pool.js';
+import { checkExecution, type CoreExecutor, type Execution, InProcessCores, WorkerCores } from './execution.js';
 import type { PreparedFeature } from './lookup.js';
 import { SHARDING_MODES, type ShardingMode } from './sharding.js';
 import { type GlobalBatch, replicatedStep, type StepFn, shardedStep, splitBatch } from './step.js';
@@ -15,6 +17,13 @@ export interface VirtualTPUStrategyOptions {
   numCores: number;
   /** 'replicated' (TPUEmbeddingV0, default) or a sharded layout beyond it. */
   sharding?: ShardingMode;
+  /**
+   * Where each core's tables live and its lookups, gradients and optimizer updates run:
+   * 'in-process' (default) or 'workers' (core c on worker c mod size of `pool`). Bit-identical results.
+   */
+  execution?: Execution;
+  /** The pool for `execution: 'workers'`; without one the strategy starts its own (ended by `dispose()`). */
+  pool?: WorkerPool;
 }
 
 /** How a lookup inside `strategy.run` reads the running core's tables. */
@@ -48,6 +57,8 @@ export interface ActiveFault {
 export class VirtualTPUStrategy {
   readonly numCores: number;
   readonly sharding: ShardingMode;
+  readonly execution: Execution;
+  private readonly cores: CoreExecutor;
   private readonly embeddings: TPUEmbeddingV0[] = [];
   private context: RunContext | undefined;
   private readonly comm: CommLog;
@@ -57,9 +68,11 @@ export class VirtualTPUStrategy {
 
   constructor(options: VirtualTPUStrategyOptions) {
     if (options === null || typeof options !== 'object') {
-      throw new InvalidArgumentError(`VirtualTPUStrategy expects { numCores, sharding? }, got ${show(options)}.`);
+      throw new InvalidArgumentError(
+        `VirtualTPUStrategy expects { numCores, sharding?, execution?, pool? }, got ${show(options)}.`,
+      );
     }
-    const { numCores, sharding = 'replicated' } = options;
+    const { numCores, sharding = 'replicated', execution = 'in-process', pool } = options;
     if (typeof numCores !== 'number' || !Number.isInteger(numCores) || numCores < 1 || numCores > 8) {
       throw new InvalidArgumentError(`VirtualTPUStrategy: numCores must be an int in [1, 8], got ${show(numCores)}.`);
     }
@@ -68,8 +81,14 @@ export class VirtualTPUStrategy {
         `VirtualTPUStrategy: sharding must be one of ${SHARDING_MODES.map((m) => `'${m}'`).join(', ')}, got ${show(sharding)}.`,
       );
     }
+    checkExecution(execution, pool, (p) => p instanceof WorkerPool);
     this.numCores = numCores;
     this.sharding = sharding;
+    this.execution = execution;
+    this.cores =
+      execution === 'workers'
+        ? new WorkerCores(numCores, pool, pool ? undefined : () => WorkerPool.create())
+        : new InProcessCores();
     this.comm = new CommLog(numCores);
   }
 
@@ -150,13 +169,14 @@ export class VirtualTPUStrategy {
     this.running = true;
     try {
       for (const emb of this.embeddings) emb.build();
+      await this.cores.prepare(this.embeddings);
       const faults = this.faults.map((f) => f.fault);
       const log = this.comm;
       log.begin(this.steps + 1, 'step');
       const losses =
         this.sharding === 'replicated'
-          ? replicatedStep(this, this.embeddings, step, slices, faults, log)
-          : shardedStep(this, this.embeddings[0], step, slices, log);
+          ? await replicatedStep(this, this.embeddings, step, slices, faults, log, this.cores)
+          : await shardedStep(this, this.embeddings[0], step, slices, log, this.cores);
       this.steps++;
       this.faults = this.faults
         .map((f) => ({ ...f, remainingSteps: f.remainingSteps - 1 }))
@@ -254,6 +274,52 @@ export class VirtualTPUStrategy {
     this.faults = [];
   }
 
+  /** The worker pool the cores run on (execution 'workers', once the first step placed them). */
+  get pool(): WorkerPool | undefined {
+    return this.cores instanceof WorkerCores ? this.cores.workerPool : undefined;
+  }
+
+  /**
+   * The pool worker that holds core `core` (execution 'workers'), or -1 when cores run in-process.
+   *
+   * @example
+   * strategy.workerOf(3); // 1 on a pool of 2 workers
+   */
+  workerOf(core: number): number {
+    if (!Number.isInteger(core) || core < 0 || core >= this.numCores) {
+      throw new InvalidArgumentError(`workerOf: core must be an int in [0, ${this.numCores}), got ${show(core)}.`);
+    }
+    return this.cores instanceof WorkerCores ? this.cores.workerOf(core) : -1;
+  }
+
+  /**
+   * Every core's tables and slots as the cores hold them, in the order `replicaChecksums` hashes:
+   * read from the workers (execution 'workers'), or the in-process arrays (copies).
+   *
+   * @example
+   * const held = await strategy.coreState(); held[1][0]; // core 1's first table
+   */
+  async coreState(): Promise<Float32Array[][]> {
+    if (this.cores instanceof WorkerCores) {
+      for (const emb of this.embeddings) emb.build();
+      await this.cores.prepare(this.embeddings);
+      return this.cores.readCores();
+    }
+    return Array.from({ length: this.numCores }, (_, c) =>
+      this.embeddings.flatMap((emb) => emb.coreArrays(c).map((a) => Float32Array.from(a))),
+    );
+  }
+
+  /**
+   * Releases the cores' state on the workers (and terminates the pool if the strategy started it).
+   *
+   * @example
+   * await strategy.dispose();
+   */
+  async dispose(): Promise<void> {
+    await this.cores.dispose();
+  }
+
   /**
    * Broadcasts core 0's tables and slots to every other core (replicated mode), recorded as a
    * broadcast in commStats. In sharded modes there are no replicas and nothing moves.
@@ -273,5 +339,7 @@ export class VirtualTPUStrategy {
       });
       emb.refreshVariables();
     }
+    // Workers get the broadcast tables before the next step runs.
+    this.cores.invalidate();
   }
 }
