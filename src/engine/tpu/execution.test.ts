@@ -31,13 +31,21 @@ function strategyOf(execution: Execution, numCores: number, sharding: ShardingMo
   );
 }
 
+interface Model {
+  strategy: VirtualTPUStrategy;
+  emb: TPUEmbeddingV0;
+  tables: TableConfig[];
+  features: unknown;
+  weights: unknown;
+}
+
 /** The classic example: video 8x4 (sum), user 16x2 (mean), both 0..31 row-major; 4 examples. */
 function classic(
   execution: Execution,
   numCores: number,
   sharding: ShardingMode = 'replicated',
   opt?: () => TPUEmbeddingOptimizer,
-) {
+): Model {
   const strategy = strategyOf(execution, numCores, sharding);
   const video = new TableConfig({ vocabularySize: 8, dim: 4, initializer: iota, combiner: 'sum', name: 'video' });
   const user = new TableConfig({ vocabularySize: 16, dim: 2, initializer: iota, combiner: 'mean', name: 'user' });
@@ -64,7 +72,7 @@ function classic(
     favorited: { values: [6, 7, 0, 1], rowSplits: [0, 1, 3, 3, 4] },
     friends: { values: [3, 0, 1, 15, 15, 2, 4, 6], rowSplits: [0, 1, 3, 5, 8] },
   };
-  return { strategy, emb, tables: [video, user], features, weights: undefined as unknown };
+  return { strategy, emb: emb as TPUEmbeddingV0, tables: [video, user], features, weights: undefined };
 }
 
 /** A bigger model with weights, a sequence feature and a dense feature (as sharding.test.ts). */
@@ -96,10 +104,8 @@ function weighted(execution: Execution, numCores: number, sharding: ShardingMode
     friends: { values: [1, 1, 3, 1, 1, 1, 2, 1], rowSplits: [0, 1, 3, 5, 8] },
     item: null,
   };
-  return { strategy, emb, tables: [video, user], features, weights: weights as unknown };
+  return { strategy, emb: emb as TPUEmbeddingV0, tables: [video, user], features, weights };
 }
-
-type Model = ReturnType<typeof classic>;
 
 /** The float32 bits of numbers, so comparisons are exact (−0 ≠ 0, NaN payloads count). */
 const bits = (x: ArrayLike<number>): number[] => Array.from(new Uint32Array(Float32Array.from(x).buffer));
