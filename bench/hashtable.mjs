@@ -1,6 +1,6 @@
 // Hash-table section: find / upsert / insert throughput vs a plain-JS dynamic table, lookup +
 // gather vs the same, gather bandwidth vs memory.copy and tfjs tf.gather (cpu), bytes per key.
-import { gc, keysOfRanks, timeIt, timePair, uniformRanks, zipfRanks } from './lib.mjs';
+import { gc, keysOfRanks, timePair, uniformRanks, zipfRanks } from './lib.mjs';
 
 const BATCH = 65536;
 
@@ -102,12 +102,16 @@ async function loadTf(log) {
   }
 }
 
-export async function run({ de, quick, log }) {
-  const rows = [];
-  const S = 'hashtable';
-  const minMs = quick ? 100 : 400;
+/** A filled source buffer: copying from untouched pages would read the shared zero page (2x too fast). */
+function filled(heap, bytes, what) {
+  const p = heap.alloc(bytes, what);
+  heap.f32.fill(0.25, p >> 2, (p + bytes) >> 2);
+  return p;
+}
 
-  // 1. throughput vs plain JS, dim 8
+/** 1. find / upsert / insert throughput vs the plain-JS table, dim 8. */
+export function throughput({ de, quick, log }, rows, minMs) {
+  const S = 'hashtable';
   const sizes = quick ? [1e3, 1e5] : [1e3, 1e5, 1e6, 1e7];
   const dimT = 8;
   for (const n of sizes) {
@@ -143,20 +147,25 @@ export async function run({ de, quick, log }) {
     }
     wasm.dispose();
   }
+}
 
-  // 2. the target: lookup + gather of 65,536 int64 ids, dim 64, from a 1e6-key table
+/** 2. The targets: lookup+gather vs plain JS, and gather bandwidth vs memory.copy. */
+export async function gatherTargets({ de, quick, log }, rows, minMs) {
+  const S = 'hashtable';
   const nG = quick ? 1e5 : 1e6;
   const dimG = 64;
+  const bytes = BATCH * dimG * 4;
+  const gbs = (sec) => bytes / sec / 1e9;
   log(`  lookup + gather, ${nG} keys, dim ${dimG}`);
   gc();
   const { wasm, js } = fillBoth(de, nG, dimG, true);
   const heap = wasm.heap;
-  const bytes = BATCH * dimG * 4;
   const outPtr = heap.alloc(bytes, 'bench output');
-  const srcPtr = heap.alloc(bytes, 'bench copy source');
+  const srcPtr = filled(heap, bytes, 'bench copy source');
+  const outView = () => heap.f32.subarray(outPtr >> 2, (outPtr >> 2) + BATCH * dimG);
+  const copy = () => heap.exports.copyBytes(outPtr, srcPtr, bytes);
   const outJs = new Float32Array(BATCH * dimG);
   const ex = new Uint8Array(BATCH);
-  let tfGatherSec;
   for (const dist of ['uniform', 'zipf1.1']) {
     const ranks = dist === 'uniform' ? uniformRanks(nG, BATCH, 11) : zipfRanks(nG, BATCH, 1.1, 11);
     const keys = keysOfRanks(ranks);
@@ -165,100 +174,153 @@ export async function run({ de, quick, log }) {
       () => js.gather(keys, outJs, ex),
       { minMs },
     );
-    const outView = () => heap.f32.subarray(outPtr >> 2, (outPtr >> 2) + BATCH * dimG);
-    const tv = timeIt(() => wasm.gather(keys, outView()), { minMs });
     rows.push(
       ratioRow(
         S,
-        `lookup+gather ${dist}, ${BATCH} ids, dim ${dimG}, ${nG} keys (into a JS array)`,
+        `lookup+gather ${dist}, ${BATCH} int64 ids, dim ${dimG}, ${nG} keys, into a JS Float32Array`,
         BATCH / tw,
         'ids/s',
         BATCH / tj,
         {
           target: '>= 10x plain JS',
+          note: 'baseline: Map<bigint,row> + Float32Array arena, timed alternately',
         },
       ),
     );
-    rows.push(
-      ratioRow(
-        S,
-        `lookup+gather ${dist}, ${BATCH} ids, dim ${dimG}, ${nG} keys (into WASM memory)`,
-        BATCH / tv,
-        'ids/s',
-        BATCH / tj,
-      ),
-    );
-    if (dist === 'uniform') {
-      // bandwidth: the same output bytes vs memory.copy of that many bytes
-      const [tv2, tc] = timePair(
-        () => wasm.gather(keys, outView()),
-        () => heap.exports.copyBytes(outPtr, srcPtr, bytes),
-        { minMs },
-      );
-      rows.push(
-        ratioRow(
-          S,
-          `gather bandwidth, uniform, dim ${dimG}, ${nG} keys (into WASM memory) vs memory.copy`,
-          bytes / tv2 / 1e9,
-          'GB/s',
-          bytes / tc / 1e9,
-          {
-            target: '>= 0.5x memory.copy',
-            note: 'includes the hash lookups',
-          },
-        ),
-      );
-      const tf = await loadTf(log);
-      if (tf) {
-        const exported = wasm.export(); // a dense [n, dim] matrix with the same rows
-        const params = tf.tensor2d(exported.values, [nG, dimG]);
-        const idx = tf.tensor1d(ranks, 'int32');
-        let tv3;
-        [tv3, tfGatherSec] = timePair(
-          () => wasm.gather(keys, outView()),
-          () => tf.gather(params, idx).dispose(),
-          { minMs },
-        );
-        rows.push(
-          ratioRow(
-            S,
-            `gather bandwidth, uniform, dim ${dimG}: dynemb (lookup+gather) vs tfjs tf.gather (cpu, dense indices)`,
-            bytes / tv3 / 1e9,
-            'GB/s',
-            bytes / tfGatherSec / 1e9,
-            {
-              note: 'tf.gather has no hash lookup',
-            },
-          ),
-        );
-        params.dispose();
-        idx.dispose();
-      }
-    }
-  }
-  wasm.dispose();
-
-  // the same gather from a table whose rows fit in cache: the kernel's copy speed without DRAM latency
-  {
-    const nC = 4096;
-    const { wasm: small } = fillBoth(de, nC, dimG, false);
-    const h = small.heap;
-    const o = h.alloc(bytes, 'bench output');
-    const src = h.alloc(bytes, 'bench copy source');
-    const keys = keysOfRanks(uniformRanks(nC, BATCH, 5));
-    const view = () => h.f32.subarray(o >> 2, (o >> 2) + BATCH * dimG);
-    const [tg, tc] = timePair(
-      () => small.gather(keys, view()),
-      () => h.exports.copyBytes(o, src, bytes),
+    const [tv, tj2] = timePair(
+      () => wasm.gather(keys, outView()),
+      () => js.gather(keys, outJs, ex),
       { minMs },
     );
     rows.push(
       ratioRow(
         S,
-        `gather bandwidth, uniform, dim ${dimG}, ${nC} keys (cache-resident rows) vs memory.copy`,
-        bytes / tg / 1e9,
+        `lookup+gather ${dist}, ${BATCH} int64 ids, dim ${dimG}, ${nG} keys, into WASM memory`,
+        BATCH / tv,
+        'ids/s',
+        BATCH / tj2,
+      ),
+    );
+    if (dist !== 'uniform') continue;
+    // bandwidth: output bytes per second vs memory.copy of the same bytes (from a filled source)
+    const { rows: rowIdx } = wasm.find(keys);
+    const [tr, tc] = timePair(() => wasm.readRows(rowIdx, outView()), copy, { minMs });
+    rows.push(
+      ratioRow(
+        S,
+        `gather of resolved rows (readRows), uniform, dim ${dimG}, ${nG}-key table, vs memory.copy of ${bytes} B`,
+        gbs(tr),
         'GB/s',
-        bytes / tc / 1e9,
+        gbs(tc),
+        {
+          target: '>= 0.5x memory.copy',
+          note: 'row indices from find; no hash lookups',
+        },
+      ),
+    );
+    const [tg, tc2] = timePair(() => wasm.gather(keys, outView()), copy, { minMs });
+    rows.push(
+      ratioRow(
+        S,
+        `lookup+gather, uniform, dim ${dimG}, ${nG}-key table, vs memory.copy of ${bytes} B`,
+        gbs(tg),
+        'GB/s',
+        gbs(tc2),
+        {
+          note: 'includes the hash lookups',
+        },
+      ),
+    );
+    // the second ceiling: the same random rows copied out of a dense matrix, no hash table
+    // (rows.ts gatherRows, the same copy loop), so DRAM/TLB latency of random rows is priced in
+    const dense = filled(heap, nG * dimG * 4, 'bench dense matrix');
+    const idxPtr = heap.alloc(BATCH * 4, 'bench dense indices');
+    heap.i32.set(ranks, idxPtr >> 2);
+    const [td, tc3] = timePair(() => heap.exports.gatherRows(dense, nG, dimG, idxPtr, BATCH, outPtr, 0), copy, {
+      minMs,
+    });
+    rows.push(
+      ratioRow(
+        S,
+        `random-row copy from a dense [${nG}, ${dimG}] matrix (same rows, no hash table) vs memory.copy`,
+        gbs(td),
+        'GB/s',
+        gbs(tc3),
+        {
+          note: 'ceiling for random rows: cache + TLB misses',
+        },
+      ),
+    );
+    const [tr2, td2] = timePair(
+      () => wasm.readRows(rowIdx, outView()),
+      () => heap.exports.gatherRows(dense, nG, dimG, idxPtr, BATCH, outPtr, 0),
+      { minMs },
+    );
+    rows.push(
+      ratioRow(S, `gather of resolved rows vs the dense random-row copy (same rows)`, gbs(tr2), 'GB/s', gbs(td2)),
+    );
+    heap.free(dense);
+    heap.free(idxPtr);
+    const tf = await loadTf(log);
+    if (tf) {
+      const exported = wasm.export(); // a dense [n, dim] matrix with the same rows
+      const params = tf.tensor2d(exported.values, [nG, dimG]);
+      const idx = tf.tensor1d(ranks, 'int32');
+      const [tv3, tfGatherSec] = timePair(
+        () => wasm.gather(keys, outView()),
+        () => tf.gather(params, idx).dispose(),
+        { minMs },
+      );
+      rows.push(
+        ratioRow(
+          S,
+          `lookup+gather, uniform, dim ${dimG}: dynemb vs tfjs tf.gather (cpu, dense indices)`,
+          gbs(tv3),
+          'GB/s',
+          gbs(tfGatherSec),
+          {
+            note: 'tf.gather has no hash lookup',
+          },
+        ),
+      );
+      params.dispose();
+      idx.dispose();
+    }
+  }
+  wasm.dispose();
+
+  // the same from a table whose rows fit in cache: the kernels' speed without DRAM latency
+  {
+    const nC = 4096;
+    const { wasm: small } = fillBoth(de, nC, dimG, false);
+    const h = small.heap;
+    const o = h.alloc(bytes, 'bench output');
+    const src = filled(h, bytes, 'bench copy source');
+    const keys = keysOfRanks(uniformRanks(nC, BATCH, 5));
+    const { rows: rowIdx } = small.find(keys);
+    const view = () => h.f32.subarray(o >> 2, (o >> 2) + BATCH * dimG);
+    const copyC = () => h.exports.copyBytes(o, src, bytes);
+    const [tr, tc] = timePair(() => small.readRows(rowIdx, view()), copyC, { minMs });
+    rows.push(
+      ratioRow(
+        S,
+        `gather of resolved rows, uniform, dim ${dimG}, ${nC}-key table (cache-resident) vs memory.copy`,
+        gbs(tr),
+        'GB/s',
+        gbs(tc),
+        {
+          target: '>= 0.5x memory.copy',
+        },
+      ),
+    );
+    const [tg, tc2] = timePair(() => small.gather(keys, view()), copyC, { minMs });
+    rows.push(
+      ratioRow(
+        S,
+        `lookup+gather, uniform, dim ${dimG}, ${nC}-key table (cache-resident) vs memory.copy`,
+        gbs(tg),
+        'GB/s',
+        gbs(tc2),
         {
           target: '>= 0.5x memory.copy',
           note: 'includes the hash lookups',
@@ -267,8 +329,11 @@ export async function run({ de, quick, log }) {
     );
     small.dispose();
   }
+}
 
-  // 3. bytes held per key at dim 16
+/** 3. Bytes held per key at dim 16. */
+export function bytesPerKey({ de, quick }, rows) {
+  const S = 'hashtable';
   for (const n of quick ? [1e3, 1e5] : [1e3, 1e5, 1e6]) {
     gc();
     const { wasm: t } = fillBoth(de, n, 16, false);
@@ -285,5 +350,13 @@ export async function run({ de, quick, log }) {
     });
     t.dispose();
   }
+}
+
+export async function run(ctx) {
+  const rows = [];
+  const minMs = ctx.quick ? 100 : 400;
+  throughput(ctx, rows, minMs);
+  await gatherTargets(ctx, rows, minMs);
+  bytesPerKey(ctx, rows);
   return rows;
 }

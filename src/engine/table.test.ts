@@ -150,6 +150,37 @@ describe.each(flavours)('HashTable (%s kernels)', (flavour) => {
     expect(Array.from(heap.f32.subarray(ptr >> 2, (ptr >> 2) + 4))).toEqual([9, 9, 1, 2]);
   });
 
+  it('reads rows by index (into a JS array or its own WASM memory) and refuses rows freed by remove or clear', () => {
+    const heap = new WasmHeap({ flavour });
+    const t = new HashTable({ keyDtype: 'int64', dim: 3, heap });
+    t.upsert(new BigInt64Array([10n, 20n, 30n]), new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    const { rows } = t.find(new BigInt64Array([30n, 10n]));
+    const out = new Float32Array(6);
+    t.readRows(rows, out);
+    expect(Array.from(out)).toEqual([7, 8, 9, 1, 2, 3]);
+    const ptr = heap.alloc(24, 'test output');
+    t.readRows(rows, heap.f32.subarray(ptr >> 2, (ptr >> 2) + 6), { maxNorm: 1 });
+    const clipped = heap.f32.subarray(ptr >> 2, (ptr >> 2) + 3);
+    expect(Math.hypot(...clipped)).toBeCloseTo(1, 6);
+    // row of key 10 freed: refused with the index named, and nothing written
+    const [freed] = t.find(new BigInt64Array([10n])).rows;
+    t.remove(new BigInt64Array([10n]));
+    out.fill(-1);
+    expect(() => t.readRows(new Int32Array([rows[0], freed]), out)).toThrow(
+      new RegExp(`rows\\[1\\] = ${freed} does not name a row holding a key`),
+    );
+    expect(Array.from(out)).toEqual([-1, -1, -1, -1, -1, -1]);
+    expect(() => t.writeRows(new Int32Array([freed]), new Float32Array(3))).toThrow(InvalidArgumentError);
+    expect(() => t.rowPointers(new Int32Array([freed]))).toThrow(InvalidArgumentError);
+    // a reused row is readable again
+    t.upsert(new BigInt64Array([40n]), new Float32Array([0, 0, 1]));
+    const [reused] = t.find(new BigInt64Array([40n])).rows;
+    t.readRows(new Int32Array([reused]), out.subarray(0, 3));
+    expect(Array.from(out.subarray(0, 3))).toEqual([0, 0, 1]);
+    t.clear();
+    expect(() => t.readRows(rows.subarray(0, 1), out.subarray(0, 3))).toThrow(/does not name a row holding a key/);
+  });
+
   it('gives row addresses that view the rows in WASM memory', () => {
     const t = make('int32', 3);
     t.upsert(new Int32Array([4, 8]), new Float32Array([1, 2, 3, 4, 5, 6]));

@@ -177,6 +177,30 @@ export class HashTable {
     return ptrs;
   }
 
+  private checkMaxNorm(method: string, opts: { maxNorm?: number }): number {
+    const maxNorm = opts?.maxNorm ?? 0;
+    if (typeof maxNorm !== 'number' || !Number.isFinite(maxNorm) || maxNorm < 0) {
+      throw new InvalidArgumentError(
+        `HashTable.${method}: maxNorm must be a finite number > 0, got ${show(opts.maxNorm)}.`,
+      );
+    }
+    return maxNorm;
+  }
+
+  /**
+   * Where the kernel writes its output: `out` itself when it views this heap's memory (checked
+   * again after staging, which may have grown the memory and detached it), else scratch `op`.
+   */
+  private directOut(method: string, out: Float32Array, direct: boolean, op: number): number {
+    if (!direct) return op;
+    if (out.buffer !== this.heap.exports.memory.buffer) {
+      throw new InvalidArgumentError(
+        `HashTable.${method}: \`out\` was a view of WASM memory that grew while staging the input; take a fresh view.`,
+      );
+    }
+    return out.byteOffset;
+  }
+
   private fail(method: string, code: number, n: number): never {
     if (code === -2) {
       throw new OutOfMemoryError(
@@ -213,22 +237,11 @@ export class HashTable {
   gather(keys: Keys, out: Float32Array, opts: { maxNorm?: number } = {}): Uint8Array {
     const n = checkKeys('gather', this.keyDtype, keys);
     this.checkValues('gather', 'out', out, n);
-    const maxNorm = opts.maxNorm ?? 0;
-    if (typeof maxNorm !== 'number' || !Number.isFinite(maxNorm) || maxNorm < 0) {
-      throw new InvalidArgumentError(
-        `HashTable.gather: maxNorm must be a finite number > 0, got ${show(opts.maxNorm)}.`,
-      );
-    }
+    const maxNorm = this.checkMaxNorm('gather', opts);
     const dim = this.dim;
     const direct = out.buffer === this.heap.exports.memory.buffer;
     const [kp, aux, ep, tp, op] = this.stage(keys, [n, n * 4, direct ? 0 : n * dim * 4]);
-    // stage() may have grown memory: re-check that `out` still views the live buffer
-    const outPtr = direct && out.buffer === this.heap.exports.memory.buffer ? out.byteOffset : op;
-    if (direct && outPtr === op) {
-      throw new InvalidArgumentError(
-        'HashTable.gather: `out` was a view of WASM memory that grew while staging the keys; take a fresh view.',
-      );
-    }
+    const outPtr = this.directOut('gather', out, direct, op);
     const found = this.k.tableGather(this.t, this.mode, kp, aux, n, outPtr, maxNorm, ep, tp);
     const exists = this.heap.u8.slice(ep, ep + n);
     if (!direct) {
@@ -478,26 +491,35 @@ export class HashTable {
     return rows.length;
   }
 
-  private rowsOutOfRange(method: string, rows: Int32Array): never {
+  private badRow(method: string, rows: Int32Array, code: number): never {
+    const i = -code - 1;
     throw new InvalidArgumentError(
-      `HashTable.${method}: row indices must come from find/findOrInsert of this table (>= 0 and allocated); got ${show(Array.from(rows.slice(0, 8)).join(', '))}${rows.length > 8 ? ', …' : ''}.`,
+      `HashTable.${method}: rows[${i}] = ${rows[i]} does not name a row holding a key (row indices come from find/findOrInsert of this table; a row freed by remove or clear cannot be used).`,
     );
   }
 
   /**
-   * Copies rows by row index (from find / findOrInsert) into `out` ([n, dim]).
+   * Copies rows by row index (from find / findOrInsert) into `out` ([n, dim]), clipped to
+   * `maxNorm` when given: a gather without the key lookups. Throws (writing nothing) when an
+   * index does not name a row that holds a key, e.g. one freed by remove or clear. When `out`
+   * is a view of this table's WASM memory the kernel writes into it directly.
    *
    * @example
    * const { rows } = t.find(ids); t.readRows(rows, out);
    */
-  readRows(rows: Int32Array, out: Float32Array): void {
+  readRows(rows: Int32Array, out: Float32Array, opts: { maxNorm?: number } = {}): void {
     const n = this.checkRows('readRows', rows);
     this.checkValues('readRows', 'out', out, n);
-    const base = this.scratch.get(Math.max(16, align16(n * 4) + n * this.dim * 4));
-    const op = base + align16(n * 4);
+    const maxNorm = this.checkMaxNorm('readRows', opts);
+    const dim = this.dim;
+    const direct = out.buffer === this.heap.exports.memory.buffer;
+    const ib = align16(n * 4);
+    const base = this.scratch.get(Math.max(16, 2 * ib + (direct ? 0 : n * dim * 4)));
+    const op = this.directOut('readRows', out, direct, base + 2 * ib);
     this.heap.i32.set(rows, base >> 2);
-    if (this.k.tableReadRows(this.t, base, n, op) < 0) this.rowsOutOfRange('readRows', rows);
-    out.set(this.heap.f32.subarray(op >> 2, (op >> 2) + n * this.dim));
+    const r = this.k.tableGatherRows(this.t, base, n, op, maxNorm, base + ib);
+    if (r < 0) this.badRow('readRows', rows, r);
+    if (!direct) out.set(this.heap.f32.subarray(op >> 2, (op >> 2) + n * dim));
   }
 
   /**
@@ -513,8 +535,9 @@ export class HashTable {
     const vp = base + align16(n * 4);
     this.heap.i32.set(rows, base >> 2);
     this.heap.f32.set(values, vp >> 2);
-    if (this.k.tableWriteRows(this.t, base, n, vp) < 0) this.rowsOutOfRange('writeRows', rows);
-    for (const w of this.watchers) for (const r of rows) w.add(r);
+    const r = this.k.tableWriteRows(this.t, base, n, vp);
+    if (r < 0) this.badRow('writeRows', rows, r);
+    for (const w of this.watchers) for (const x of rows) w.add(x);
   }
 
   /**
@@ -529,7 +552,8 @@ export class HashTable {
     const base = this.scratch.get(Math.max(16, align16(n * 4) * 2));
     const op = base + align16(n * 4);
     this.heap.i32.set(rows, base >> 2);
-    if (this.k.tableRowPointers(this.t, base, n, op) < 0) this.rowsOutOfRange('rowPointers', rows);
+    const r = this.k.tableRowPointers(this.t, base, n, op);
+    if (r < 0) this.badRow('rowPointers', rows, r);
     return new Uint32Array(this.heap.u8.buffer.slice(op, op + n * 4));
   }
 

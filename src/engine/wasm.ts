@@ -148,7 +148,7 @@ export interface KernelExports {
   tableRemove(t: number, mode: number, keys: number, aux: number, n: number): number;
   tableExport(t: number, outKeys: number, keyWidth: number, outValues: number): number;
   tableRowNorms(t: number, mode: number, keys: number, aux: number, n: number, out: number): void;
-  tableReadRows(t: number, rows: number, n: number, out: number): number;
+  tableGatherRows(t: number, rows: number, n: number, out: number, maxNorm: number, tmp: number): number;
   tableRowPointers(t: number, rows: number, n: number, out: number): number;
   tableWriteRows(t: number, rows: number, n: number, values: number): number;
   tableTouch(t: number, mode: number, keys: number, aux: number, n: number, step: number): number;

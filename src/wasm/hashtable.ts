@@ -12,7 +12,7 @@
 // The SIMD and scalar builds make the same decisions (same masks, same slots, same order of
 // float operations), so they produce bit-identical tables and outputs.
 import { alloc, blockSize, free } from './alloc';
-import { clipScale, copyRowScaled, sumSquares } from './rows';
+import { copyRows, sumSquares } from './rows';
 
 // ---- table struct (one block per table; the pointer is the handle) ----
 const T_MODE: usize = 0; // 0: integer keys (i64), 1: string keys
@@ -39,6 +39,8 @@ const T_FREEHEAD: usize = 84; // head of the free-row list, -1 when empty
 const T_FREECOUNT: usize = 88;
 const T_BYTES: usize = 92; // bytes of memory this table holds
 const T_STRBYTES: usize = 96; // bytes of interned string blocks (included in T_BYTES)
+const T_LIVE: usize = 104; // u32 words: bit r set while row r holds a key
+const T_LIVEWORDS: usize = 108;
 const T_STRUCT: usize = 112;
 
 const EMPTY: u8 = 0x80;
@@ -328,6 +330,70 @@ function rehash(t: usize, cap: i32): bool {
 }
 
 // ---- value arena ----
+//
+// Rows live in chunks whose first row starts on a 64-byte boundary, so a row of dim 16 is one
+// cache line and a row of dim 64 exactly four (a 16-byte-aligned row would straddle one more).
+
+/** A value chunk of `bytes`, 64-byte aligned; the raw block pointer sits in the 4 bytes before it. */
+function chunkAlloc(t: usize, bytes: usize): usize {
+  const raw = talloc(t, bytes + 64);
+  if (raw == 0) return 0;
+  const a = (raw + 64) & ~(63 as usize);
+  store<u32>(a - 4, raw as u32);
+  return a;
+}
+
+function chunkFree(t: usize, a: usize): void {
+  if (a != 0) tfree(t, load<u32>(a - 4) as usize);
+}
+
+/** Grows the live-row bitmap to cover `rows` rows (new bits 0). False on OOM, nothing changed. */
+function ensureLive(t: usize, rows: i32): bool {
+  const have = load<i32>(t, T_LIVEWORDS);
+  const words = (rows + 31) >> 5;
+  if (words <= have) return true;
+  let want = max(have * 2, 16);
+  while (want < words) want *= 2;
+  const blk = talloc(t, (want as usize) << 2);
+  if (blk == 0) return false;
+  const old = load<usize>(t, T_LIVE);
+  memory.fill(blk, 0, (want as usize) << 2);
+  if (old != 0) {
+    memory.copy(blk, old, (have as usize) << 2);
+    tfree(t, old);
+  }
+  store<usize>(t, blk, T_LIVE);
+  store<i32>(t, want, T_LIVEWORDS);
+  return true;
+}
+
+// @ts-ignore: decorator
+@inline
+function rowLive(live: usize, r: i32): bool {
+  return ((load<u32>(live + (((r >> 5) as usize) << 2)) >> ((r & 31) as u32)) & 1) != 0;
+}
+
+// @ts-ignore: decorator
+@inline
+function setLive(t: usize, r: i32, on: bool): void {
+  const p = load<usize>(t, T_LIVE) + (((r >> 5) as usize) << 2);
+  const bit: u32 = 1 << ((r & 31) as u32);
+  store<u32>(p, on ? load<u32>(p) | bit : load<u32>(p) & ~bit);
+}
+
+/**
+ * 0 when each of the n row indices at `rowIdx` names a row that holds a key (0 <= r < rows
+ * handed out, not freed by remove or clear); else -(i + 1) for the first index i that does not.
+ */
+function checkRows(t: usize, rowIdx: usize, n: i32): i32 {
+  const high = load<i32>(t, T_HIGH);
+  const live = load<usize>(t, T_LIVE);
+  for (let i = 0; i < n; i++) {
+    const r = load<i32>(rowIdx + ((i as usize) << 2));
+    if (r < 0 || r >= high || !rowLive(live, r)) return -(i + 1);
+  }
+  return 0;
+}
 
 // @ts-ignore: decorator
 @inline
@@ -345,6 +411,7 @@ function rowCapacity(t: usize): i32 {
 function reserveRows(t: usize, m: i32): bool {
   const have = load<i32>(t, T_FREECOUNT) + rowCapacity(t) - load<i32>(t, T_HIGH);
   if (m <= have) return true;
+  if (!ensureLive(t, load<i32>(t, T_HIGH) + m)) return false;
   const need = load<i32>(t, T_HIGH) - load<i32>(t, T_FREECOUNT) + m; // rows in use after
   const stride = load<usize>(t, T_STRIDE);
   const shift = load<i32>(t, T_SHIFT);
@@ -357,22 +424,23 @@ function reserveRows(t: usize, m: i32): bool {
       // the smallest size class that holds `need` rows and at least doubles chunk 0
       let want = max(need, chunk0 * 2);
       if (want < 16) want = 16;
-      let bytes: usize = 32;
-      while (bytes - 16 < (want as usize) * stride) bytes <<= 1;
-      let rows = ((bytes - 16) / stride) as i32;
+      // (a block of a size class holds class - 16 header bytes, minus 64 for the alignment)
+      let bytes: usize = 128;
+      while (bytes - 80 < (want as usize) * stride) bytes <<= 1;
+      let rows = ((bytes - 80) / stride) as i32;
       if (bytes - 16 >= 1 << 20) rows = want; // large blocks are page granular; no class rounding
       if (rows > full) rows = full;
-      const blk = talloc(t, (rows as usize) * stride);
+      const blk = chunkAlloc(t, (rows as usize) * stride);
       if (blk == 0) return false;
       if (!ensureDir(t, 1)) {
-        tfree(t, blk);
+        chunkFree(t, blk);
         return false;
       }
       const dir = load<usize>(t, T_DIR);
       if (n == 1) {
         const old = load<usize>(dir);
         memory.copy(blk, old, (load<i32>(t, T_HIGH) as usize) * stride);
-        tfree(t, old);
+        chunkFree(t, old);
       }
       store<usize>(dir, blk);
       store<i32>(t, 1, T_NCHUNKS);
@@ -386,15 +454,15 @@ function reserveRows(t: usize, m: i32): bool {
   const dir = load<usize>(t, T_DIR);
   let newChunk0: usize = 0;
   if (n >= 1 && chunk0 < full) {
-    newChunk0 = talloc(t, (full as usize) * stride);
+    newChunk0 = chunkAlloc(t, (full as usize) * stride);
     if (newChunk0 == 0) return false;
   }
   const first = n == 0 ? 0 : n;
   for (let c = first; c < chunksNeeded; c++) {
-    const blk = talloc(t, (full as usize) * stride);
+    const blk = chunkAlloc(t, (full as usize) * stride);
     if (blk == 0) {
-      for (let d = first; d < c; d++) tfree(t, load<usize>(dir + ((d as usize) << 2)));
-      tfree(t, newChunk0);
+      for (let d = first; d < c; d++) chunkFree(t, load<usize>(dir + ((d as usize) << 2)));
+      chunkFree(t, newChunk0);
       return false;
     }
     store<usize>(dir + ((c as usize) << 2), blk);
@@ -402,7 +470,7 @@ function reserveRows(t: usize, m: i32): bool {
   if (newChunk0 != 0) {
     const old = load<usize>(dir);
     memory.copy(newChunk0, old, (min(load<i32>(t, T_HIGH), chunk0) as usize) * stride);
-    tfree(t, old);
+    chunkFree(t, old);
     store<usize>(dir, newChunk0);
   }
   if (chunksNeeded > n) store<i32>(t, chunksNeeded, T_NCHUNKS);
@@ -434,10 +502,12 @@ function takeRow(t: usize): i32 {
     const p = rowAddr(load<usize>(t, T_DIR), load<i32>(t, T_SHIFT), load<usize>(t, T_STRIDE), head);
     store<i32>(t, load<i32>(p), T_FREEHEAD);
     store<i32>(t, load<i32>(t, T_FREECOUNT) - 1, T_FREECOUNT);
+    setLive(t, head, true);
     return head;
   }
   const r = load<i32>(t, T_HIGH);
   store<i32>(t, r + 1, T_HIGH);
+  setLive(t, r, true);
   return r;
 }
 
@@ -446,6 +516,7 @@ function releaseRow(t: usize, r: i32): void {
   store<i32>(p, load<i32>(t, T_FREEHEAD));
   store<i32>(t, r, T_FREEHEAD);
   store<i32>(t, load<i32>(t, T_FREECOUNT) + 1, T_FREECOUNT);
+  setLive(t, r, false);
 }
 
 // ---- lifecycle ----
@@ -495,7 +566,9 @@ function freeStrings(t: usize): void {
 function freeChunks(t: usize): void {
   const dir = load<usize>(t, T_DIR);
   const n = load<i32>(t, T_NCHUNKS);
-  for (let c = 0; c < n; c++) tfree(t, load<usize>(dir + ((c as usize) << 2)));
+  for (let c = 0; c < n; c++) chunkFree(t, load<usize>(dir + ((c as usize) << 2)));
+  const live = load<usize>(t, T_LIVE);
+  if (live != 0) memory.fill(live, 0, (load<i32>(t, T_LIVEWORDS) as usize) << 2);
   store<i32>(t, 0, T_NCHUNKS);
   store<i32>(t, 0, T_CHUNK0);
   store<i32>(t, 0, T_HIGH);
@@ -517,6 +590,7 @@ export function tableDestroy(t: usize): void {
   freeStrings(t);
   freeChunks(t);
   tfree(t, load<usize>(t, T_DIR));
+  tfree(t, load<usize>(t, T_LIVE));
   tfree(t, load<usize>(t, T_SLOTS));
   free(t);
 }
@@ -536,12 +610,19 @@ export function tableField(t: usize, offset: i32): i32 {
  */
 function prepare(t: usize, mode: i32, keys: usize, aux: usize, n: i32, tmp: usize, flags: usize): i32 {
   slotsMoved = false;
+  const ctrl = load<usize>(t, T_CTRL);
+  const slotKeys = load<usize>(t, T_KEYS);
+  const rows = load<usize>(t, T_ROWS);
+  const gmask = ((load<i32>(t, T_CAP) >> 4) - 1) as u32;
+  let sink: u32 = 0;
   let m = 0;
   for (let i = 0; i < n; i++) {
+    if (mode != 2 && i + KEY_AHEAD < n) sink += touchProbe(ctrl, slotKeys, rows, gmask, mode, keys, i + KEY_AHEAD);
     const s = findSlot(t, mode, keys, aux, i);
     store<i32>(tmp + ((i as usize) << 2), s);
     if (s < 0 && (flags == 0 || load<u8>(flags + (i as usize)) == 0)) m++;
   }
+  touchSink = sink;
   if (m == 0) return 0;
   const blocks = tmp + ((n as usize) << 2);
   if (mode == 2) {
@@ -668,59 +749,60 @@ function finish(t: usize, mode: i32, tmp: usize, n: i32, m: i32): void {
   if (mode == 2 && m > 0) releaseBlocks(t, tmp + ((n as usize) << 2), n);
 }
 
+// ---- lookahead ----
+//
+// A batch of random keys misses the cache on every probe (control group, key, row index) and
+// on every row it copies. WebAssembly has no prefetch instruction, so loops touch the memory a
+// later iteration will need (a plain load whose value goes to a global, so it is not removed);
+// the CPU then overlaps those misses with the work on the current element.
+
+/** Keys ahead whose probe memory the lookup loops touch. */
+const KEY_AHEAD = 12;
+let touchSink: u32 = 0;
+
+/** Touches the control group, keys and row indices key i of an integer batch probes first. */
+// @ts-ignore: decorator
+@inline
+function touchProbe(ctrl: usize, keys: usize, rows: usize, gmask: u32, mode: i32, keysIn: usize, i: i32): u32 {
+  const h = mix64(intKey(mode, keysIn, i) as u64);
+  const g = ((((h >> 7) as u32) & gmask) as usize) << 4;
+  return (
+    (load<u8>(ctrl + g) as u32) +
+    (load<u8>(keys + (g << 3)) as u32) +
+    (load<u8>(keys + (g << 3), 64) as u32) +
+    (load<u8>(rows + (g << 2)) as u32)
+  );
+}
+
 // ---- operations ----
 
 /** Rows (or -1) of n keys to `outRows` (i32) and, when nonzero, a 0/1 mask to `exists` (u8). */
 export function tableFind(t: usize, mode: i32, keys: usize, aux: usize, n: i32, outRows: usize, exists: usize): i32 {
   const rows = load<usize>(t, T_ROWS);
+  const ctrl = load<usize>(t, T_CTRL);
+  const slotKeys = load<usize>(t, T_KEYS);
+  const gmask = ((load<i32>(t, T_CAP) >> 4) - 1) as u32;
+  let sink: u32 = 0;
   let found = 0;
   for (let i = 0; i < n; i++) {
+    if (mode != 2 && i + KEY_AHEAD < n) sink += touchProbe(ctrl, slotKeys, rows, gmask, mode, keys, i + KEY_AHEAD);
     const s = findSlot(t, mode, keys, aux, i);
     const r = s >= 0 ? load<i32>(rows + ((s as usize) << 2)) : -1;
     store<i32>(outRows + ((i as usize) << 2), r);
     if (exists != 0) store<u8>(exists + (i as usize), s >= 0 ? 1 : 0);
     if (s >= 0) found++;
   }
+  touchSink = sink;
   return found;
 }
-
-/**
- * Copies `bytes` (a multiple of 4) from src to dst. For row-sized copies an inline v128 loop
- * beats memory.copy, which engines implement as a call out of the generated code.
- */
-// @ts-ignore: decorator
-@inline
-function copyRow(dst: usize, src: usize, bytes: usize): void {
-  let o: usize = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; o + 64 <= bytes; o += 64) {
-      const a = v128.load(src + o);
-      const b = v128.load(src + o, 16);
-      const c = v128.load(src + o, 32);
-      const d = v128.load(src + o, 48);
-      v128.store(dst + o, a);
-      v128.store(dst + o, b, 16);
-      v128.store(dst + o, c, 32);
-      v128.store(dst + o, d, 48);
-    }
-    for (; o + 16 <= bytes; o += 16) v128.store(dst + o, v128.load(src + o));
-  } else {
-    for (; o + 8 <= bytes; o += 8) store<u64>(dst + o, load<u64>(src + o));
-  }
-  for (; o < bytes; o += 4) store<u32>(dst + o, load<u32>(src + o));
-}
-
-const PREFETCH = 8;
-// Keeps the touch-ahead loads observable, so the optimizer cannot drop them.
-let gatherSink: u32 = 0;
 
 /**
  * Looks up n keys and copies each found row into `out` ([n, dim] f32), clipped to maxNorm when
  * > 0; missing rows of `out` are left as they are. Writes the exists mask; returns found count.
  * `tmp` holds 4n bytes.
  *
- * Two passes: all lookups first (row addresses to tmp), then all copies. The copy loop has no
- * data-dependent branches, so the CPU overlaps the cache misses of many rows.
+ * Two passes: all lookups first (row addresses to tmp), then all copies, so neither loop waits
+ * on the other's cache misses.
  */
 export function tableGather(
   t: usize,
@@ -734,13 +816,16 @@ export function tableGather(
   tmp: usize,
 ): i32 {
   const rows = load<usize>(t, T_ROWS);
+  const ctrl = load<usize>(t, T_CTRL);
+  const slotKeys = load<usize>(t, T_KEYS);
+  const gmask = ((load<i32>(t, T_CAP) >> 4) - 1) as u32;
   const dir = load<usize>(t, T_DIR);
   const shift = load<i32>(t, T_SHIFT);
   const stride = load<usize>(t, T_STRIDE);
-  const dim = load<i32>(t, T_DIM);
-  const rowBytes = (dim as usize) << 2;
+  let sink: u32 = 0;
   let found = 0;
   for (let i = 0; i < n; i++) {
+    if (mode != 2 && i + KEY_AHEAD < n) sink += touchProbe(ctrl, slotKeys, rows, gmask, mode, keys, i + KEY_AHEAD);
     const s = findSlot(t, mode, keys, aux, i);
     let addr: usize = 0;
     if (s >= 0) {
@@ -750,23 +835,28 @@ export function tableGather(
     store<u32>(tmp + ((i as usize) << 2), addr as u32);
     store<u8>(exists + (i as usize), s >= 0 ? 1 : 0);
   }
-  // Touch the row PREFETCH rows ahead (a load in place of a prefetch instruction, which
-  // WebAssembly lacks), so its cache misses overlap the copies before it.
-  let sink: u32 = 0;
-  const lines = min(rowBytes, 256);
-  for (let i = 0; i < n; i++) {
-    if (i + PREFETCH < n) {
-      const ahead = load<u32>(tmp + (((i + PREFETCH) as usize) << 2)) as usize;
-      if (ahead != 0) for (let o: usize = 0; o < lines; o += 64) sink += load<u8>(ahead + o);
-    }
-    const src = load<u32>(tmp + ((i as usize) << 2)) as usize;
-    if (src == 0) continue;
-    const dst = out + (i as usize) * rowBytes;
-    if (maxNorm > 0) copyRowScaled(dst, src, dim, clipScale(sumSquares(src, dim), maxNorm));
-    else copyRow(dst, src, rowBytes);
-  }
-  gatherSink = sink;
+  touchSink = sink;
+  copyRows(tmp, n, out, load<i32>(t, T_DIM), maxNorm);
   return found;
+}
+
+/**
+ * Copies rows by index (from find / findOrInsert) to `out` ([n, dim]), clipped to maxNorm
+ * when > 0: the gather without the lookups. `tmp` holds 4n bytes. Returns n, or -(i + 1)
+ * (nothing written) when index i is out of range or names a freed row.
+ */
+export function tableGatherRows(t: usize, rowIdx: usize, n: i32, out: usize, maxNorm: f32, tmp: usize): i32 {
+  const bad = checkRows(t, rowIdx, n);
+  if (bad < 0) return bad;
+  const dir = load<usize>(t, T_DIR);
+  const shift = load<i32>(t, T_SHIFT);
+  const stride = load<usize>(t, T_STRIDE);
+  for (let i = 0; i < n; i++) {
+    const r = load<i32>(rowIdx + ((i as usize) << 2));
+    store<u32>(tmp + ((i as usize) << 2), rowAddr(dir, shift, stride, r) as u32);
+  }
+  copyRows(tmp, n, out, load<i32>(t, T_DIM), maxNorm);
+  return n;
 }
 
 /**
@@ -983,31 +1073,10 @@ export function tableRowNorms(t: usize, mode: i32, keys: usize, aux: usize, n: i
   }
 }
 
-/** Copies rows by index to `out` ([n, dim]); -1 (nothing written) if an index is out of range. */
-export function tableReadRows(t: usize, rowIdx: usize, n: i32, out: usize): i32 {
-  const high = load<i32>(t, T_HIGH);
-  for (let i = 0; i < n; i++) {
-    const r = load<i32>(rowIdx + ((i as usize) << 2));
-    if (r < 0 || r >= high) return -1;
-  }
-  const dir = load<usize>(t, T_DIR);
-  const shift = load<i32>(t, T_SHIFT);
-  const stride = load<usize>(t, T_STRIDE);
-  const rowBytes = (load<i32>(t, T_DIM) as usize) << 2;
-  for (let i = 0; i < n; i++) {
-    const r = load<i32>(rowIdx + ((i as usize) << 2));
-    memory.copy(out + (i as usize) * rowBytes, rowAddr(dir, shift, stride, r), rowBytes);
-  }
-  return n;
-}
-
-/** Writes rows by index from `values` ([n, dim]); -1 (nothing written) if an index is out of range. */
+/** Writes rows by index from `values` ([n, dim]); -(i + 1) (nothing written) if index i is out of range or freed. */
 export function tableWriteRows(t: usize, rowIdx: usize, n: i32, values: usize): i32 {
-  const high = load<i32>(t, T_HIGH);
-  for (let i = 0; i < n; i++) {
-    const r = load<i32>(rowIdx + ((i as usize) << 2));
-    if (r < 0 || r >= high) return -1;
-  }
+  const bad = checkRows(t, rowIdx, n);
+  if (bad < 0) return bad;
   const dir = load<usize>(t, T_DIR);
   const shift = load<i32>(t, T_SHIFT);
   const stride = load<usize>(t, T_STRIDE);
@@ -1116,14 +1185,11 @@ export function tableInspect(t: usize, outCtrl: usize, outRows: usize): void {
 
 /**
  * Byte addresses of rows (u32 to `out`), for kernels that update rows in place (optimizers).
- * Valid until the next insert or clear. -1 (nothing written) if an index is out of range.
+ * Valid until the next insert or clear. -(i + 1) (nothing written) if index i is out of range or freed.
  */
 export function tableRowPointers(t: usize, rowIdx: usize, n: i32, out: usize): i32 {
-  const high = load<i32>(t, T_HIGH);
-  for (let i = 0; i < n; i++) {
-    const r = load<i32>(rowIdx + ((i as usize) << 2));
-    if (r < 0 || r >= high) return -1;
-  }
+  const bad = checkRows(t, rowIdx, n);
+  if (bad < 0) return bad;
   const dir = load<usize>(t, T_DIR);
   const shift = load<i32>(t, T_SHIFT);
   const stride = load<usize>(t, T_STRIDE);
