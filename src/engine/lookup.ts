@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from './errors.js';
 import { checkMaxNorm, denseFromRows, gatherByIndex, readUnique, segmentSumRows } from './read.js';
 import { type IdsLike, type Keys, RaggedTensor, SparseTensor, toKeys, toSparse } from './tensor.js';
-import { Variable } from './variable.js';
+import { Variable, VARIABLE_VIEW, type VariableLike } from './variable.js';
 
 /** How a sparse row's vectors are combined. */
 export type SparseCombiner = 'sum' | 'mean' | 'sqrtn';
@@ -17,6 +17,9 @@ export interface TrainableWrapper {
 }
 
 function checkParams(params: unknown, what: string): Variable {
+  // a Variable placed on the worker pool reads through its in-process view
+  const view = (params as { [VARIABLE_VIEW]?: unknown } | null)?.[VARIABLE_VIEW];
+  if (view instanceof Variable) return view;
   if (!(params instanceof Variable)) {
     throw new InvalidArgumentError(`${what}: params must be a de.Variable, got ${show(params)}.`);
   }
@@ -32,17 +35,17 @@ function checkParams(params: unknown, what: string): Variable {
  * de.embeddingLookup(v, [[15, 2], [4, 92], [22, 4]]).shape; // [3, 2, v.dim]
  */
 export function embeddingLookup(
-  params: Variable,
+  params: VariableLike,
   ids: IdsLike,
   options?: { name?: string; maxNorm?: number; returnTrainable?: false },
 ): tf.Tensor;
 export function embeddingLookup(
-  params: Variable,
+  params: VariableLike,
   ids: IdsLike,
   options: { name?: string; maxNorm?: number; returnTrainable: true },
 ): { embeddings: tf.Tensor; trainable: TrainableWrapper };
 export function embeddingLookup(
-  params: Variable,
+  params: VariableLike,
   ids: IdsLike,
   options: { name?: string; maxNorm?: number; returnTrainable?: boolean } = {},
 ): tf.Tensor | { embeddings: tf.Tensor; trainable: TrainableWrapper } {
@@ -66,7 +69,11 @@ export function embeddingLookup(
  * @example
  * de.embeddingLookupUnique(v, [7, 7, 7]).shape; // [3, dim], one table read
  */
-export function embeddingLookupUnique(params: Variable, ids: IdsLike, options: { maxNorm?: number } = {}): tf.Tensor {
+export function embeddingLookupUnique(
+  params: VariableLike,
+  ids: IdsLike,
+  options: { maxNorm?: number } = {},
+): tf.Tensor {
   return embeddingLookup(params, ids, { maxNorm: options.maxNorm });
 }
 
@@ -173,7 +180,7 @@ function sparseInputs(
  * de.embeddingLookupSparse(v, sp, null, { combiner: 'mean' }).shape; // [3, dim]; row 1 is zeros
  */
 export function embeddingLookupSparse(
-  params: Variable,
+  params: VariableLike,
   spIds: SparseTensor | RaggedTensor,
   spWeights: SparseTensor | RaggedTensor | null,
   options: { combiner?: SparseCombiner; maxNorm?: number; name?: string } = {},
@@ -210,7 +217,7 @@ export function embeddingLookupSparse(
  * de.safeEmbeddingLookupSparse(v, sp, null, { defaultId: 0 }).shape; // [2, 2, dim]
  */
 export function safeEmbeddingLookupSparse(
-  params: Variable,
+  params: VariableLike,
   spIds: SparseTensor | RaggedTensor,
   spWeights: SparseTensor | RaggedTensor | null,
   options: { combiner?: SparseCombiner; defaultId?: number | bigint | string; maxNorm?: number; name?: string } = {},

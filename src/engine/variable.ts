@@ -48,6 +48,24 @@ export interface VariableOptions {
   placement?: 'local' | 'workers';
 }
 
+/**
+ * Where a Variable's rows come from when they are not in its own shards: a Variable placed on
+ * the worker pool reads through this (rows fetched from the workers ahead of a synchronous
+ * lookup or training step). Internal to de.pool.
+ */
+export interface RemoteRows {
+  read(keys: Keys): { values: Float32Array; exists: Uint8Array };
+}
+
+/**
+ * An object that lookups accept in place of a Variable, reading through the Variable it names
+ * (a pooled Variable's in-process view). Internal to de.pool.
+ */
+export const VARIABLE_VIEW: unique symbol = Symbol.for('dynemb.variableView');
+
+/** What lookups take: a Variable, or a Variable placed on the worker pool (`de.pool.placeVariable`). */
+export type VariableLike = Variable | { readonly [VARIABLE_VIEW]: Variable };
+
 /** What `Variable.stats()` reports, summed over shards. */
 export interface VariableStats {
   size: number;
@@ -156,6 +174,8 @@ export class Variable {
   readonly insertOnLookup: boolean;
   /** One hash table per partition. */
   readonly shards: HashTable[];
+  /** Set on the in-process view of a Variable placed on the worker pool: reads go there. Internal. */
+  remoteRows: RemoteRows | undefined;
 
   constructor(options: VariableOptions) {
     if (activeFlavour() === undefined) {
@@ -265,6 +285,7 @@ export class Variable {
    * The low-level read under every lookup; prefer `lookup` / `de.embeddingLookup`.
    */
   read(keys: Keys): { values: Float32Array; exists: Uint8Array } {
+    if (this.remoteRows) return this.remoteRows.read(keys);
     const dim = this.dim;
     const values = new Float32Array(keys.length * dim);
     if (this.partitions === 1) {

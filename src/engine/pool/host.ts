@@ -5,8 +5,39 @@ import { InvalidArgumentError } from '../errors.js';
 import { HashTable } from '../table.js';
 import type { Keys } from '../table-keys.js';
 import { TpuCoreHost, type TpuCoreRequest, type TpuCoreResponse } from '../tpu/core.js';
+import { Adagrad } from '../train/optimizers/adagrad.js';
+import { Adam } from '../train/optimizers/adam.js';
+import { Ftrl } from '../train/optimizers/ftrl.js';
+import { Momentum } from '../train/optimizers/momentum.js';
+import type { Optimizer } from '../train/optimizers/optimizer.js';
+import { RMSprop } from '../train/optimizers/rmsprop.js';
+import { SGD } from '../train/optimizers/sgd.js';
 import { adoptModule, type WasmFlavour } from '../wasm.js';
-import type { HostApi, KeysMessage, ShardMutation, ShardSpec, SharedRegion } from './protocol.js';
+import type {
+  HostApi,
+  KeysMessage,
+  ShardMutation,
+  ShardSnapshot,
+  ShardSpec,
+  SharedRegion,
+  TrainOptimizer,
+} from './protocol.js';
+
+const OPTIMIZERS: Record<string, new (config: never) => Optimizer> = { Adagrad, Adam, Ftrl, Momentum, RMSprop, SGD };
+
+function compareKeys(a: number | bigint | string, b: number | bigint | string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function pickKeys(keys: Keys, idx: number[]): Keys {
+  if (keys instanceof Int32Array) return Int32Array.from(idx, (i) => keys[i]);
+  if (keys instanceof BigInt64Array) {
+    const out = new BigInt64Array(idx.length);
+    idx.forEach((i, j) => (out[j] = keys[i]));
+    return out;
+  }
+  return idx.map((i) => keys[i]);
+}
 
 function keysOf(m: KeysMessage): Keys {
   if (m.kind === 'keys') return m.keys;
@@ -29,6 +60,11 @@ function keysOf(m: KeysMessage): Keys {
 export class ShardHost implements HostApi {
   private readonly shards = new Map<number, HashTable>();
   private readonly tpu = new TpuCoreHost();
+  /** Per shard: its slot and status tables (see PartSnapshot), created on first write. */
+  private readonly parts = new Map<number, Map<string, HashTable>>();
+  private readonly specs = new Map<number, ShardSpec>();
+  /** Optimizers rebuilt from their config, one per class + config. */
+  private readonly optimizers = new Map<string, Optimizer>();
 
   async init(flavour: WasmFlavour, module: WebAssembly.Module): Promise<string> {
     if (!(module instanceof WebAssembly.Module)) {
@@ -48,13 +84,108 @@ export class ShardHost implements HostApi {
   }
 
   createShard(id: number, spec: ShardSpec): void {
-    this.shards.get(id)?.dispose();
+    this.dropShard(id);
     this.shards.set(id, new HashTable({ keyDtype: spec.keyDtype, dim: spec.dim, initCapacity: spec.initCapacity }));
+    this.specs.set(id, spec);
+    this.parts.set(id, new Map());
   }
 
   dropShard(id: number): void {
     this.shards.get(id)?.dispose();
     this.shards.delete(id);
+    for (const t of this.parts.get(id)?.values() ?? []) t.dispose();
+    this.parts.delete(id);
+    this.specs.delete(id);
+  }
+
+  // A part of shard `id` (slots, status); `create` makes it when absent, else undefined.
+  private part(id: number, name: string, dim: number, create: true): HashTable;
+  private part(id: number, name: string, dim: number, create: false): HashTable | undefined;
+  private part(id: number, name: string, dim: number, create: boolean): HashTable | undefined {
+    this.shard(id);
+    const parts = this.parts.get(id)!;
+    let t = parts.get(name);
+    if (!t && create) {
+      const spec = this.specs.get(id)!;
+      t = new HashTable({ keyDtype: spec.keyDtype, dim, initCapacity: spec.initCapacity });
+      parts.set(name, t);
+    }
+    return t;
+  }
+
+  private table(id: number, part: string | undefined): HashTable | undefined {
+    return part === undefined ? this.shard(id) : this.part(id, part, 0, false);
+  }
+
+  private optimizer(o: TrainOptimizer): Optimizer {
+    const key = `${o.className} ${JSON.stringify(o.config)}`;
+    let opt = this.optimizers.get(key);
+    if (!opt) {
+      const Cls = OPTIMIZERS[o.className];
+      if (!Cls) {
+        throw new InvalidArgumentError(
+          `ShardHost: unknown optimizer ${JSON.stringify(o.className)}; expected one of ${Object.keys(OPTIMIZERS).join(', ')}.`,
+        );
+      }
+      opt = new Cls(o.config as never);
+      this.optimizers.set(key, opt);
+    }
+    // Adam's bias corrections follow the step count: the next step advances by one, a replay sets it
+    if (opt.iterations === o.iterations - 1) opt.beginStep();
+    else if (opt.iterations !== o.iterations) opt.setIterations(o.iterations);
+    return opt;
+  }
+
+  // The rows of `keys` in `t` ([n, dim]), `fill` where absent, with the exists mask.
+  private static read(t: HashTable | undefined, keys: Keys, dim: number, fill: number) {
+    const values = new Float32Array(keys.length * dim).fill(fill);
+    const exists = t ? t.gather(keys, values) : new Uint8Array(keys.length);
+    return { values, exists };
+  }
+
+  // One training step on this shard: exactly what train.step does in-process for these rows.
+  private train(id: number, m: Extract<ShardMutation, { op: 'train' }>): number {
+    const t = this.shard(id);
+    const dim = t.dim;
+    const n = m.keys.length;
+    const opt = this.optimizer(m.optimizer);
+    const specs = opt.slotSpecs();
+    const slots = specs.map((sp) => this.part(id, `slot:${m.slotGroup}/${sp.name}`, dim, true));
+    const slotReads = slots.map((st, i) => ShardHost.read(st, m.keys, dim, specs[i].initial));
+    const values = m.old.slice();
+    const slotValues = slotReads.map((r) => r.values.slice());
+    opt.updateRows(values, slotValues, m.grad, n, dim, m.maxNorm);
+    if (m.bpV2) {
+      t.accum(m.keys, m.old, values, m.exists);
+      slots.forEach((st, i) => st.accum(m.keys, slotReads[i].values, slotValues[i], slotReads[i].exists));
+    } else {
+      t.upsert(m.keys, values);
+      slots.forEach((st, i) => st.upsert(m.keys, slotValues[i]));
+    }
+    if (m.policy !== null && n > 0) {
+      const status = this.part(id, 'status', 1, true);
+      if (m.policy === 'timestamp') status.upsert(m.keys, new Float32Array(n).fill(m.step));
+      else {
+        const counts = ShardHost.read(status, m.keys, 1, 0).values;
+        for (let i = 0; i < n; i++) counts[i] += 1;
+        status.upsert(m.keys, counts);
+      }
+    }
+    return n;
+  }
+
+  // TFRA restrict on one shard: keep the `quota` keys with the largest status (ties: smaller key).
+  private restrict(id: number, quota: number): number {
+    const t = this.shard(id);
+    const { keys } = t.export();
+    if (keys.length <= quota) return 0;
+    const status = ShardHost.read(this.part(id, 'status', 1, false), keys, 1, 0).values;
+    const idx = Array.from({ length: keys.length }, (_, i) => i);
+    idx.sort((a, b) => status[b] - status[a] || compareKeys(keys[a], keys[b]));
+    const gone = pickKeys(keys, idx.slice(quota));
+    const removed = t.remove(gone);
+    for (const p of this.parts.get(id)!.values()) p.remove(gone);
+    return removed;
   }
 
   gather(
@@ -62,17 +193,19 @@ export class ShardHost implements HostApi {
     keys: KeysMessage,
     maxNorm: number,
     out: SharedRegion | null,
+    part?: string,
   ): { values: Float32Array | null; exists: Uint8Array } {
-    const t = this.shard(id);
+    const t = this.table(id, part);
     const k = keysOf(keys);
     const opts = maxNorm > 0 ? { maxNorm } : {};
     if (out) {
       const view = new Float32Array(out.buffer, out.byteOffset, out.length);
-      const exists = t.gather(k, view, opts);
+      const exists = t ? t.gather(k, view, opts) : new Uint8Array(k.length);
       return transfer({ values: null, exists }, [exists.buffer]);
     }
-    const values = new Float32Array(k.length * t.dim);
-    const exists = t.gather(k, values, opts);
+    const dim = t?.dim ?? this.shard(id).dim;
+    const values = new Float32Array(k.length * dim);
+    const exists = t ? t.gather(k, values, opts) : new Uint8Array(k.length);
     return transfer({ values, exists }, [values.buffer, exists.buffer]);
   }
 
@@ -93,6 +226,10 @@ export class ShardHost implements HostApi {
       case 'clear':
         t.clear();
         return 0;
+      case 'train':
+        return this.train(id, m);
+      case 'restrict':
+        return this.restrict(id, m.quota);
     }
   }
 
@@ -100,15 +237,36 @@ export class ShardHost implements HostApi {
     for (const m of ms) this.apply(id, m);
   }
 
-  exportShard(id: number): { keys: Keys; values: Float32Array } {
-    const r = this.shard(id).export();
+  exportShard(id: number, part?: string): { keys: Keys; values: Float32Array } {
+    const t = this.table(id, part);
+    const r = t ? t.export() : { keys: this.emptyKeys(id), values: new Float32Array(0) };
     const buffers: Transferable[] = [r.values.buffer];
     if (!Array.isArray(r.keys)) buffers.push(r.keys.buffer as ArrayBuffer);
     return transfer(r, buffers);
   }
 
-  size(id: number): number {
-    return this.shard(id).size();
+  private emptyKeys(id: number): Keys {
+    const dtype = this.shard(id).keyDtype;
+    return dtype === 'int32' ? new Int32Array(0) : dtype === 'int64' ? new BigInt64Array(0) : [];
+  }
+
+  size(id: number, part?: string): number {
+    return this.table(id, part)?.size() ?? 0;
+  }
+
+  snapshotShard(id: number): ShardSnapshot {
+    const main = this.shard(id).export();
+    const parts = [...this.parts.get(id)!].map(([name, t]) => ({ name, dim: t.dim, ...t.export() }));
+    return { ...main, parts };
+  }
+
+  restoreShard(id: number, snapshot: ShardSnapshot): void {
+    const t = this.shard(id);
+    if (snapshot.keys.length > 0) t.upsert(snapshot.keys, snapshot.values);
+    for (const p of snapshot.parts) {
+      const pt = this.part(id, p.name, p.dim, true);
+      if (p.keys.length > 0) pt.upsert(p.keys, p.values);
+    }
   }
 
   echo<T>(value: T, delayMs: number): Promise<T> {

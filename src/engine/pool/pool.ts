@@ -157,7 +157,16 @@ export class WorkerPool {
     const flavour = activeFlavour();
     const module = flavour && compiledModule(flavour);
     if (!flavour || !module) throw new InvalidArgumentError('WorkerPool: the WASM kernels are not compiled.');
-    await this.track(i, generation, 'init', false, () => remote.init(flavour, module));
+    // Starting a worker loads the engine (and tfjs, for the optimizers) before it can answer:
+    // give it at least a minute, whatever the per-call timeout.
+    await this.track(
+      i,
+      generation,
+      'init',
+      false,
+      () => remote.init(flavour, module),
+      Math.max(this.callTimeoutMs, 60_000),
+    );
   }
 
   /**
@@ -203,6 +212,7 @@ export class WorkerPool {
     what: string,
     mutation: boolean,
     fn: () => Promise<T>,
+    timeoutMs = this.callTimeoutMs,
   ): Promise<T> {
     const slot = this.slots[worker];
     if (this.terminated)
@@ -220,13 +230,13 @@ export class WorkerPool {
         this.counters.timeouts++;
         reject(
           new PoolTimeoutError(
-            `WorkerPool: ${what} on worker ${worker} did not answer within ${this.callTimeoutMs} ms; the worker is treated as hung and was restarted${mutation ? ' (the call is in the recovery log, so the restored worker applied it)' : ''}.`,
+            `WorkerPool: ${what} on worker ${worker} did not answer within ${timeoutMs} ms; the worker is treated as hung and was restarted${mutation ? ' (the call is in the recovery log, so the restored worker applied it)' : ''}.`,
             worker,
             mutation,
           ),
         );
-        this.workerDied(worker, `a call (${what}) timed out after ${this.callTimeoutMs} ms`);
-      }, this.callTimeoutMs);
+        this.workerDied(worker, `a call (${what}) timed out after ${timeoutMs} ms`);
+      }, timeoutMs);
       slot.pending.set(id, entry);
       fn().then(
         (v) => {
@@ -290,7 +300,8 @@ export class WorkerPool {
         await this.start(i);
         const remote = slot.remote;
         if (!remote) throw new Error('worker vanished while starting');
-        for (const t of tasks) await this.track(i, generation, 'restore', false, () => t(remote));
+        const restoreMs = Math.max(this.callTimeoutMs, 60_000);
+        for (const t of tasks) await this.track(i, generation, 'restore', false, () => t(remote), restoreMs);
         return;
       } catch (e) {
         if (attempt >= 3 || this.terminated) {

@@ -2,7 +2,7 @@
 // since. A mutation is logged before it is sent (write-ahead), so a worker that dies is restored
 // to a state that holds every call the client made, in order.
 import type { Keys } from '../table-keys.js';
-import type { ShardMutation } from './protocol.js';
+import type { ShardMutation, ShardSnapshot } from './protocol.js';
 
 interface Entry {
   seq: number;
@@ -22,6 +22,10 @@ function mutationBytes(m: ShardMutation): number {
       return keyBytes(m.keys) + m.oldValues.byteLength + m.newValues.byteLength + m.exists.byteLength;
     case 'clear':
       return 8;
+    case 'train':
+      return keyBytes(m.keys) + m.old.byteLength + m.exists.byteLength + m.grad.byteLength + 128;
+    case 'restrict':
+      return 8;
   }
 }
 
@@ -35,7 +39,7 @@ function mutationBytes(m: ShardMutation): number {
  * log.replay(); // { snapshot: null, mutations: [{ op: 'remove', ... }] }
  */
 export class ShardLog {
-  private snapshot: { keys: Keys; values: Float32Array } | null = null;
+  private snapshot: ShardSnapshot | null = null;
   private snapshotBytes = 0;
   private entries: Entry[] = [];
   private nextSeq = 1;
@@ -64,9 +68,11 @@ export class ShardLog {
   }
 
   /** Replaces the snapshot by one that holds every mutation up to `seq`, and forgets those. */
-  compacted(seq: number, snapshot: { keys: Keys; values: Float32Array }): void {
+  compacted(seq: number, snapshot: ShardSnapshot): void {
     this.snapshot = snapshot;
-    this.snapshotBytes = snapshot.values.byteLength + (Array.isArray(snapshot.keys) ? 0 : snapshot.keys.byteLength);
+    const bytes = (p: { keys: Keys; values: Float32Array }) =>
+      p.values.byteLength + (Array.isArray(p.keys) ? p.keys.length * 16 : p.keys.byteLength);
+    this.snapshotBytes = bytes(snapshot) + snapshot.parts.reduce((a, p) => a + bytes(p), 0);
     const keep = this.entries.filter((e) => e.seq > seq);
     this.entries = keep;
     this.logBytes = keep.reduce((a, e) => a + mutationBytes(e.m), 0);
@@ -78,7 +84,7 @@ export class ShardLog {
   }
 
   /** What to apply to an empty shard to rebuild it: the snapshot, then the mutations in order. */
-  replay(): { snapshot: { keys: Keys; values: Float32Array } | null; mutations: ShardMutation[] } {
+  replay(): { snapshot: ShardSnapshot | null; mutations: ShardMutation[] } {
     return { snapshot: this.snapshot, mutations: this.entries.map((e) => e.m) };
   }
 }

@@ -123,7 +123,7 @@ export class PoolTable {
       for (const { id, replay } of plans) {
         await host.createShard(id, this.spec);
         if (!replay) continue;
-        if (replay.snapshot) await host.apply(id, { op: 'upsert', ...replay.snapshot });
+        if (replay.snapshot) await host.restoreShard(id, replay.snapshot);
         if (replay.mutations.length > 0) await host.applyAll(id, replay.mutations);
       }
     };
@@ -168,7 +168,10 @@ export class PoolTable {
    * @example
    * const { values, exists } = await t.gather(new Int32Array([1, 2]), { maxNorm: 1 });
    */
-  async gather(keys: Keys, options: { maxNorm?: number } = {}): Promise<{ values: Float32Array; exists: Uint8Array }> {
+  async gather(
+    keys: Keys,
+    options: { maxNorm?: number; part?: { name: string; dim: number } } = {},
+  ): Promise<{ values: Float32Array; exists: Uint8Array }> {
     const n = this.check('gather', keys);
     const maxNorm = options.maxNorm ?? 0;
     if (typeof maxNorm !== 'number' || !Number.isFinite(maxNorm) || maxNorm < 0) {
@@ -176,7 +179,8 @@ export class PoolTable {
         `PoolTable.gather: maxNorm must be a finite number >= 0, got ${show(options.maxNorm)}.`,
       );
     }
-    const dim = this.dim;
+    const dim = options.part?.dim ?? this.dim;
+    const partName = options.part?.name;
     const routes = this.route(keys);
     const values = new Float32Array(n * dim);
     const exists = new Uint8Array(n);
@@ -204,7 +208,7 @@ export class PoolTable {
       }
       const out = outSab ? { buffer: outSab, byteOffset: start * dim * 4, length: idx.length * dim } : null;
       return this.pool
-        .call(this.workerOf(s), 'gather', [this.ids[s], msg, maxNorm, out])
+        .call(this.workerOf(s), 'gather', [this.ids[s], msg, maxNorm, out, partName])
         .then((r) => ({ idx, start, r }));
     });
     const results = await Promise.all(parts);
@@ -259,7 +263,7 @@ export class PoolTable {
     this.compacting.add(s);
     try {
       const upTo = log.lastSeq;
-      const snap = await this.pool.call(this.workerOf(s), 'exportShard', [this.ids[s]]);
+      const snap = await this.pool.call(this.workerOf(s), 'snapshotShard', [this.ids[s]]);
       log.compacted(upTo, snap);
     } catch {
       // The worker died or the pool ended: the log still holds everything; try again later.
@@ -342,6 +346,73 @@ export class PoolTable {
   }
 
   /**
+   * One training step's update of the rows `keys` (distinct), run on the workers that hold them:
+   * see the 'train' ShardMutation. Logged like every mutation, so a restored worker replays it.
+   *
+   * @example
+   * await t.train(keys, old, exists, grad, { maxNorm: 0, bpV2: false, optimizer: opt.getState(), slotGroup: 1, policy: null, step: 1 });
+   */
+  async train(
+    keys: Keys,
+    old: Float32Array,
+    exists: Uint8Array,
+    grad: Float32Array,
+    o: Omit<Extract<ShardMutation, { op: 'train' }>, 'op' | 'keys' | 'old' | 'exists' | 'grad'>,
+  ): Promise<void> {
+    const n = this.check('train', keys);
+    this.checkFloats('train', 'old', old, n);
+    this.checkFloats('train', 'grad', grad, n);
+    if (!(exists instanceof Uint8Array) || exists.length !== n) {
+      throw new InvalidArgumentError(
+        `PoolTable.train: exists must be a Uint8Array of length ${n}, got ${show(exists)}.`,
+      );
+    }
+    const one = this.partitions === 1;
+    await this.mutate(
+      'train',
+      this.split(keys, (k, idx) => ({
+        op: 'train',
+        keys: k,
+        old: one ? old.slice() : pickRows(old, idx, this.dim),
+        exists: one ? exists.slice() : Uint8Array.from(idx, (i) => exists[i]),
+        grad: one ? grad.slice() : pickRows(grad, idx, this.dim),
+        ...o,
+      })),
+    );
+  }
+
+  /**
+   * TFRA restrict on every shard: each keeps its `quota` keys with the largest status and
+   * removes the others from its values, status and slots. Resolves to how many were removed.
+   *
+   * @example
+   * await t.restrictShards(100);
+   */
+  async restrictShards(quota: number): Promise<number> {
+    if (this.disposed) throw new InvalidArgumentError('PoolTable.restrictShards: the table was disposed.');
+    if (!Number.isInteger(quota) || quota < 0) {
+      throw new InvalidArgumentError(`PoolTable.restrictShards: quota must be an integer >= 0, got ${show(quota)}.`);
+    }
+    const r = await this.mutate(
+      'restrict',
+      this.ids.map(() => ({ op: 'restrict', quota })),
+    );
+    return r.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Keys held in a part (optimizer slot or restrict status) of every shard, or of shard `s`.
+   *
+   * @example
+   * await t.partSize('status');
+   */
+  async partSize(part: string, s?: number): Promise<number> {
+    const shards = s === undefined ? this.ids.map((_, k) => k) : [s];
+    const all = await Promise.all(shards.map((k) => this.pool.call(this.workerOf(k), 'size', [this.ids[k], part])));
+    return all.reduce((a, b) => a + b, 0);
+  }
+
+  /**
    * Removes keys (absent ones are ignored); resolves to how many were removed.
    *
    * @example
@@ -395,8 +466,10 @@ export class PoolTable {
    * @example
    * const { keys, values } = await t.export();
    */
-  async export(): Promise<{ keys: Keys; values: Float32Array }> {
-    const parts = await Promise.all(this.ids.map((id, s) => this.pool.call(this.workerOf(s), 'exportShard', [id])));
+  async export(part?: string): Promise<{ keys: Keys; values: Float32Array }> {
+    const parts = await Promise.all(
+      this.ids.map((id, s) => this.pool.call(this.workerOf(s), 'exportShard', [id, part])),
+    );
     const values = new Float32Array(parts.reduce((a, p) => a + p.values.length, 0));
     let o = 0;
     for (const p of parts) {

@@ -2,6 +2,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomNormal } from '../initializers.js';
+import { embeddingLookup } from '../lookup.js';
+import { SGD } from '../train/optimizers/sgd.js';
+import { step } from '../train/step.js';
 import type { IdsLike } from '../tensor.js';
 import { Variable, type VariableOptions } from '../variable.js';
 import { ready } from '../wasm.js';
@@ -26,6 +29,7 @@ function local(options: VariableOptions): Face {
 }
 
 let pool: WorkerPool;
+let serialIds = 100;
 beforeAll(async () => {
   await ready();
   tf.setBackend('cpu');
@@ -118,6 +122,24 @@ describe("Variable with placement: 'workers'", () => {
     expect(() => new Variable({ ...options, placement: 'workers' })).toThrow(
       'create it with await de.pool.placeVariable(pool, options)',
     );
+  });
+
+  it('a synchronous read of a pooled Variable says how to read it', async () => {
+    const pv = await placeVariable(pool, { ...options, name: 'sync' });
+    const opt = new SGD();
+    expect(() => embeddingLookup(pv, [1])).toThrow(
+      'Variable "sync" is placed on workers: its rows are read asynchronously. Use await v.lookup(ids)',
+    );
+    expect(() => step(opt, () => tf.sum(embeddingLookup(pv, [1])))).toThrow(
+      /step\(optimizer, lossFn, \{ async: true \}\)/,
+    );
+    expect(opt.iterations).toBe(0);
+    expect(await pv.size()).toBe(0);
+    await expect(
+      step(opt, () => tf.sum(embeddingLookup(pv, [Math.random() < 2 ? 1 : 2, serialIds++])), { async: true }),
+    ).rejects.toThrow(/the second run read id .* which the first run did not/);
+    expect(opt.iterations).toBe(0);
+    await pv.dispose();
   });
 
   it('refuses insertOnLookup, saying why', async () => {

@@ -3,6 +3,7 @@
 // policies record the touched keys. Dense tfjs variables in the loss are trained too.
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from '../errors.js';
+import { pooledOf, withPoolRows } from '../pool/variable.js';
 import { ids } from '../tensor.js';
 import { Optimizer } from './optimizers/optimizer.js';
 import { policyOf } from './restrict.js';
@@ -40,6 +41,14 @@ export interface StepOptions {
   bpV2?: boolean;
   /** The dense tfjs variables to train; default: every trainable registered variable the loss depends on. */
   varList?: tf.Variable[];
+  /**
+   * Required when the loss reads a Variable placed on the worker pool: the step then returns a
+   * Promise. The loss runs twice — once to learn which ids it reads (with zero rows; its tensors
+   * are disposed), then for real over the rows fetched from the workers — so it must read the
+   * same ids both times. The update of pooled rows (optimizer, slots, maxNorm, restrict status)
+   * runs on the workers and is in the pool's recovery log before it is sent.
+   */
+  async?: boolean;
 }
 
 /**
@@ -55,13 +64,51 @@ export interface StepOptions {
  * const loss = de.train.step(opt, () => tf.sum(tf.square(de.embeddingLookup(v, [1, 2, 1]))));
  * v.size(); // 2: keys 1 and 2 were inserted by training
  */
-export function step(optimizer: Optimizer, lossFn: () => tf.Scalar, options: StepOptions = {}): number {
+export function step(optimizer: Optimizer, lossFn: () => tf.Scalar, options?: StepOptions & { async?: false }): number;
+export function step(
+  optimizer: Optimizer,
+  lossFn: () => tf.Scalar,
+  options: StepOptions & { async: true },
+): Promise<number>;
+export function step(
+  optimizer: Optimizer,
+  lossFn: () => tf.Scalar,
+  options: StepOptions = {},
+): number | Promise<number> {
   if (!(optimizer instanceof Optimizer)) {
     throw new InvalidArgumentError(`train.step expects a de.optimizers.* optimizer, got ${show(optimizer)}.`);
   }
   if (typeof lossFn !== 'function') {
     throw new InvalidArgumentError(`train.step expects a loss function () => scalar tensor, got ${show(lossFn)}.`);
   }
+  if (options.async !== undefined && typeof options.async !== 'boolean') {
+    throw new InvalidArgumentError(`train.step: options.async must be true or false, got ${show(options.async)}.`);
+  }
+  if (options.async) return stepOnPool(optimizer, lossFn, options);
+  const pending: Promise<void>[] = [];
+  const loss = runStep(optimizer, lossFn, options, pending);
+  if (pending.length > 0) throw new Error('train.step: internal error: pooled updates outside an async step.');
+  return loss;
+}
+
+async function stepOnPool(optimizer: Optimizer, lossFn: () => tf.Scalar, options: StepOptions): Promise<number> {
+  const pending: Promise<void>[] = [];
+  const loss = await withPoolRows(lossFn, () => runStep(optimizer, lossFn, options, pending));
+  // Every update is logged by the pool before it is sent: a worker that dies now is restored with it.
+  const settled = await Promise.allSettled(pending);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return loss;
+}
+
+// The step itself (synchronous): pooled rows were fetched before it runs; their updates are
+// sent to the workers and pushed on `pending`.
+function runStep(
+  optimizer: Optimizer,
+  lossFn: () => tf.Scalar,
+  options: StepOptions,
+  pending: Promise<void>[],
+): number {
   const engine = tf.engine();
   const dense = (options.varList ?? Object.values(engine.registeredVariables)).filter(
     (v) => v.trainable && v.dtype === 'float32',
@@ -107,15 +154,18 @@ export function step(optimizer: Optimizer, lossFn: () => tf.Scalar, options: Ste
     // compute every update first, then write: a failure above leaves every table unchanged
     optimizer.beginStep();
     step_++;
-    const updates = touched.map((t) => {
-      const n = t.keys.length;
-      const slots = optimizer.slotVariables(t.variable);
-      const slotReads = slots.map((s) => s.read(t.keys));
-      const values = t.old.slice();
-      const slotValues = slotReads.map((r) => r.values.slice());
-      optimizer.updateRows(values, slotValues, t.grad, n, t.variable.dim, t.maxNorm);
-      return { t, slots, slotReads, values, slotValues };
-    });
+    const remote = touched.filter((t) => pooledOf(t.variable) !== undefined);
+    const updates = touched
+      .filter((t) => pooledOf(t.variable) === undefined)
+      .map((t) => {
+        const n = t.keys.length;
+        const slots = optimizer.slotVariables(t.variable);
+        const slotReads = slots.map((s) => s.read(t.keys));
+        const values = t.old.slice();
+        const slotValues = slotReads.map((r) => r.values.slice());
+        optimizer.updateRows(values, slotValues, t.grad, n, t.variable.dim, t.maxNorm);
+        return { t, slots, slotReads, values, slotValues };
+      });
     const denseUpdates = dense.flatMap((v, i) => {
       const g = denseGrads[i];
       if (g == null) return [];
@@ -135,6 +185,10 @@ export function step(optimizer: Optimizer, lossFn: () => tf.Scalar, options: Ste
         slots.forEach((s, i) => s.writeRows(t.keys, slotValues[i]));
       }
       policyOf(t.variable)?.apply(t.keys, step_);
+    }
+    for (const t of remote) {
+      const bpV2 = t.bpV2 || options.bpV2 === true;
+      pending.push(pooledOf(t.variable)!.applyTraining({ ...t, bpV2 }, optimizer, step_));
     }
     for (const { v, values, slots, next } of denseUpdates) {
       v.assign(tf.tensor(values, v.shape, 'float32'));
