@@ -303,3 +303,95 @@ describe('cores on workers give bit-identical results to cores in-process', () =
     expect(ownPool.isTerminated).toBe(true);
   });
 });
+
+describe('strategy.run reports every ring step with the real data (onRingStep)', () => {
+  const events = async (execution: Execution, mode: ShardingMode) => {
+    const m = classic(execution, 4, mode);
+    const seen: { kind: string; name: string; ring: number; done: number; total: number; buffers: number[][] }[] = [];
+    await m.strategy.run(
+      stepOf(m, []),
+      { features: m.features },
+      {
+        onRingStep: (e) => {
+          seen.push({
+            kind: e.kind,
+            name: e.name,
+            ring: e.ring,
+            done: e.done,
+            total: e.total,
+            buffers: e.buffers.map(bits),
+          });
+        },
+      },
+    );
+    return { m, seen };
+  };
+
+  it('replicated: 2 (n-1) ring steps per table; the last buffers are the gradients SGD applied', async () => {
+    const before = classic('in-process', 4).tables.map((t) => iota([t.vocabularySize, t.dim]).flat());
+    const { m, seen } = await events('in-process', 'replicated');
+    expect(seen.map((e) => `${e.kind} ${e.name} ${e.ring} ${e.done}/${e.total}`)).toEqual([
+      ...[1, 2, 3, 4, 5, 6].map((d) => `all-reduce video 0 ${d}/6`),
+      ...[1, 2, 3, 4, 5, 6].map((d) => `all-reduce user 1 ${d}/6`),
+    ]);
+    for (const [ti, name] of ['video', 'user'].entries()) {
+      const last = seen.filter((e) => e.name === name).at(-1)!;
+      expect(new Set(last.buffers.map((b) => b.join())).size).toBe(1); // every core holds the sum
+      const g = new Float32Array(Uint32Array.from(last.buffers[0]).buffer);
+      const after = m.emb.embeddingTables.get(m.tables[ti])!.dataSync();
+      expect(bits(after)).toEqual(bits(before[ti].map((w, k) => w - 0.1 * g[k])));
+    }
+    // Before the all-gather, core i holds the full sum of chunk (i + 1) mod n only.
+    expect(seen[2].buffers).not.toEqual(seen[5].buffers);
+  });
+
+  it('row: reduce-scatter of outputs and all-gather of output gradients; the same events on workers', async () => {
+    const ref = await events('in-process', 'row');
+    const got = await events('workers', 'row');
+    expect(got.seen).toEqual(ref.seen);
+    expect([...new Set(ref.seen.map((e) => `${e.kind} ${e.name} ${e.total}`))]).toEqual([
+      'reduce-scatter favorited/outputs 3',
+      'reduce-scatter friends/outputs 3',
+      'reduce-scatter watched/outputs 3',
+      'all-gather favorited/output gradients 3',
+      'all-gather friends/output gradients 3',
+      'all-gather watched/output gradients 3',
+    ]);
+  });
+
+  it('a paused hook holds the step before any update; a hook that throws changes nothing', async () => {
+    const m = classic('workers', 2);
+    const before = m.strategy.replicaChecksums();
+    let release!: () => void;
+    let paused!: () => void;
+    const atPause = new Promise<void>((r) => (paused = r));
+    const running = m.strategy.run(
+      stepOf(m, []),
+      { features: m.features },
+      {
+        onRingStep: (e) =>
+          e.ring === 1 && e.done === 1
+            ? new Promise<void>((r) => {
+                release = r;
+                paused();
+              })
+            : undefined,
+      },
+    );
+    await atPause;
+    expect(m.strategy.replicaChecksums()).toEqual(before);
+    expect(m.strategy.stepCount).toBe(0);
+    release();
+    await running;
+    expect(m.strategy.stepCount).toBe(1);
+    expect(m.strategy.replicaChecksums()).not.toEqual(before);
+    const now = m.strategy.replicaChecksums();
+    await expect(
+      m.strategy.run(stepOf(m, []), { features: m.features }, { onRingStep: () => Promise.reject(new Error('stop')) }),
+    ).rejects.toThrow('stop');
+    expect(m.strategy.replicaChecksums()).toEqual(now);
+    await expect(m.strategy.run(stepOf(m, []), { features: m.features }, { onRingStep: 3 as never })).rejects.toThrow(
+      /onRingStep must be a function/,
+    );
+  });
+});

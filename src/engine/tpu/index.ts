@@ -37,7 +37,7 @@ export type { AdagradOptions, AdamOptions, CommonOptimizerOptions, FTRLOptions, 
 export { Adagrad, Adam, FTRL, SGD, TPUEmbeddingOptimizer } from './optimizers.js';
 export type { FeatureTraffic, ShardingMode, StepCost } from './sharding.js';
 export { FLOAT_BYTES, ID_RECORD_BYTES, predictStepBytes, SHARDING_MODES, TableLayout } from './sharding.js';
-export type { CoreResult, GlobalBatch, StepFn } from './step.js';
+export type { CoreResult, GlobalBatch, RingStepEvent, RunHooks, StepFn } from './step.js';
 export { coreForwardBackward, splitBatch } from './step.js';
 export type { ActiveFault, RunContext, VirtualTPUStrategyOptions } from './strategy.js';
 export { VirtualTPUStrategy } from './strategy.js';

@@ -6,7 +6,7 @@
 // through the collectives, whose bytes are logged.
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, RuntimeError, show } from '../errors.js';
-import { type CollectiveFault, type CommLog, RingCollective } from './collectives.js';
+import { type CollectiveFault, type CommLog, RingCollective, type RingStepReport } from './collectives.js';
 import type { GatherJob } from './core.js';
 import type { TPUEmbeddingV0 } from './embedding.js';
 import type { CoreExecutor } from './execution.js';
@@ -47,6 +47,64 @@ export function splitBatch(batch: GlobalBatch, n: number): GlobalBatch[] {
     }
   });
   return Array.from({ length: n }, (_, r) => mapLeaves(batch, (leaf) => sliceBatch(leaf, r, n)) as GlobalBatch);
+}
+
+/** One ring step of a collective inside `strategy.run`, with the data every core holds after it. */
+export interface RingStepEvent {
+  kind: 'all-reduce' | 'reduce-scatter' | 'all-gather';
+  /** What the ring reduces: a table name (all-reduce) or `${feature}/outputs`, `${feature}/output gradients`. */
+  name: string;
+  pass: 'forward' | 'backward';
+  /** Index of this ring among the rings of the step (0, 1, ...). */
+  ring: number;
+  /** The messages of this ring step (from, to, chunk, bytes, delivered / late / dropped). */
+  report: RingStepReport;
+  /** Every core's buffer after this ring step (copies). */
+  buffers: Float32Array[];
+  /** Floats of each chunk (chunk i ends on core i after the reduce-scatter). */
+  chunkSizes: number[];
+  /** Ring steps of this collective done so far (1-based) and in all. */
+  done: number;
+  total: number;
+}
+
+/** Options of `strategy.run`. */
+export interface RunHooks {
+  /**
+   * Called after every ring step of every ring collective of the step, with the real data; the
+   * step waits for a returned promise (so a UI can animate the step one ring step at a time).
+   * Nothing is applied until the last ring ends; a hook that throws fails the step with no change.
+   */
+  onRingStep?: (event: RingStepEvent) => void | Promise<void>;
+}
+
+/** Runs a ring to the end, reporting each ring step to `hooks.onRingStep`. */
+async function runRing(
+  ring: RingCollective,
+  name: string,
+  pass: 'forward' | 'backward',
+  hooks: RunHooks & { rings?: number },
+): Promise<RingCollective> {
+  const hook = hooks.onRingStep;
+  if (!hook) return ring.run();
+  const index = hooks.rings ?? 0;
+  hooks.rings = index + 1;
+  const total = (ring.op === 'all-reduce' ? 2 : 1) * (ring.n - 1);
+  for (let done = 1; ring.phase !== 'done'; done++) {
+    const report = ring.step();
+    await hook({
+      kind: ring.op,
+      name,
+      pass,
+      ring: index,
+      report,
+      buffers: ring.results(),
+      chunkSizes: [...ring.chunkSizes],
+      done,
+      total,
+    });
+  }
+  return ring;
 }
 
 /** What one core's forward and backward pass produced. */
@@ -209,6 +267,7 @@ export async function replicatedStep(
   faults: readonly CollectiveFault[],
   log: CommLog,
   cores: CoreExecutor,
+  hooks: RunHooks = {},
 ): Promise<number[]> {
   const n = strategy.numCores;
   const offsets: number[] = [];
@@ -290,22 +349,28 @@ export async function replicatedStep(
   });
   // Nothing has changed until every core finished; now the cross-replica sum and the updates.
   const updates: Update[][] = Array.from({ length: n }, () => []);
-  embeddings.forEach((emb, ei) => {
-    emb.tables.forEach((t, ti) => {
+  for (const [ei, emb] of embeddings.entries()) {
+    for (const [ti, t] of emb.tables.entries()) {
       const g = offsets[ei] + ti;
-      const ring = new RingCollective(
-        grads.map((gr) => gr[g] ?? new Float32Array(tableSizes[g])),
-        { op: 'all-reduce', faults },
-      ).run();
-      log.record('all-reduce', t.name ?? `table_${ti}`, 'backward', ring.linkMatrix());
+      const name = t.name ?? `table_${ti}`;
+      const ring = await runRing(
+        new RingCollective(
+          grads.map((gr) => gr[g] ?? new Float32Array(tableSizes[g])),
+          { op: 'all-reduce', faults },
+        ),
+        name,
+        'backward',
+        hooks,
+      );
+      log.record('all-reduce', name, 'backward', ring.linkMatrix());
       const opt = emb.optimizerFor(t);
       if (!opt) throw new RuntimeError(`table ${t.name} has no optimizer.`);
       const rows = Int32Array.from(
         opt.updatesUntouchedRows() ? allRows(t.vocabularySize) : [...touched[g]].sort((a, b) => a - b),
       );
       for (let r = 0; r < n; r++) updates[r].push({ table: g, grad: ring.result(r), rows });
-    });
-  });
+    }
+  }
   await allCores(n, (r) => applyOn(cores, r, updates[r]));
   return results.map((r) => r.loss);
 }
@@ -340,6 +405,7 @@ export async function shardedStep(
   slices: GlobalBatch[],
   log: CommLog,
   cores: CoreExecutor,
+  hooks: RunHooks = {},
 ): Promise<number[]> {
   const n = strategy.numCores;
   const mode = strategy.sharding;
@@ -577,7 +643,12 @@ export async function shardedStep(
         });
       }
       log.record('all-to-all', `${featureName(f)}/ids`, 'forward', idsMs[f]);
-      const ring = new RingCollective(buffers, { op: 'reduce-scatter', chunkSizes: sizes }).run();
+      const ring = await runRing(
+        new RingCollective(buffers, { op: 'reduce-scatter', chunkSizes: sizes }),
+        `${featureName(f)}/outputs`,
+        'forward',
+        hooks,
+      );
       log.record('reduce-scatter', `${featureName(f)}/outputs`, 'forward', ring.linkMatrix());
       for (let r = 0; r < n; r++) acts[r][f] = ring.result(r).slice(starts[r], starts[r] + sizes[r]);
     }
@@ -595,7 +666,12 @@ export async function shardedStep(
         off += sizes[r];
         return b;
       });
-      const ring = new RingCollective(buffers, { op: 'all-gather', chunkSizes: sizes }).run();
+      const ring = await runRing(
+        new RingCollective(buffers, { op: 'all-gather', chunkSizes: sizes }),
+        `${featureName(f)}/output gradients`,
+        'backward',
+        hooks,
+      );
       log.record('all-gather', `${featureName(f)}/output gradients`, 'backward', ring.linkMatrix());
       gathered.push(ring.results());
     }

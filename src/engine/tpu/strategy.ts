@@ -9,7 +9,7 @@ import { WorkerPool } from '../pool/pool.js';
 import { checkExecution, type CoreExecutor, type Execution, InProcessCores, WorkerCores } from './execution.js';
 import type { PreparedFeature } from './lookup.js';
 import { SHARDING_MODES, type ShardingMode } from './sharding.js';
-import { type GlobalBatch, replicatedStep, type StepFn, shardedStep, splitBatch } from './step.js';
+import { type GlobalBatch, replicatedStep, type RunHooks, type StepFn, shardedStep, splitBatch } from './step.js';
 
 /** Options of {@link VirtualTPUStrategy}. */
 export interface VirtualTPUStrategyOptions {
@@ -144,14 +144,25 @@ export class VirtualTPUStrategy {
    * nested arrays, e.g. labels) is split contiguously: core r gets rows `[r B/n, (r+1) B/n)`. `step`
    * runs once per core and returns that core's scalar loss; it is scaled by `1/numCores` for the
    * gradients, the embedding gradients are summed across cores, and every core applies the same
-   * optimizer update. Returns the unscaled per-core losses.
+   * optimizer update. Returns the unscaled per-core losses. `options.onRingStep` sees every ring
+   * step of the step's ring collectives with the data each core holds (and can pause the step).
    *
    * @example
    * const { losses } = await strategy.run(({ features }) => tf.sum(emb.embeddingLookup(features).watched), { features });
+   * await strategy.run(step, { features }, { onRingStep: (e) => console.log(e.kind, e.name, e.done, '/', e.total) });
    */
-  async run(step: StepFn, batch: GlobalBatch): Promise<{ losses: number[] }> {
+  async run(step: StepFn, batch: GlobalBatch, options: RunHooks = {}): Promise<{ losses: number[] }> {
     if (typeof step !== 'function')
       throw new InvalidArgumentError(`strategy.run expects a step function, got ${show(step)}.`);
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError(`strategy.run: options must be an object { onRingStep? }, got ${show(options)}.`);
+    }
+    if (options.onRingStep !== undefined && typeof options.onRingStep !== 'function') {
+      throw new InvalidArgumentError(
+        `strategy.run: onRingStep must be a function (event) => void | Promise<void>, got ${show(options.onRingStep)}.`,
+      );
+    }
+    const hooks: RunHooks = { onRingStep: options.onRingStep };
     if (this.running) throw new RuntimeError('strategy.run was called while another step of this strategy is running.');
     if (this.embeddings.length === 0) {
       throw new RuntimeError("strategy.run: no TPUEmbeddingV0 was created in this strategy's scope; nothing to train.");
@@ -175,8 +186,8 @@ export class VirtualTPUStrategy {
       log.begin(this.steps + 1, 'step');
       const losses =
         this.sharding === 'replicated'
-          ? await replicatedStep(this, this.embeddings, step, slices, faults, log, this.cores)
-          : await shardedStep(this, this.embeddings[0], step, slices, log, this.cores);
+          ? await replicatedStep(this, this.embeddings, step, slices, faults, log, this.cores, hooks)
+          : await shardedStep(this, this.embeddings[0], step, slices, log, this.cores, hooks);
       this.steps++;
       this.faults = this.faults
         .map((f) => ({ ...f, remainingSteps: f.remainingSteps - 1 }))
