@@ -69,6 +69,7 @@ function CoreCard({ view, core, version }: { view: TpuView; core: number; versio
         <strong>core {core}</strong>
         <span className="muted">
           examples {s}–{e - 1}
+          {c.worker >= 0 && `, on worker ${c.worker}`}
         </span>
       </div>
       <div className="tpu-slice">
@@ -159,7 +160,9 @@ export function TpuPanel() {
     <div className="tpu">
       <p className="note">
         A two-table model (user · video dot product, squared error, SGD lr {view.config.learningRate}) on{' '}
-        <code>de.tpu.VirtualTPUStrategy</code>. Changing cores, sharding or batch restarts it.
+        <code>de.tpu.VirtualTPUStrategy</code>. Changing cores, sharding, batch or where the cores run restarts it.
+        {view.config.execution === 'workers' &&
+          ' Each core’s tables, lookups, gradients and updates run on a Web Worker (core c on worker c mod 2); the loss and the collectives run on the page, with the same results bit for bit.'}
       </p>
       <div className="tpu-controls">
         <Select
@@ -184,6 +187,13 @@ export function TpuPanel() {
           value={s.config.perCore}
           options={[1, 2, 4, 8]}
           onChange={(perCore) => configure({ perCore })}
+          disabled={busy}
+        />
+        <Select
+          label="Run cores on"
+          value={s.config.execution === 'workers' ? 'Web Workers' : 'main thread'}
+          options={['main thread', 'Web Workers'] as const}
+          onChange={(v) => configure({ execution: v === 'Web Workers' ? 'workers' : 'in-process' })}
           disabled={busy}
         />
       </div>

@@ -101,3 +101,38 @@ describe('TpuSim, sharded', () => {
     sim.dispose();
   });
 });
+
+describe('TpuSim with cores on the worker pool', () => {
+  it('phase by phase and whole steps, replicated and row: the same view as cores on the main thread', async () => {
+    const { WorkerPool } = await import('../../engine/pool/pool.js');
+    const { ready } = await import('../../engine/wasm.js');
+    await ready();
+    const pool = await WorkerPool.create({ size: 2 });
+    try {
+      for (const sharding of ['replicated', 'row'] as const) {
+        const views = [];
+        for (const execution of ['in-process', 'workers'] as const) {
+          const sim = new TpuSim({ ...DEFAULT_TPU_CONFIG, numCores: 4, sharding, execution }, pool);
+          await sim.runStep();
+          if (sharding === 'replicated') sim.injectFault('drop', 1);
+          await sim.runStep();
+          await sim.runStep();
+          const v = sim.view();
+          views.push({
+            ...v,
+            config: { ...v.config, execution: '' },
+            cores: v.cores.map((c) => ({ ...c, worker: 0 })),
+          });
+          expect(v.cores.map((c) => c.worker)).toEqual(execution === 'workers' ? [0, 1, 0, 1] : [-1, -1, -1, -1]);
+          if (sharding === 'replicated') expect(v.replayMatches).toBe(true);
+          sim.dispose();
+        }
+        expect(views[1]).toEqual(views[0]);
+        expect(views[0].step).toBe(3);
+      }
+      expect(() => new TpuSim({ ...DEFAULT_TPU_CONFIG, execution: 'workers' })).toThrow(/needs a WorkerPool/);
+    } finally {
+      await pool.terminate();
+    }
+  });
+});

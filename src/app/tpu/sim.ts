@@ -22,6 +22,8 @@ export interface TpuConfig {
   dim: number;
   learningRate: number;
   seed: number;
+  /** Where the cores run: on the main thread, or on the worker pool (Web Workers). */
+  execution: de.tpu.Execution;
 }
 
 export const DEFAULT_TPU_CONFIG: TpuConfig = {
@@ -33,6 +35,7 @@ export const DEFAULT_TPU_CONFIG: TpuConfig = {
   dim: 4,
   learningRate: 0.5,
   seed: 7,
+  execution: 'in-process',
 };
 
 /** Phases of one step in replicated mode, in order. */
@@ -97,6 +100,8 @@ export interface CoreView {
   range: [number, number];
   /** Rows the core's slice reads, per table. */
   rowsRead: number[][];
+  /** The pool worker holding this core, or -1 on the main thread. */
+  worker: number;
   /** The core's loss (after the lookup phase). */
   loss: number | null;
   /** Nonzero gradient rows per table (after backward). */
@@ -166,9 +171,16 @@ export class TpuSim {
   private meanLoss: number[] = [];
   private disposed = false;
 
-  constructor(config: TpuConfig) {
+  /** `pool` is where the cores run when `config.execution` is 'workers'. */
+  constructor(config: TpuConfig, pool?: de.pool.WorkerPool) {
     this.config = { ...config };
-    this.strategy = new de.tpu.VirtualTPUStrategy({ numCores: config.numCores, sharding: config.sharding });
+    const { numCores, sharding } = config;
+    if (config.execution === 'workers' && !pool) {
+      throw new Error("TpuSim: execution 'workers' needs a WorkerPool to run the cores on.");
+    }
+    this.strategy = new de.tpu.VirtualTPUStrategy(
+      config.execution === 'workers' ? { numCores, sharding, execution: 'workers', pool } : { numCores, sharding },
+    );
     const video = new de.tpu.TableConfig({
       vocabularySize: config.videoVocab,
       dim: config.dim,
@@ -217,7 +229,8 @@ export class TpuSim {
         const ids = t.name === 'user' ? this.batch.user : this.batch.video;
         return [...new Set(ids.slice(range[0], range[1]))].sort((a, c) => a - c);
       });
-      return { core: r, range, rowsRead, loss: null, gradRows: this.tableConfigs.map(() => []) };
+      const worker = this.strategy.workerOf(r);
+      return { core: r, range, rowsRead, worker, loss: null, gradRows: this.tableConfigs.map(() => []) };
     });
   }
 
@@ -515,5 +528,7 @@ export class TpuSim {
     if (this.disposed) return;
     this.disposed = true;
     this.emb.dispose();
+    // Drops the cores from the workers (the pool itself belongs to the panel).
+    void this.strategy.dispose().catch(() => undefined);
   }
 }

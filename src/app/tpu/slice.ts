@@ -1,6 +1,7 @@
 // The Virtual TPU panel's slice of the app store. The simulation itself (class instances, tfjs
 // tensors) lives in this module, outside the store; the store holds its plain-data view, replaced
 // after every action, and a version the heatmaps redraw on.
+import * as de from '../../engine/index.js';
 import { DEFAULT_TPU_CONFIG, type TpuConfig, TpuSim, type TpuView } from './sim.js';
 
 export interface TpuSlice {
@@ -24,6 +25,16 @@ type Set = (partial: Partial<TpuSlice> | ((s: TpuSlice) => Partial<TpuSlice>)) =
 let sim: TpuSim | null = null;
 let config: TpuConfig = { ...DEFAULT_TPU_CONFIG };
 let queue: Promise<void> = Promise.resolve();
+let pool: Promise<de.pool.WorkerPool> | null = null;
+
+/** The panel's worker pool (Web Workers), started the first time cores are put on workers. */
+function tpuPool(): Promise<de.pool.WorkerPool> {
+  pool ??= de.pool.WorkerPool.create({ size: 2 }).catch((err: unknown) => {
+    pool = null;
+    throw err;
+  });
+  return pool;
+}
 
 /** The running simulation, for the heatmaps (read-only). */
 export function currentTpuSim(): TpuSim | null {
@@ -59,10 +70,10 @@ export function createTpuSlice(set: Set): TpuSlice {
       config = { ...config, ...patch };
       const cfg = config;
       set({ tpuConfig: cfg });
-      void serial(() => {
+      void serial(async () => {
         sim?.dispose();
         sim = null;
-        sim = new TpuSim(cfg);
+        sim = new TpuSim(cfg, cfg.execution === 'workers' ? await tpuPool() : undefined);
       });
     },
     tpuAdvance: () =>
