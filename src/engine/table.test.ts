@@ -310,6 +310,53 @@ describe.each(flavours)('HashTable (%s kernels)', (flavour) => {
     expect(t.inspect().ctrl.every((b) => b === 0x80)).toBe(true);
   });
 
+  it('clear() empties the table and gives its memory back: capacity returns to the initial capacity', () => {
+    for (const dtype of ['int64', 'string'] as const) {
+      const t = make(dtype, 4, { initCapacity: 100 });
+      const initial = t.stats();
+      const n = 5000;
+      const keys =
+        dtype === 'int64'
+          ? BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 7919n)
+          : Array.from({ length: n }, (_, i) => `key-${i}-${'x'.repeat(i % 40)}`);
+      t.upsert(keys, new Float32Array(n * 4).fill(1));
+      expect(t.stats().capacity).toBeGreaterThan(initial.capacity);
+      t.clear();
+      const after = t.stats();
+      expect(after.size).toBe(0);
+      expect(after.capacity).toBe(initial.capacity);
+      expect(after.bytes).toBe(initial.bytes);
+      expect(t.find(keys).exists.every((e) => e === 0)).toBe(true);
+      // usable as new
+      t.upsert(keys.slice(0, 3) as typeof keys, new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]));
+      const out = new Float32Array(12);
+      expect(Array.from(t.gather(keys.slice(0, 3) as typeof keys, out))).toEqual([1, 1, 1]);
+      expect(Array.from(out)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    }
+  });
+
+  it('keeps string key bytes in their own arena and reclaims removed ones', () => {
+    const t = make('string', 1);
+    const round = (r: number) => Array.from({ length: 2000 }, (_, i) => `r${r}-${i}-${'y'.repeat(60)}`);
+    const bytesAfter: number[] = [];
+    for (let r = 0; r < 12; r++) {
+      const keys = round(r);
+      t.upsert(
+        keys,
+        Float32Array.from(keys, (_, i) => i + r),
+      );
+      if (r > 0) expect(t.remove(round(r - 1))).toBe(2000);
+      bytesAfter.push(t.stats().bytes);
+    }
+    // 12 rounds of 2000 new 70-byte keys: without reclaiming, ~1.7 MB of dead bytes would pile up
+    expect(bytesAfter[11]).toBeLessThan(bytesAfter[2] * 1.25);
+    const keys = round(11);
+    const out = new Float32Array(2000);
+    expect(t.gather(keys, out).every((e) => e === 1)).toBe(true);
+    expect(Array.from(out.subarray(0, 3))).toEqual([11, 12, 13]);
+    expect(new Set(t.export().keys as string[])).toEqual(new Set(keys));
+  });
+
   it('holds 100k- and 1M-key dim-16 tables in under 1.5x the raw key + value bytes', () => {
     // grown batch by batch, so freed slot arrays get reused by value chunks (the allocator splits them)
     for (const n of [100_000, 1_000_000]) {

@@ -41,7 +41,7 @@ export interface HashTableOptions {
   maxLoadFactor?: number;
 }
 
-// Offsets of fields of the kernel's table struct (see src/wasm/hashtable.ts).
+// Offsets of fields of the kernel's table struct (see src/wasm/table-struct.ts).
 const F_CAP = 16;
 const F_SIZE = 20;
 const F_TOMB = 24;
@@ -385,7 +385,11 @@ export class HashTable {
     this.noteWritten(keys);
   }
 
-  /** Removes every key (the slot arrays keep their capacity; the value arena is freed). */
+  /**
+   * Removes every key (TFRA clear: size 0) and gives the memory back: the value rows and string
+   * key bytes are freed and the slots shrink to the capacity the table was created with
+   * (`initCapacity`), as a new table. Row indices handed out before are invalid afterwards.
+   */
   clear(): void {
     this.k.tableClear(this.t);
     for (const w of this.watchers) w.clear();
