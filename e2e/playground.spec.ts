@@ -164,7 +164,7 @@ test('TFRA preset: run the lookup in the worker and read (3, 2, 8), every id tra
   await expect(rows).toHaveCount(6);
   // A fresh table holds nothing: every id misses and reads the initializer's (keyed) value.
   await expect(rows.first()).toContainText('15');
-  await expect(rows.first()).toContainText('miss (initializer)');
+  await expect(rows.first()).toContainText('miss (initializer value)');
   // Ids 4 appears twice and, being keyed, reads the same vector both times.
   const strips = await inspector
     .getByRole('img', { name: /^id 4:/ })
@@ -185,5 +185,36 @@ test('SquashedEmbedding preset: the engine returns (3, 8)', async ({ page, conso
   await page.getByRole('button', { name: 'Load preset: TensorX Lookup, padded' }).click();
   await page.getByRole('region', { name: 'Batch', exact: true }).getByRole('button', { name: 'Run lookup' }).click();
   await expect(page.getByTestId('output-shape')).toHaveText('(2, 4, 6)');
+  expect(consoleLog.errors).toEqual([]);
+});
+
+test('Lookup inspector: a plain lookup misses without inserting; with insert on lookup it inserts, then hits', async ({
+  page,
+  consoleLog,
+}) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load preset: TFRA Embedding' }).click();
+  const run = page.getByRole('region', { name: 'Batch', exact: true }).getByRole('button', { name: 'Run lookup' });
+  const inspector = page.getByRole('region', { name: 'Lookup inspector', exact: true });
+  const table = page.getByRole('group', { name: 'Table embedding' });
+  const statuses = () => inspector.locator('tbody td.status').allTextContents();
+  // TFRA semantics: a lookup never inserts, so a second lookup misses again and the table stays empty.
+  for (let i = 0; i < 2; i++) {
+    await run.click();
+    await expect(inspector.getByTestId('output-shape')).toHaveText('(3, 2, 8)');
+    expect(await statuses()).toEqual(new Array(6).fill('miss (initializer value)'));
+    await expect(table.locator('legend')).toContainText('(0 keys)');
+  }
+  await expect(inspector).toContainText('not stored (a lookup never inserts, as TFRA');
+  // insertOnLookup (find-or-insert): the first lookup inserts the 5 distinct ids, the next one hits them.
+  await table.getByLabel('Insert on lookup').check();
+  await run.click();
+  await expect.poll(statuses).toEqual(new Array(6).fill('inserted'));
+  await expect(table.locator('legend')).toContainText('(5 keys)');
+  await expect(inspector).toContainText('5 missing keys were inserted');
+  // Inserted ids have a slot and a row now.
+  await expect(inspector.locator('tbody tr').first().locator('td').nth(4)).not.toHaveText('–');
+  await run.click();
+  await expect.poll(statuses).toEqual(new Array(6).fill('hit'));
   expect(consoleLog.errors).toEqual([]);
 });

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expose } from 'comlink';
 import * as de from '../src/engine/index.js';
-import { type NormHistogram, type StepMetrics, type TrainConfig, Trainer, type TrainFeature } from './trainer.js';
+import { type NormHistogram, peek, type StepMetrics, type TrainConfig, Trainer, type TrainFeature } from './trainer.js';
 
 export interface WorkerTable {
   name: string;
@@ -19,6 +19,8 @@ export interface WorkerTable {
   learningRate: number;
   restrictPolicy: 'none' | 'timestamp' | 'frequency';
   restrictLimit: number;
+  /** de.Variable insertOnLookup (fixed at creation). */
+  insertOnLookup: boolean;
 }
 
 export interface WorkerFeature {
@@ -38,8 +40,12 @@ export interface WorkerBatch {
 export interface IdInfo {
   /** The id as typed. */
   id: string;
-  /** 'hit': the key is in the table; 'miss': it is not, the vector is the initializer's value. */
-  status: 'hit' | 'miss';
+  /**
+   * 'hit': the key was in the table; 'miss': it was not, the vector is the initializer's value and
+   * the table is unchanged (TFRA lookup); 'inserted': it was not, and this lookup inserted it with
+   * the initializer's value (insertOnLookup, find-or-insert).
+   */
+  status: 'hit' | 'miss' | 'inserted';
   shard: number;
   /** Slot in the shard's control-byte array, -1 for a miss. */
   slot: number;
@@ -61,6 +67,8 @@ export interface LookupReply {
   output: Float32Array;
   ids: IdInfo[];
   tableSize: number;
+  /** The table inserts missing keys on lookup. */
+  insertOnLookup: boolean;
   ms: number;
 }
 
@@ -94,6 +102,7 @@ function variableFor(t: WorkerTable): de.Variable {
     t.initScale,
     t.initSeed,
     t.restrictPolicy,
+    t.insertOnLookup,
   ]);
   const held = tables.get(t.name);
   if (held && held.key === key) return held.v;
@@ -110,6 +119,7 @@ function variableFor(t: WorkerTable): de.Variable {
         : t.restrictPolicy === 'frequency'
           ? de.FrequencyRestrictPolicy
           : undefined,
+    insertOnLookup: t.insertOnLookup,
   });
   tables.set(t.name, { key, v });
   return v;
@@ -236,6 +246,9 @@ const core = {
     const v = variableFor(t);
     const maxNorm = t.maxNorm > 0 ? t.maxNorm : undefined;
     const dense = nest(b.ids, b.shape) as de.NestedIds;
+    // Which keys are held before the lookup (a lookup with insertOnLookup inserts the others).
+    const { keys } = v.keysOf(b.ids as de.NestedIds, 'ids');
+    const before = peek(v, keys);
     let engineCall: string;
     const out = tf.tidy(() => {
       if (f.op === 'embedding') {
@@ -288,11 +301,8 @@ const core = {
     const shape = out.shape.slice();
     out.dispose();
 
-    // Per id: present or not, where it lives, and its stored vector.
-    const { keys } = v.keysOf(b.ids as de.NestedIds, 'ids');
-    const raw = v.lookup(b.ids as de.NestedIds, { returnExists: true });
-    const vectors = raw.values.dataSync() as Float32Array;
-    raw.values.dispose();
+    // Per id: held before or not, where it lives now, and the vector the lookup read.
+    const vectors = before.values;
     const shards = v.shardOf(keys);
     const slotOfRow = new Map<string, number>();
     const infos: IdInfo[] = [];
@@ -323,7 +333,7 @@ const core = {
       const norm = Math.sqrt(sq);
       infos.push({
         id: typeof b.ids[i] === 'string' ? JSON.stringify(b.ids[i]) : String(b.ids[i]),
-        status: raw.exists[i] ? 'hit' : 'miss',
+        status: before.exists[i] ? 'hit' : row >= 0 ? 'inserted' : 'miss',
         shard: s,
         slot,
         row,
@@ -340,6 +350,7 @@ const core = {
       output,
       ids: infos,
       tableSize: v.size(),
+      insertOnLookup: v.insertOnLookup,
       ms: performance.now() - t0,
     };
   },
@@ -353,15 +364,19 @@ const api = {
     specs: WorkerTable[],
     features: TrainFeature[],
     config: Omit<TrainConfig, 'tables' | 'features'>,
-  ): Promise<{ rebuilt: boolean; step: number; histograms: NormHistogram[] }> {
+  ): Promise<{ rebuilt: boolean; step: number; histograms: NormHistogram[]; summary: string }> {
     const key = JSON.stringify([specs, features, config]);
-    if (trainer && key === trainerKey) return { rebuilt: false, step: trainer.step, histograms: histograms(trainer) };
+    if (trainer && key === trainerKey) {
+      return { rebuilt: false, step: trainer.step, histograms: histograms(trainer), summary: trainer.summary };
+    }
+    // A model that cannot be built throws before anything changes (the old one keeps training).
+    const next = new Trainer({ tables: specs, features, ...config }, (name) => tables.get(name)!.v);
     for (const s of specs) variableFor(s);
     trainer?.dispose();
-    trainer = new Trainer({ tables: specs, features, ...config }, (name) => tables.get(name)!.v);
+    trainer = next;
     trainerKey = key;
     await trainer.reset();
-    return { rebuilt: true, step: 0, histograms: histograms(trainer) };
+    return { rebuilt: true, step: 0, histograms: histograms(trainer), summary: trainer.summary };
   },
 
   /** Runs `n` steps; returns each step's metrics and the embedding-norm histograms after them. */

@@ -1,14 +1,25 @@
-// The playground's default model, trained in the engine worker with de.train.step:
-// logistic regression over the features' pooled embeddings,
-//   p(y = 1 | example) = sigmoid(sum_f pool_f(embeddings of f's ids) · w_f + b),
-// on batch N of the seeded generator (a pure function of the settings and N) with its 0/1 labels.
-// Tables are stepped with their own optimizer and learning rate (one de.train.step per distinct
-// optimizer; the head w, b is trained with the first table's). Step back restores the nearest
-// keyframe checkpoint (de.checkpoint.save, every KEYFRAME steps) and replays the batches, which
-// are deterministic, so the state after step back is exactly the state before the last step.
+// The playground's default model, trained in the engine worker with de.train.step on batch N of
+// the seeded generator (a pure function of the settings and N) and its 0/1 labels:
+// - logistic regression, p = sigmoid(x · w + b), x = every feature's vector concatenated;
+// - a small two-tower model: user-tower features -> u = x_user W_u, item-tower features ->
+//   i = x_item W_i (TOWER_UNITS units + a bias unit each), p = sigmoid(<u, i> + u_bias + i_bias + b).
+// Each feature is read with the same engine call the Lookup inspector uses for it (its input kind,
+// combiner, weights and max sequence length; see src/app/training/model.ts). Tables are stepped
+// with their own optimizer and learning rate (one de.train.step per distinct optimizer; the dense
+// head is trained with the first table's). The gradient norm per table is the norm of the
+// unique-row gradients the step applied (de.train.step's onGradients). Step back restores the
+// nearest keyframe checkpoint (de.checkpoint.save, every KEYFRAME steps) and replays the batches,
+// which are deterministic, so the state after step back is exactly the state before the last step.
 import * as tf from '@tensorflow/tfjs';
-import { type GeneratedBatch, generateBatch, mulberry32 } from '../src/app/batch/generate.js';
-import type { GeneratorSpec } from '../src/app/workspace/schema.js';
+import {
+  type GeneratedBatch,
+  type GeneratedFeature,
+  generateBatch,
+  generatorFeatures,
+  mulberry32,
+} from '../src/app/batch/generate.js';
+import { type PlannedFeature, planModel, TOWER_UNITS } from '../src/app/training/model.js';
+import type { FeatureSpec, GeneratorSpec, ModelKind } from '../src/app/workspace/schema.js';
 import * as de from '../src/engine/index.js';
 
 export const KEYFRAME = 10;
@@ -27,11 +38,7 @@ export interface TrainTable {
   maxNorm: number;
 }
 
-export interface TrainFeature {
-  name: string;
-  table: string;
-  combiner: 'none' | 'sum' | 'mean' | 'sqrtn';
-}
+export type TrainFeature = Pick<FeatureSpec, 'name' | 'table' | 'input' | 'combiner' | 'maxSequenceLength' | 'weights'>;
 
 export interface TrainConfig {
   tables: TrainTable[];
@@ -39,6 +46,9 @@ export interface TrainConfig {
   generator: GeneratorSpec;
   /** Seeds the head's initial weights. */
   seed: number;
+  model: ModelKind;
+  /** Two-tower: the item tower's features (empty = the last feature). */
+  itemFeatures: string[];
 }
 
 export interface TableMetrics {
@@ -46,7 +56,7 @@ export interface TableMetrics {
   capacity: number;
   /** Fraction of the batch's ids of this table already held before the step. */
   hitRate: number;
-  /** L2 norm of the loss gradient with respect to the rows read (after maxNorm), all features of the table. */
+  /** L2 norm of the gradient de.train.step applied to the table's unique rows (all its features summed). */
   gradNorm: number;
   /** Keys removed by the restrict policy after the step. */
   evictions: number;
@@ -70,17 +80,9 @@ export interface NormHistogram {
 interface Keyframe {
   step: number;
   bytes: Uint8Array;
-  w: Float32Array;
-  b: Float32Array;
+  dense: Float32Array[];
   denseSlots: Float32Array[][];
 }
-
-const POOL_FACTOR = {
-  none: (n: number) => 1 / n,
-  mean: (n: number) => 1 / n,
-  sum: () => 1,
-  sqrtn: (n: number) => 1 / Math.sqrt(n),
-};
 
 function makeOptimizer(kind: OptimizerKind, learningRate: number): de.optimizers.Optimizer {
   const O = de.optimizers;
@@ -100,14 +102,57 @@ function makeOptimizer(kind: OptimizerKind, learningRate: number): de.optimizers
   }
 }
 
+/** Ids of rows r0..r1 of a generated feature, as the rows (row splits) they form. */
+function rowsOf(gf: GeneratedFeature): number[] {
+  if (gf.rowSplits) return gf.rowSplits;
+  const n = gf.shape[1];
+  return Array.from({ length: gf.shape[0] + 1 }, (_, r) => r * n);
+}
+
+/**
+ * The rows of `keys` as a lookup would read them (stored rows, the initializer's value for missing
+ * keys) and which are stored, without inserting anything, even in a Variable with insertOnLookup.
+ */
+export function peek(v: de.Variable, keys: de.Keys): { values: Float32Array; exists: Uint8Array } {
+  const dim = v.dim;
+  const values = new Float32Array(keys.length * dim);
+  const exists = new Uint8Array(keys.length);
+  const shard = v.shardOf(keys);
+  const pick = (idx: number[]) =>
+    (keys instanceof Int32Array
+      ? Int32Array.from(idx, (i) => keys[i])
+      : keys instanceof BigInt64Array
+        ? BigInt64Array.from(idx, (i) => keys[i])
+        : idx.map((i) => keys[i])) as de.Keys;
+  v.shards.forEach((table, s) => {
+    const idx: number[] = [];
+    for (let i = 0; i < keys.length; i++) if (shard[i] === s) idx.push(i);
+    if (idx.length === 0) return;
+    const part = new Float32Array(idx.length * dim);
+    const ex = table.gather(pick(idx), part);
+    const missing = idx.filter((_, j) => !ex[j]);
+    const init = new Float32Array(missing.length * dim);
+    if (missing.length > 0) v.initializer.fill(pick(missing), dim, init);
+    let m = 0;
+    idx.forEach((i, j) => {
+      exists[i] = ex[j];
+      values.set(ex[j] ? part.subarray(j * dim, (j + 1) * dim) : init.subarray(m * dim, (m++ + 1) * dim), i * dim);
+    });
+  });
+  return { values, exists };
+}
+
+let serial = 0;
+
 /** One model over live Variables (owned by the worker's table map). */
 export class Trainer {
-  readonly features: TrainFeature[];
+  readonly features: PlannedFeature[];
+  readonly summary: string;
   private readonly tableOf = new Map<string, TrainTable>();
   /** Optimizer groups: tables sharing (optimizer, learning rate). Group 0 also trains the head. */
   private readonly groups: { opt: de.optimizers.Optimizer; tables: string[] }[] = [];
-  private readonly w: tf.Variable;
-  private readonly b: tf.Variable;
+  /** Logistic: [w, b]; two-tower: [W_user, W_item, b]. */
+  private readonly dense: tf.Variable[];
   private keyframes: Keyframe[] = [];
   step = 0;
 
@@ -115,7 +160,10 @@ export class Trainer {
     readonly config: TrainConfig,
     private readonly variable: (name: string) => de.Variable,
   ) {
-    this.features = config.features.filter((f) => config.tables.some((t) => t.name === f.table));
+    const plan = planModel(config.model, config.itemFeatures, config.features, config.tables);
+    if (!plan.ok) throw new Error(plan.message);
+    this.features = plan.features;
+    this.summary = plan.summary;
     for (const t of config.tables) this.tableOf.set(t.name, t);
     const used = [...new Set(this.features.map((f) => f.table))];
     for (const name of used) {
@@ -128,18 +176,28 @@ export class Trainer {
       else this.groups.push({ opt: makeOptimizer(t.optimizer, t.learningRate), tables: [name] });
     }
     const rng = mulberry32(config.seed);
-    const width = this.features.reduce((a, f) => a + this.tableOf.get(f.table)!.dim, 0);
-    const w0 = Float32Array.from({ length: width }, () => (rng() * 2 - 1) * 0.1);
-    this.w = tf.variable(tf.tensor2d(w0, [width, 1]), true, `playground_head_w_${Date.now()}_${Math.random()}`);
-    this.b = tf.variable(tf.zeros([1]), true, `playground_head_b_${Date.now()}_${Math.random()}`);
+    const id = `${serial++}_${Date.now()}`;
+    const matrix = (rows: number, cols: number, name: string) => {
+      // Uniform in ±sqrt(3 / rows) (variance 1 / rows): the output's scale does not grow with the width.
+      const a = Math.sqrt(3 / Math.max(1, rows));
+      const w0 = Float32Array.from({ length: rows * cols }, () => (rng() * 2 - 1) * a);
+      return tf.variable(tf.tensor2d(w0, [rows, cols]), true, `playground_${name}_${id}`);
+    };
+    const width = (t: PlannedFeature['tower']) =>
+      this.features.filter((f) => f.tower === t).reduce((a, f) => a + f.width, 0);
+    const bias = tf.variable(tf.zeros([1]), true, `playground_b_${id}`);
+    if (config.model === 'logistic') this.dense = [matrix(width(null), 1, 'w'), bias];
+    else {
+      this.dense = [
+        matrix(width('user'), TOWER_UNITS + 1, 'W_user'),
+        matrix(width('item'), TOWER_UNITS + 1, 'W_item'),
+        bias,
+      ];
+    }
   }
 
   private get variables(): de.Variable[] {
     return this.groups.flatMap((g) => g.tables.map((n) => this.variable(n)));
-  }
-
-  private denseVars(): tf.Variable[] {
-    return [this.w, this.b];
   }
 
   /** Empties every trained table and puts the model back to step 0 (keyframe 0 is that state). */
@@ -160,17 +218,15 @@ export class Trainer {
     return {
       step: this.step,
       bytes: await de.checkpoint.save([...this.variables, ...opts]),
-      w: Float32Array.from(this.w.dataSync() as Float32Array),
-      b: Float32Array.from(this.b.dataSync() as Float32Array),
-      denseSlots: this.denseVars().map((v) => this.groups[0].opt.denseSlotValues(v).map((s) => s.slice())),
+      dense: this.dense.map((v) => Float32Array.from(v.dataSync() as Float32Array)),
+      denseSlots: this.dense.map((v) => this.groups[0].opt.denseSlotValues(v).map((s) => s.slice())),
     };
   }
 
   private async restoreKeyframe(k: Keyframe): Promise<void> {
     await de.checkpoint.restore(k.bytes, [...this.variables, ...this.groups.map((g) => g.opt)]);
-    this.w.assign(tf.tensor2d(k.w, this.w.shape as [number, number]));
-    this.b.assign(tf.tensor1d(k.b));
-    this.denseVars().forEach((v, i) => {
+    this.dense.forEach((v, i) => {
+      v.assign(tf.tensor(k.dense[i], v.shape));
       this.groups[0].opt.denseSlotValues(v).forEach((s, j) => s.set(k.denseSlots[i][j]));
     });
     this.step = k.step;
@@ -179,27 +235,108 @@ export class Trainer {
   batch(step: number): GeneratedBatch {
     return generateBatch(
       this.config.generator,
-      this.features.map((f) => ({ name: f.name, stringIds: this.tableOf.get(f.table)!.keyDtype === 'string' })),
+      generatorFeatures(
+        this.features,
+        this.config.tables.map((t) => ({ name: t.name, keyDtype: t.keyDtype })),
+      ),
       step,
     );
+  }
+
+  /**
+   * One feature's part of the model input, [B, width], read with the engine call the Lookup
+   * inspector uses for the feature (inside de.train.step the reads are taped and trained).
+   */
+  private featureInput(f: PlannedFeature, gf: GeneratedFeature): tf.Tensor2D {
+    const t = this.tableOf.get(f.table)!;
+    const v = this.variable(f.table);
+    const maxNorm = t.maxNorm > 0 ? t.maxNorm : undefined;
+    const splits = rowsOf(gf);
+    const B = splits.length - 1;
+    switch (f.op) {
+      case 'embedding':
+      case 'squashed': {
+        const n = gf.shape[1];
+        const nested: de.Id[][] = [];
+        for (let r = 0; r < B; r++) nested.push(gf.ids.slice(r * n, (r + 1) * n) as de.Id[]);
+        const e = de.embeddingLookup(v, nested as de.NestedIds, { maxNorm }) as tf.Tensor3D;
+        if (f.combiner === 'sum') return tf.sum(e, 1);
+        if (f.combiner === 'sqrtn') return tf.div(tf.sum(e, 1), Math.sqrt(n));
+        return tf.mean(e, 1); // mean, and 'none' (Embedding) pooled by mean
+      }
+      case 'sparse': {
+        let longest = 1;
+        const indices: number[][] = [];
+        for (let r = 0; r < B; r++) {
+          longest = Math.max(longest, splits[r + 1] - splits[r]);
+          for (let j = 0; j < splits[r + 1] - splits[r]; j++) indices.push([r, j]);
+        }
+        const denseShape = [B, longest];
+        const sp = new de.SparseTensor({ indices, values: gf.ids as de.Id[] as number[], denseShape });
+        const w = f.weights && gf.weights ? new de.SparseTensor({ indices, values: gf.weights, denseShape }) : null;
+        return de.safeEmbeddingLookupSparse(v, sp, w, {
+          combiner: f.combiner === 'none' ? 'mean' : f.combiner,
+          maxNorm,
+        }) as tf.Tensor2D;
+      }
+      case 'sequence': {
+        // TensorX Lookup: each row padded with zero vectors (or cut) to maxSequenceLength, then
+        // concatenated, so every position has its own weights.
+        // Only the ids kept are read: a cut id is never looked up, so training never inserts it.
+        const seq = f.maxSequenceLength;
+        const kept: de.Id[] = [];
+        const gather = new Int32Array(B * seq);
+        const mask = new Float32Array(B * seq);
+        for (let r = 0; r < B; r++) {
+          for (let j = 0; j < seq; j++) {
+            const k = splits[r] + j;
+            if (k < splits[r + 1]) {
+              gather[r * seq + j] = kept.length;
+              mask[r * seq + j] = 1;
+              kept.push(gf.ids[k] as de.Id);
+            }
+          }
+        }
+        const flat = de.embeddingLookup(v, kept, { maxNorm }) as tf.Tensor2D;
+        const g = tf.gather(flat, tf.tensor1d(gather, 'int32'));
+        return tf.reshape(tf.mul(g, tf.tensor2d(mask, [B * seq, 1])), [B, seq * t.dim]);
+      }
+    }
+  }
+
+  /** The logit per example, [B, 1], from each feature's input. */
+  private logits(inputs: tf.Tensor2D[]): tf.Tensor2D {
+    const cat = (xs: tf.Tensor2D[]) => (xs.length === 1 ? xs[0] : (tf.concat(xs, 1) as tf.Tensor2D));
+    if (this.config.model === 'logistic') {
+      const [w, b] = this.dense;
+      return tf.add(tf.matMul(cat(inputs), w as tf.Tensor2D), b);
+    }
+    const [wu, wi, b] = this.dense;
+    const side = (t: 'user' | 'item') => cat(inputs.filter((_, k) => this.features[k].tower === t));
+    const u = tf.matMul(side('user'), wu as tf.Tensor2D);
+    const i = tf.matMul(side('item'), wi as tf.Tensor2D);
+    const dot = tf.sum(tf.mul(u.slice([0, 0], [-1, TOWER_UNITS]), i.slice([0, 0], [-1, TOWER_UNITS])), 1, true);
+    const biases = tf.add(u.slice([0, TOWER_UNITS], [-1, 1]), i.slice([0, TOWER_UNITS], [-1, 1]));
+    return tf.add(tf.add(dot, biases), b) as tf.Tensor2D;
   }
 
   /** Runs one step on batch `this.step` and returns its metrics. */
   async runStep(): Promise<StepMetrics> {
     const batch = this.batch(this.step);
     const labels = tf.tensor2d(batch.labels, [batch.labels.length, 1]);
-    const B = batch.labels.length;
     const metrics: Record<string, TableMetrics> = {};
-    // Hit rate: ids of each table already held before the step.
+    const nameOf = new Map<unknown, string>();
+    // Hit rate: ids of each table (every occurrence) already held before the step.
     for (const g of this.groups) {
       for (const name of g.tables) {
         const v = this.variable(name);
+        nameOf.set(v, name);
         let hits = 0;
         let total = 0;
         for (const f of this.features) {
           if (f.table !== name) continue;
           const { keys } = v.keysOf(batch.features[f.name].ids as de.NestedIds, 'ids');
-          const ex = v.read(keys).exists;
+          const ex = peek(v, keys).exists;
           for (const e of ex) hits += e;
           total += ex.length;
         }
@@ -210,69 +347,35 @@ export class Trainer {
     try {
       this.groups.forEach((g, gi) => {
         const mine = new Set(g.tables);
-        let probs: tf.Tensor | null = null;
-        const headW = this.w.dataSync() as Float32Array;
-        loss = de.train.step(
-          g.opt,
-          () => {
-            const pooled = this.features.map((f) => {
-              const t = this.tableOf.get(f.table)!;
-              const gf = batch.features[f.name];
-              const n = gf.shape[1];
-              let e: tf.Tensor;
-              if (mine.has(f.table)) {
-                const nested: de.Id[][] = [];
-                for (let r = 0; r < B; r++) nested.push(gf.ids.slice(r * n, (r + 1) * n) as de.Id[]);
-                e = de.embeddingLookup(this.variable(f.table), nested as de.NestedIds, {
-                  maxNorm: t.maxNorm > 0 ? t.maxNorm : undefined,
-                }) as tf.Tensor;
-              } else {
-                // Another optimizer's table: read as a constant (it is stepped in its own group).
-                const v = this.variable(f.table);
-                const { keys } = v.keysOf(gf.ids as de.NestedIds, 'ids');
-                e = tf.tensor3d(v.read(keys).values, [B, n, t.dim]);
-              }
-              return tf.mul(tf.sum(e, 1), POOL_FACTOR[f.combiner](n));
-            });
-            const x = pooled.length === 1 ? pooled[0] : tf.concat(pooled, 1);
-            const z = tf.add(tf.matMul(x as tf.Tensor2D, this.w), this.b);
-            probs = tf.keep(tf.sigmoid(z));
-            // Binary cross-entropy from logits: mean(softplus(z) - y z).
-            return tf.mean(tf.sub(tf.softplus(z), tf.mul(labels, z))) as tf.Scalar;
-          },
-          { varList: gi === 0 ? this.denseVars() : [] },
+        // Other optimizers' tables are read outside the step (not taped): constants here, they
+        // are stepped in their own group.
+        const fixed = this.features.map((f) =>
+          mine.has(f.table) ? null : tf.tidy(() => this.featureInput(f, batch.features[f.name])),
         );
-        // Gradient w.r.t. the rows read, from the same forward pass: dL/dz_b = (p_b - y_b) / B,
-        // dL/dpooled_{b,f} = dL/dz_b w_f, and each read row gets pool factor × that (summed per key).
-        const p = (probs as tf.Tensor | null)!.dataSync() as Float32Array;
-        (probs as tf.Tensor | null)!.dispose();
-        let offset = 0;
-        const perKey = new Map<string, Map<string, Float64Array>>();
-        for (const f of this.features) {
-          const t = this.tableOf.get(f.table)!;
-          const dim = t.dim;
-          if (mine.has(f.table)) {
-            const gf = batch.features[f.name];
-            const n = gf.shape[1];
-            const c = POOL_FACTOR[f.combiner](n);
-            let keyMap = perKey.get(f.table);
-            if (!keyMap) perKey.set(f.table, (keyMap = new Map()));
-            for (let r = 0; r < B; r++) {
-              const dz = (p[r] - batch.labels[r]) / B;
-              for (let j = 0; j < n; j++) {
-                const k = String(gf.ids[r * n + j]);
-                let acc = keyMap.get(k);
-                if (!acc) keyMap.set(k, (acc = new Float64Array(dim)));
-                for (let d = 0; d < dim; d++) acc[d] += dz * headW[offset + d] * c;
-              }
-            }
-          }
-          offset += dim;
-        }
-        for (const [name, keyMap] of perKey) {
-          let sq = 0;
-          for (const acc of keyMap.values()) for (const x of acc) sq += x * x;
-          metrics[name].gradNorm = Math.sqrt(sq);
+        try {
+          loss = de.train.step(
+            g.opt,
+            () => {
+              const inputs = this.features.map((f, k) => fixed[k] ?? this.featureInput(f, batch.features[f.name]));
+              const z = this.logits(inputs);
+              // Binary cross-entropy from logits: mean(softplus(z) - y z).
+              return tf.mean(tf.sub(tf.softplus(z), tf.mul(labels, z))) as tf.Scalar;
+            },
+            {
+              varList: gi === 0 ? this.dense : [],
+              onGradients: (rows) => {
+                for (const r of rows) {
+                  const name = nameOf.get(r.variable);
+                  if (name === undefined) continue;
+                  let sq = 0;
+                  for (const x of r.grad) sq += x * x;
+                  metrics[name].gradNorm = Math.sqrt(sq);
+                }
+              },
+            },
+          );
+        } finally {
+          for (const x of fixed) x?.dispose();
         }
       });
     } finally {
@@ -343,7 +446,6 @@ export class Trainer {
   }
 
   dispose(): void {
-    this.w.dispose();
-    this.b.dispose();
+    for (const v of this.dense) v.dispose();
   }
 }

@@ -233,8 +233,9 @@ export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice &
       const features = w.features.filter((_, k) => k !== i);
       const batches = { ...w.batches };
       delete batches[f.name];
+      const training = { ...w.training, itemFeatures: w.training.itemFeatures.filter((n) => n !== f.name) };
       return {
-        workspace: { ...w, features, batches },
+        workspace: { ...w, features, batches, training },
         batchFeature: s.batchFeature === f.name ? features[0].name : s.batchFeature,
       };
     }),
@@ -246,12 +247,14 @@ export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice &
       const f = { ...old, ...patch };
       const features = w.features.map((x, k) => (k === i ? f : x));
       let batches = w.batches;
+      let training = w.training;
       if (f.name !== old.name) {
         batches = { ...w.batches, [f.name]: w.batches[old.name] ?? '' };
         delete batches[old.name];
+        training = { ...training, itemFeatures: training.itemFeatures.map((n) => (n === old.name ? f.name : n)) };
       }
       return {
-        workspace: { ...w, features, batches },
+        workspace: { ...w, features, batches, training },
         batchFeature: s.batchFeature === old.name ? f.name : s.batchFeature,
       };
     }),

@@ -1,7 +1,7 @@
 // Seeded batch generators: uniform or Zipf ids, a rate of brand-new ids, and a label per example
 // from a hidden "true" model, so a trained model has something real to learn. Pure: batch `step`
 // is a function of (spec, step) alone, which is what makes "step back" exact.
-import type { GeneratorSpec } from '../workspace/schema.js';
+import type { FeatureSpec, GeneratorSpec, TableSpec } from '../workspace/schema.js';
 import type { BatchId } from './parse.js';
 
 /** mulberry32: a small, fast, well-mixed 32-bit PRNG. Returns floats in [0, 1). */
@@ -85,7 +85,12 @@ export function trueWeight(seed: number, id: number): number {
 
 export interface GeneratedFeature {
   ids: BatchId[];
+  /** Dense: [batchSize, idsPerExample]. Ragged (see {@link GeneratorFeature.ragged}): [batchSize, longest row]. */
   shape: [number, number];
+  /** Ragged only: row boundaries into `ids` (TF row_splits), length batchSize + 1; null for dense rows. */
+  rowSplits: number[] | null;
+  /** One weight per id when the feature takes weights, else null. */
+  weights: number[] | null;
   /** How many of the ids are brand new (never produced by an earlier step). */
   newIds: number;
 }
@@ -97,16 +102,48 @@ export interface GeneratedBatch {
   labels: number[];
 }
 
+/** What the generator needs to know about a feature. */
+export interface GeneratorFeature {
+  name: string;
+  /** Ids become `id_<n>` strings (a string-keyed table). */
+  stringIds: boolean;
+  /** Rows of 1..idsPerExample ids (sparse or ragged input) instead of exactly idsPerExample. */
+  ragged?: boolean;
+  /** Each id gets a weight in [0.25, 2] (two decimals), which also scales its part of the label. */
+  weights?: boolean;
+}
+
+/**
+ * The generator's view of the workspace's features: string ids for string-keyed tables, ragged
+ * rows for sparse and ragged inputs, weights where the feature takes them.
+ *
+ * @example
+ * generatorFeatures(w.features, w.tables); // [{ name: 'user_id', stringIds: false, ragged: false, weights: false }]
+ */
+export function generatorFeatures(
+  features: readonly Pick<FeatureSpec, 'name' | 'table' | 'input' | 'weights'>[],
+  tables: readonly Pick<TableSpec, 'name' | 'keyDtype'>[],
+): GeneratorFeature[] {
+  return features.map((f) => ({
+    name: f.name,
+    stringIds: tables.find((t) => t.name === f.table)?.keyDtype === 'string',
+    ragged: f.input !== 'dense',
+    weights: f.weights,
+  }));
+}
+
 /**
  * Batch number `step` for the given features. Ids of a string-keyed feature are `id_<n>`.
- * New ids are numbered from `vocabulary` upward, distinct across steps and features.
+ * New ids are numbered from `vocabulary` upward, distinct across steps and features. The label
+ * of an example is drawn from a hidden logistic model over all its ids (weighted when the
+ * feature has weights).
  *
  * @example
  * generateBatch(spec, [{ name: 'user_id', stringIds: false }], 0).features.user_id.shape; // [batchSize, idsPerExample]
  */
 export function generateBatch(
   spec: GeneratorSpec,
-  features: readonly { name: string; stringIds: boolean }[],
+  features: readonly GeneratorFeature[],
   step: number,
 ): GeneratedBatch {
   const { batchSize: b, idsPerExample: n, vocabulary, newIdRate } = spec;
@@ -115,18 +152,31 @@ export function generateBatch(
   const out: Record<string, GeneratedFeature> = {};
   features.forEach((f, fi) => {
     const rng = mulberry32(hash2(hash2(spec.seed, step), fi + 1));
-    const ids: BatchId[] = new Array(b * n);
+    // Row lengths (ragged) and weights come from their own streams, so a dense feature's ids are
+    // the same whatever the other options.
+    const shapeRng = mulberry32(hash2(hash2(spec.seed, step), 1000 + fi));
+    const rowSplits = [0];
+    for (let r = 0; r < b; r++) rowSplits.push(rowSplits[r] + (f.ragged ? 1 + Math.floor(shapeRng() * n) : n));
+    const total = rowSplits[b];
+    const ids: BatchId[] = new Array(total);
+    const weights = f.weights ? new Array<number>(total) : null;
     let newIds = 0;
-    for (let i = 0; i < b * n; i++) {
-      let id: number;
-      if (newIdRate > 0 && rng() < newIdRate) {
-        id = vocabulary + ((step * features.length + fi) * b * n + i);
-        newIds++;
-      } else id = zipf ? zipf.sample(rng) - 1 : Math.floor(rng() * vocabulary);
-      logits[Math.floor(i / n)] += trueWeight(hash2(spec.seed, fi), id);
-      ids[i] = f.stringIds ? `id_${id}` : id;
+    let longest = 0;
+    for (let r = 0; r < b; r++) {
+      longest = Math.max(longest, rowSplits[r + 1] - rowSplits[r]);
+      for (let i = rowSplits[r]; i < rowSplits[r + 1]; i++) {
+        let id: number;
+        if (newIdRate > 0 && rng() < newIdRate) {
+          id = vocabulary + ((step * features.length + fi) * b * n + i);
+          newIds++;
+        } else id = zipf ? zipf.sample(rng) - 1 : Math.floor(rng() * vocabulary);
+        let w = 1;
+        if (weights) w = weights[i] = Math.round((0.25 + shapeRng() * 1.75) * 100) / 100;
+        logits[r] += w * trueWeight(hash2(spec.seed, fi), id);
+        ids[i] = f.stringIds ? `id_${id}` : id;
+      }
     }
-    out[f.name] = { ids, shape: [b, n], newIds };
+    out[f.name] = { ids, shape: [b, f.ragged ? longest : n], rowSplits: f.ragged ? rowSplits : null, weights, newIds };
   });
   const noise = mulberry32(hash2(hash2(spec.seed, step), 0));
   const scale = 1 / Math.sqrt(Math.max(1, n * features.length));

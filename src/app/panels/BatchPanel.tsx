@@ -3,7 +3,7 @@
 import { useId, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { NumberField, SelectField } from '../components/fields.js';
-import { generateBatch } from '../batch/generate.js';
+import { generateBatch, generatorFeatures } from '../batch/generate.js';
 import { formatBatch, parseBatch, type BatchError } from '../batch/parse.js';
 import { outputShape } from '../lookup/shape.js';
 import { usePlayground } from '../store.js';
@@ -45,15 +45,18 @@ function GeneratorSection() {
   );
   const [step, setStep] = useState(0);
   const generate = () => {
-    const fs = features.map((f) => ({
-      name: f.name,
-      stringIds: tables.find((t) => t.name === f.table)?.keyDtype === 'string',
-    }));
-    const g = generateBatch(gen, fs, step);
+    const g = generateBatch(gen, generatorFeatures(features, tables), step);
     for (const f of features) {
       const gf = g.features[f.name];
-      const weights = f.weights ? gf.ids.map(() => 1) : null;
-      setBatchText(f.name, formatBatch({ shape: gf.shape, rowSplits: null, ids: gf.ids, weights }));
+      setBatchText(
+        f.name,
+        formatBatch({
+          shape: gf.rowSplits ? [gf.shape[0]] : gf.shape,
+          rowSplits: gf.rowSplits,
+          ids: gf.ids,
+          weights: gf.weights,
+        }),
+      );
     }
     setStep(step + 1);
   };

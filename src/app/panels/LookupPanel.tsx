@@ -34,6 +34,8 @@ export function RunLookupButton() {
   );
 }
 
+const STATUS_LABEL = { hit: 'hit', miss: 'miss (initializer value)', inserted: 'inserted' } as const;
+
 const tuple = (s: number[]) => `(${s.join(', ')}${s.length === 1 ? ',' : ''})`;
 
 export function LookupPanel() {
@@ -67,7 +69,9 @@ export function LookupPanel() {
   for (const x of reply.output) outScale = Math.max(outScale, Math.abs(x));
   const dim = reply.shape[reply.shape.length - 1];
   const outRows = reply.output.length / dim;
-  const hits = reply.ids.filter((i) => i.status === 'hit').length;
+  const count = (st: string) => reply.ids.filter((i) => i.status === st).length;
+  const hits = count('hit');
+  const inserted = new Set(reply.ids.filter((i) => i.status === 'inserted').map((i) => i.id)).size;
   return (
     <div>
       <p className="shape-line">
@@ -79,7 +83,18 @@ export function LookupPanel() {
         Engine call (in the worker, {reply.ms.toFixed(1)} ms): <code>{reply.engineCall}</code>
         <br />
         Feature {reply.feature} → table {reply.table} ({reply.tableSize.toLocaleString('en')} keys held). {hits} of{' '}
-        {reply.ids.length} ids hit; misses read the initializer&apos;s value (a lookup never inserts, as TFRA).
+        {reply.ids.length} ids hit
+        {reply.insertOnLookup ? (
+          <>
+            ; {inserted} missing {inserted === 1 ? 'key was' : 'keys were'} inserted with the initializer&apos;s value
+            (this table has insertOnLookup: a lookup is find-or-insert, as HKV; TFRA&apos;s lookup never inserts).
+          </>
+        ) : (
+          <>
+            ; misses read the initializer&apos;s value and are not stored (a lookup never inserts, as TFRA; training
+            inserts the keys it updates, and a table with insertOnLookup inserts on lookup).
+          </>
+        )}
         {lookup.maxNorm > 0 && <> maxNorm {lookup.maxNorm}: clipped vectors are marked ✂.</>}
       </p>
       <div className="table-scroll" tabIndex={0} role="group" aria-label="Per-id lookups">
@@ -104,7 +119,7 @@ export function LookupPanel() {
                 <td>
                   <code>{r.id}</code>
                 </td>
-                <td className={`status ${r.status}`}>{r.status === 'hit' ? 'hit' : 'miss (initializer)'}</td>
+                <td className={`status ${r.status}`}>{STATUS_LABEL[r.status]}</td>
                 <td>{r.shard}</td>
                 <td>{r.slot >= 0 ? r.slot : '–'}</td>
                 <td>{r.row >= 0 ? r.row : '–'}</td>

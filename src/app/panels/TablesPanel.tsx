@@ -1,7 +1,7 @@
 // Tables: create, edit, duplicate and delete dynamic embedding tables (TFRA de.Variable).
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { NumberField, SelectField, TextNameField } from '../components/fields.js';
+import { CheckField, NumberField, SelectField, TextNameField } from '../components/fields.js';
 import { usePlayground } from '../store.js';
 import {
   INITIALIZERS,
@@ -13,7 +13,7 @@ import {
 } from '../workspace/schema.js';
 
 /** Fields whose change cannot keep the keys a table holds (TFRA fixes them at creation). */
-const DISCARDING: (keyof TableSpec)[] = ['dim', 'keyDtype', 'partitions'];
+const DISCARDING: (keyof TableSpec)[] = ['dim', 'keyDtype', 'partitions', 'insertOnLookup'];
 
 const INIT_SCALE_LABEL: Record<TableSpec['initializer'], string | null> = {
   zeros: null,
@@ -149,6 +149,11 @@ function TableCard({ index, table, names }: { index: number; table: TableSpec; n
           max={LIMITS.partitions}
           integer
           onCommit={(partitions) => change({ partitions })}
+        />
+        <CheckField
+          label="Insert on lookup"
+          value={table.insertOnLookup}
+          onCommit={(insertOnLookup) => change({ insertOnLookup })}
         />
         <NumberField
           label="maxNorm (0 = off)"

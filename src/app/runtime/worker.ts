@@ -25,6 +25,7 @@ export function toWorkerTable(t: TableSpec): WorkerTable {
     learningRate: t.learningRate,
     restrictPolicy: t.restrictPolicy,
     restrictLimit: t.restrictLimit,
+    insertOnLookup: t.insertOnLookup,
   };
 }
 

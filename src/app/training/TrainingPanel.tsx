@@ -2,11 +2,13 @@
 // model. The step counter and the last loss are read from the metrics ring on animation frames.
 import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { NumberField } from '../components/fields.js';
+import { CheckField, NumberField, SelectField } from '../components/fields.js';
 import { usePlayground } from '../store.js';
+import { MODELS } from '../workspace/schema.js';
 import './training.css';
 import { configureTraining, pause, play, reset, stepBack, stepOnce } from './controller.js';
 import { metrics, useMetricsFrame } from './metrics.js';
+import { planModel } from './model.js';
 
 function Readout() {
   useMetricsFrame(100);
@@ -49,25 +51,66 @@ export function TrainingPanel() {
     const t = tables.find((x) => x.name === name);
     return t ? `${name}: ${t.optimizer}, lr ${t.learningRate}` : name;
   });
+  const plan = planModel(training.model, training.itemFeatures, features, tables);
+  // The item tower as chosen (an empty choice means the last feature, as planModel reads it).
+  const chosen = training.itemFeatures.filter((n) => features.some((f) => f.name === n));
+  const itemSet = new Set(chosen.length > 0 ? chosen : features.slice(-1).map((f) => f.name));
   return (
     <div>
-      <p className="note">
-        Model: logistic regression, <code>p = σ(Σ_f pool_f(embeddings) · w_f + b)</code>, pooled with each
-        feature&apos;s combiner (none = mean), trained with <code>de.train.step</code> in the worker on the generated
-        batches (Batch panel → Generate) and their 0/1 labels from the generator&apos;s hidden model; binary
-        cross-entropy loss. Optimizers: {optimizers.join('; ')} (the head w, b uses the first).
-        {training.model === 'twoTower' && (
-          <> This workspace asks for a two-tower model, which this build does not have: it trains the logistic model.</>
-        )}
-      </p>
+      <div className="form-grid">
+        <SelectField
+          label="Model"
+          value={training.model}
+          options={MODELS}
+          labels={{ logistic: 'logistic regression', twoTower: 'two-tower (user · item)' }}
+          onCommit={(model) => setTraining({ model })}
+        />
+      </div>
+      {training.model === 'twoTower' && features.length > 1 && (
+        <fieldset className="towers">
+          <legend>Item tower features (the rest form the user tower)</legend>
+          {features.map((f) => (
+            <CheckField
+              key={f.name}
+              label={f.name}
+              value={itemSet.has(f.name)}
+              onCommit={(on) => {
+                const next = features.map((x) => x.name).filter((n) => (n === f.name ? on : itemSet.has(n)));
+                setTraining({ itemFeatures: next });
+              }}
+            />
+          ))}
+        </fieldset>
+      )}
+      {plan.ok ? (
+        <div className="note">
+          <p>
+            Model: {plan.summary}; binary cross-entropy on the generator&apos;s 0/1 labels (Batch panel → Generate),
+            trained with <code>de.train.step</code> in the worker. Optimizers: {optimizers.join('; ')} (the dense head
+            uses the first).
+          </p>
+          <ul className="plan" aria-label="How each feature is read">
+            {plan.features.map((f) => (
+              <li key={f.name}>
+                <strong>{f.name}</strong>
+                {f.tower && <> ({f.tower} tower)</>}: {f.call}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : (
+        <p className="field-error" role="alert">
+          This model cannot be trained: {plan.message}
+        </p>
+      )}
       <div className="train-buttons" role="group" aria-label="Training controls">
-        <button type="button" onClick={() => void play()} disabled={down || playing}>
+        <button type="button" onClick={() => void play()} disabled={down || playing || !plan.ok}>
           Play
         </button>
         <button type="button" onClick={() => pause()} disabled={!playing}>
           Pause
         </button>
-        <button type="button" onClick={() => void stepOnce()} disabled={down || playing || busy}>
+        <button type="button" onClick={() => void stepOnce()} disabled={down || playing || busy || !plan.ok}>
           Step
         </button>
         <button type="button" onClick={() => void stepBack()} disabled={down || playing || busy}>
@@ -102,7 +145,7 @@ export function TrainingPanel() {
         function of the seed and the step: the state is exactly the one before the last step. Changing the tables,
         features or generator starts over.
       </p>
-      {error && (
+      {error && plan.ok && (
         <p className="field-error" role="alert">
           {error}
         </p>

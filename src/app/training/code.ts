@@ -43,6 +43,7 @@ export function typescriptFor(w: Workspace): string {
     L.push(`  initializer: ${initializer(t)},`);
     L.push(`  partitions: ${t.partitions},`);
     if (t.restrictPolicy !== 'none') L.push(`  restrictPolicy: ${POLICY[t.restrictPolicy]},`);
+    if (t.insertOnLookup) L.push("  insertOnLookup: true, // a lookup inserts missing keys (not TFRA's default)");
     L.push('});');
   }
   // One optimizer per distinct (optimizer, learning rate), as the Training panel does.

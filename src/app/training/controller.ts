@@ -35,16 +35,28 @@ function serial<T>(fn: () => Promise<T>, quiet = false): Promise<T | undefined> 
 }
 
 function trainingInputs(w: Workspace) {
-  const features: TrainFeature[] = w.features.map((f) => ({ name: f.name, table: f.table, combiner: f.combiner }));
+  const features: TrainFeature[] = w.features.map((f) => ({
+    name: f.name,
+    table: f.table,
+    input: f.input,
+    combiner: f.combiner,
+    maxSequenceLength: f.maxSequenceLength,
+    weights: f.weights,
+  }));
   return {
     tables: w.tables.filter((t) => features.some((f) => f.table === t.name)).map(toWorkerTable),
     features,
-    config: { generator: w.generator, seed: w.training.seed },
+    config: {
+      generator: w.generator,
+      seed: w.training.seed,
+      model: w.training.model,
+      itemFeatures: w.training.itemFeatures,
+    },
   };
 }
 
 /** Sends the model's configuration to the worker; a changed one starts over from step 0. */
-export function configureTraining(): Promise<unknown> {
+export function configureTraining(): Promise<boolean> {
   if (!subscribed) {
     subscribed = true;
     usePlayground.subscribe((s, prev) => {
@@ -54,7 +66,9 @@ export function configureTraining(): Promise<unknown> {
         a.tables !== b.tables ||
         a.features !== b.features ||
         a.generator !== b.generator ||
-        a.training.seed !== b.training.seed
+        a.training.seed !== b.training.seed ||
+        a.training.model !== b.training.model ||
+        a.training.itemFeatures !== b.training.itemFeatures
       ) {
         void configureTraining();
       }
@@ -71,7 +85,9 @@ export function configureTraining(): Promise<unknown> {
     }
     metrics.setTables(tables.map((t) => t.name));
     metrics.setHistograms(reply.histograms);
-  });
+    usePlayground.getState().setTrain({ trainModel: reply.summary });
+    return true;
+  }).then((ok) => ok === true);
 }
 
 async function runSteps(n: number): Promise<void> {
@@ -86,7 +102,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Trains continuously at the workspace's speed (steps per second) until paused. */
 export async function play(): Promise<void> {
   if (playing) return;
-  await configureTraining();
+  // A model the workspace cannot build is refused (the reason is shown), never trained stale.
+  if (!(await configureTraining())) return;
   playing = true;
   usePlayground.getState().setTrain({ trainPhase: 'playing', trainError: null });
   while (playing) {
@@ -106,7 +123,7 @@ export function pause(): void {
 
 export async function stepOnce(): Promise<void> {
   pause();
-  await configureTraining();
+  if (!(await configureTraining())) return;
   await serial(() => runSteps(1));
   usePlayground.getState().setTrain({ trainPhase: 'paused' });
 }
@@ -140,7 +157,7 @@ export async function exportTrainingFiles(): Promise<{
   npy: Record<string, Uint8Array>;
   python: string;
 } | null> {
-  await configureTraining();
+  if (!(await configureTraining())) return null;
   const files = await serial(async () => (await startWorker()).exportFiles());
   return files ?? null;
 }

@@ -7,7 +7,9 @@ export interface TrainingSlice {
   /** A worker call (step, step back, reset) is running; the buttons wait for it. */
   trainBusy: boolean;
   trainError: string | null;
-  setTrain(patch: Partial<Pick<TrainingSlice, 'trainPhase' | 'trainBusy' | 'trainError'>>): void;
+  /** The worker's description of the model it built (empty until configured). */
+  trainModel: string;
+  setTrain(patch: Partial<Pick<TrainingSlice, 'trainPhase' | 'trainBusy' | 'trainError' | 'trainModel'>>): void;
 }
 
 type Set = (partial: Partial<TrainingSlice>) => void;
@@ -17,6 +19,7 @@ export function createTrainingSlice(set: Set): TrainingSlice {
     trainPhase: 'idle',
     trainBusy: false,
     trainError: null,
+    trainModel: '',
     setTrain: (patch) => set(patch),
   };
 }

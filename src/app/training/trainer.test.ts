@@ -2,8 +2,8 @@
 // restores exactly the state before the last step, and restrict policies evict.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as de from '../../engine/index.js';
-import { type TrainTable, Trainer } from '../../../workers/trainer.js';
-import { defaultWorkspace } from '../workspace/schema.js';
+import { type TrainFeature, type TrainTable, Trainer } from '../../../workers/trainer.js';
+import { defaultWorkspace, type GeneratorSpec, type ModelKind } from '../workspace/schema.js';
 
 const table = (over: Partial<TrainTable> = {}): TrainTable => ({
   name: 'user_emb',
@@ -17,21 +17,55 @@ const table = (over: Partial<TrainTable> = {}): TrainTable => ({
   ...over,
 });
 
-function build(t: TrainTable, vocabulary = 50) {
-  const v = new de.Variable({
+const feature = (over: Partial<TrainFeature> = {}): TrainFeature => ({
+  name: 'user_id',
+  table: 'user_emb',
+  input: 'dense',
+  combiner: 'mean',
+  maxSequenceLength: 0,
+  weights: false,
+  ...over,
+});
+
+function variableOf(t: TrainTable): de.Variable {
+  return new de.Variable({
     name: `${t.name}_${Math.random().toString(36).slice(2)}`,
     dim: t.dim,
     keyDtype: t.keyDtype,
     initializer: de.initializers.randomNormal({ mean: 0, stddev: 0.05, seed: 1 }),
     restrictPolicy: t.restrictPolicy === 'frequency' ? de.FrequencyRestrictPolicy : undefined,
   });
-  const generator = { ...defaultWorkspace().generator, vocabulary, newIdRate: 0, batchSize: 64 };
-  const trainer = new Trainer(
-    { tables: [t], features: [{ name: 'user_id', table: t.name, combiner: 'mean' }], generator, seed: 3 },
-    () => v,
-  );
-  return { v, trainer };
 }
+
+function build(
+  t: TrainTable,
+  vocabulary = 50,
+  over: {
+    features?: TrainFeature[];
+    tables?: TrainTable[];
+    model?: ModelKind;
+    generator?: Partial<GeneratorSpec>;
+  } = {},
+) {
+  const tables = over.tables ?? [t];
+  const vars = new Map(tables.map((x) => [x.name, variableOf(x)]));
+  const generator = { ...defaultWorkspace().generator, vocabulary, newIdRate: 0, batchSize: 64, ...over.generator };
+  const trainer = new Trainer(
+    {
+      tables,
+      features: over.features ?? [feature({ table: t.name })],
+      generator,
+      seed: 3,
+      model: over.model ?? 'logistic',
+      itemFeatures: [],
+    },
+    (name) => vars.get(name)!,
+  );
+  return { v: vars.get(t.name)!, vars, trainer };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const keySet = (v: de.Variable) => new Set(Array.from(v.export().keys as BigInt64Array, String));
 
 beforeAll(async () => {
   await de.ready();
@@ -43,7 +77,6 @@ describe('Trainer', () => {
     await trainer.reset();
     const losses: number[] = [];
     for (let i = 0; i < 150; i++) losses.push((await trainer.runStep()).loss);
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(losses.slice(-20))).toBeLessThan(mean(losses.slice(0, 20)) - 0.05);
     expect(v.size()).toBeGreaterThan(0);
     expect(trainer.step).toBe(150);
@@ -66,6 +99,81 @@ describe('Trainer', () => {
     expect(Array.from(after.values)).toEqual(Array.from(before.values));
     // Replaying step 15 gives the same metrics as the first time.
     expect(await trainer.runStep()).toEqual(m14);
+  });
+
+  it('trains a two-tower model (user features vs item features, dot product) whose loss falls', async () => {
+    const user = table({ name: 'user_emb', learningRate: 0.2 });
+    const item = table({ name: 'item_emb', learningRate: 0.2 });
+    const { trainer, vars } = build(user, 40, {
+      tables: [user, item],
+      features: [feature({ name: 'user_id', table: 'user_emb' }), feature({ name: 'item_id', table: 'item_emb' })],
+      model: 'twoTower',
+    });
+    expect(trainer.summary).toMatch(/user tower \[user_id\].*item tower \[item_id\]/);
+    await trainer.reset();
+    const losses: number[] = [];
+    for (let i = 0; i < 150; i++) losses.push((await trainer.runStep()).loss);
+    expect(mean(losses.slice(-20))).toBeLessThan(mean(losses.slice(0, 20)) - 0.03);
+    expect(vars.get('user_emb')!.size()).toBeGreaterThan(0);
+    expect(vars.get('item_emb')!.size()).toBeGreaterThan(0);
+  });
+
+  it('refuses a two-tower model with one feature, and a sparse feature without a combiner, with the reason', () => {
+    expect(() => build(table(), 50, { model: 'twoTower' })).toThrow(/needs at least one feature in each tower/);
+    expect(() => build(table(), 50, { features: [feature({ input: 'ragged', combiner: 'none' })] })).toThrow(
+      /ragged input needs a combiner/,
+    );
+    expect(() => build(table(), 50, { features: [feature({ weights: true })] })).toThrow(
+      /weights apply only to sparse/,
+    );
+  });
+
+  it("reports the gradient norm of the step's own update: SGD moves the rows by learning rate x that norm", async () => {
+    const { trainer, v } = build(table({ optimizer: 'SGD', learningRate: 0.5 }));
+    await trainer.reset();
+    for (let i = 0; i < 3; i++) await trainer.runStep();
+    const ids = [...new Set(trainer.batch(3).features.user_id.ids as number[])];
+    const before = v.lookup(ids).dataSync();
+    const m = await trainer.runStep();
+    const after = v.lookup(ids).dataSync();
+    let sq = 0;
+    for (let i = 0; i < before.length; i++) sq += (after[i] - before[i]) ** 2;
+    expect(m.tables.user_emb.gradNorm).toBeGreaterThan(0);
+    expect(Math.sqrt(sq)).toBeCloseTo(0.5 * m.tables.user_emb.gradNorm, 5);
+  });
+
+  it('honours max sequence length: ids past it are cut and never read, so never inserted', async () => {
+    const { trainer, v } = build(table(), 1000, {
+      features: [feature({ combiner: 'none', maxSequenceLength: 2 })],
+      generator: { idsPerExample: 5, batchSize: 8 },
+    });
+    await trainer.reset();
+    const b = trainer.batch(0).features.user_id;
+    await trainer.runStep();
+    const kept = new Set<string>();
+    for (let r = 0; r < 8; r++) for (let j = 0; j < 2; j++) kept.add(String(b.ids[r * 5 + j]));
+    expect(keySet(v)).toEqual(kept);
+  });
+
+  it('reads ragged weighted rows with safeEmbeddingLookupSparse: every id trained, weights change the step', async () => {
+    const run = async (weights: boolean) => {
+      const { trainer, v } = build(table({ optimizer: 'SGD', learningRate: 0.5 }), 1000, {
+        features: [feature({ input: 'ragged', combiner: 'sum', weights })],
+        generator: { idsPerExample: 6, batchSize: 16 },
+      });
+      await trainer.reset();
+      const b = trainer.batch(0).features.user_id;
+      const m = await trainer.runStep();
+      return { b, m, keys: keySet(v) };
+    };
+    const plain = await run(false);
+    const weighted = await run(true);
+    expect(plain.b.rowSplits).not.toBeNull();
+    const lengths = plain.b.rowSplits!.slice(1).map((x, r) => x - plain.b.rowSplits![r]);
+    expect(new Set(lengths).size).toBeGreaterThan(1); // rows of different lengths
+    expect(plain.keys).toEqual(new Set(plain.b.ids.map(String)));
+    expect(weighted.b.weights).toHaveLength(weighted.b.ids.length);
+    expect(weighted.m.tables.user_emb.gradNorm).not.toBeCloseTo(plain.m.tables.user_emb.gradNorm, 6);
   });
 
   it('a frequency restrict policy evicts down to its limit', async () => {

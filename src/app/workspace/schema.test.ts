@@ -70,4 +70,20 @@ describe('workspace schema', () => {
     expect(out).toEqual(w);
     expect(out.tables[0]).not.toBe(w.tables[0]);
   });
+
+  it('reads links made before insertOnLookup and the two-tower settings, and refuses a dangling item feature', () => {
+    const w = JSON.parse(JSON.stringify(defaultWorkspace()));
+    delete w.tables[0].insertOnLookup;
+    delete w.training.itemFeatures;
+    const out = validateWorkspace(w);
+    expect(out.tables[0].insertOnLookup).toBe(false);
+    expect(out.training.itemFeatures).toEqual([]);
+    w.training.itemFeatures = ['nope'];
+    expect(() => validateWorkspace(w)).toThrow(/training.itemFeatures names nope, which is no feature/);
+    w.training.itemFeatures = 'user_id';
+    expect(() => validateWorkspace(w)).toThrow(/training.itemFeatures must be a list/);
+    w.training.itemFeatures = ['user_id'];
+    w.tables[0].insertOnLookup = 'yes';
+    expect(() => validateWorkspace(w)).toThrow(/tables\[0\].insertOnLookup must be true or false/);
+  });
 });

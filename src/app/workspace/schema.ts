@@ -53,6 +53,8 @@ export interface TableSpec {
   gather: GatherPath;
   /** Clip looked-up vectors to this L2 norm; 0 = off. */
   maxNorm: number;
+  /** de.Variable insertOnLookup: a lookup inserts missing keys (HKV find-or-insert); false = TFRA, never. */
+  insertOnLookup: boolean;
 }
 
 export interface FeatureSpec {
@@ -82,6 +84,8 @@ export interface TrainingSpec {
   seed: number;
   /** Steps per second while playing. */
   speed: number;
+  /** Two-tower model: the features of the item tower (the others form the user tower); empty = the last feature. */
+  itemFeatures: string[];
 }
 
 export interface Workspace {
@@ -124,6 +128,7 @@ export function defaultTable(name = 'user_emb'): TableSpec {
     placement: 'worker',
     gather: 'wasm',
     maxNorm: 0,
+    insertOnLookup: false,
   };
 }
 
@@ -146,7 +151,7 @@ export function defaultWorkspace(): Workspace {
       newIdRate: 0.05,
       seed: 42,
     },
-    training: { model: 'logistic', seed: 7, speed: 10 },
+    training: { model: 'logistic', seed: 7, speed: 10, itemFeatures: [] },
   };
 }
 
@@ -196,6 +201,13 @@ class Checker {
       return 'x';
     }
     return v;
+  }
+  names(v: unknown, path: string, max: number): string[] {
+    if (!Array.isArray(v) || v.length > max) {
+      this.problems.push(`${path} must be a list of at most ${max} names`);
+      return [];
+    }
+    return v.map((x, i) => this.name(x, `${path}[${i}]`));
   }
   bool(v: unknown, path: string): boolean {
     if (typeof v !== 'boolean') {
@@ -249,6 +261,8 @@ export function validateWorkspace(input: unknown): Workspace {
         placement: c.oneOf(t.placement, `${p}.placement`, PLACEMENTS),
         gather: c.oneOf(t.gather, `${p}.gather`, GATHER_PATHS),
         maxNorm: c.num(t.maxNorm, `${p}.maxNorm`, 0, 1000, false),
+        // Absent in links made before it existed: TFRA's default.
+        insertOnLookup: t.insertOnLookup === undefined ? false : c.bool(t.insertOnLookup, `${p}.insertOnLookup`),
       });
     });
   }
@@ -305,7 +319,13 @@ export function validateWorkspace(input: unknown): Workspace {
     model: c.oneOf(tr.model, 'training.model', MODELS),
     seed: c.num(tr.seed, 'training.seed', 0, 2 ** 31 - 1, true),
     speed: c.num(tr.speed, 'training.speed', 0.5, 60, false),
+    // Absent in links made before the two-tower model: the default.
+    itemFeatures:
+      tr.itemFeatures === undefined ? [] : c.names(tr.itemFeatures, 'training.itemFeatures', LIMITS.features),
   };
+  for (const n of training.itemFeatures) {
+    if (!features.some((f) => f.name === n)) c.problems.push(`training.itemFeatures names ${n}, which is no feature`);
+  }
   if (c.problems.length > 0) throw new WorkspaceError(c.problems);
   return { v: SCHEMA_VERSION, tables, features, batches, generator, training };
 }

@@ -29,6 +29,30 @@ describe('train.step', () => {
     expect(Array.from(v.lookup([1, 2, 9]).dataSync())).toEqual([0, 0, 0.5, 0.5, 5, 5]);
   });
 
+  it('reports the unique-row gradients it applies through onGradients, before writing', () => {
+    const v = new Variable({ name: name('g'), keyDtype: 'int32', dim: 2, initializer: 1 });
+    v.upsert([2], [[3, 3]]);
+    const seen: { keys: number[]; grad: number[]; exists: number[]; size: number }[] = [];
+    step(new SGD({ learningRate: 0.5 }), () => tf.sum(tf.mul(embeddingLookup(v, [1, 2, 1]), [[1, 2]])), {
+      onGradients: (rows) => {
+        for (const r of rows) {
+          seen.push({
+            keys: Array.from(r.keys as Int32Array),
+            grad: Array.from(r.grad),
+            exists: Array.from(r.exists),
+            size: (r.variable as Variable).size(),
+          });
+        }
+      },
+    });
+    expect(seen).toHaveLength(1);
+    const byKey = new Map(seen[0].keys.map((k, i) => [k, [seen[0].grad.slice(i * 2, i * 2 + 2), seen[0].exists[i]]]));
+    expect(byKey.get(1)).toEqual([[2, 4], 0]); // read twice: gradient summed, not stored before
+    expect(byKey.get(2)).toEqual([[1, 2], 1]);
+    expect(seen[0].size).toBe(1); // called before the update inserts key 1
+    expect(Array.from(v.lookup([1]).dataSync())).toEqual([0, -1]); // 1 - 0.5 * [2, 4]
+  });
+
   it('sums gradients across several reads of one Variable (a table shared by two features)', () => {
     const v = new Variable({ name: name('sh'), keyDtype: 'int32', dim: 1, initializer: 0 });
     step(new SGD({ learningRate: 1 }), () =>

@@ -3,8 +3,9 @@
 // policies record the touched keys. Dense tfjs variables in the loss are trained too.
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from '../errors.js';
-import { pooledOf, withPoolRows } from '../pool/variable.js';
-import { ids } from '../tensor.js';
+import { type PooledVariable, pooledOf, withPoolRows } from '../pool/variable.js';
+import { ids, type Keys } from '../tensor.js';
+import type { Variable } from '../variable.js';
 import { Optimizer } from './optimizers/optimizer.js';
 import { policyOf } from './restrict.js';
 import { RowTape } from './tape.js';
@@ -49,6 +50,24 @@ export interface StepOptions {
    * runs on the workers and is in the pool's recovery log before it is sent.
    */
   async?: boolean;
+  /**
+   * Called once per step, before any row is written, with the gradient of every Variable the
+   * loss read: its unique keys (repeated and shared reads summed) and `grad[keys.length * dim]`.
+   * For gradient-norm charts and debugging; the arrays are the step's own (do not keep them).
+   */
+  onGradients?: (rows: readonly StepGradients[]) => void;
+}
+
+/** One Variable's gradient in a step (see {@link StepOptions.onGradients}). */
+export interface StepGradients {
+  /** The Variable read (a Variable placed on the worker pool is reported as itself). */
+  readonly variable: Variable | PooledVariable;
+  /** The unique keys read. */
+  readonly keys: Keys;
+  /** Summed gradient per key, `[keys.length * dim]`. */
+  readonly grad: Float32Array;
+  /** 1 where the key was stored before the step, 0 where training inserts it. */
+  readonly exists: Uint8Array;
 }
 
 /**
@@ -151,6 +170,14 @@ function runStep(
       );
     }
     const loss = value.dataSync()[0];
+    options.onGradients?.(
+      touched.map((t) => ({
+        variable: pooledOf(t.variable) ?? t.variable,
+        keys: t.keys,
+        grad: t.grad,
+        exists: t.exists,
+      })),
+    );
     // compute every update first, then write: a failure above leaves every table unchanged
     optimizer.beginStep();
     step_++;
