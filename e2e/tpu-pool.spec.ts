@@ -226,10 +226,10 @@ test('Virtual TPU panel: "Run cores on: Web Workers" trains to the same checksum
   expect(workers).toEqual(mainThread);
   expect(new Set(workers).size).toBe(1);
 
-  // Phase by phase on workers: the replayed ring matches what the engine applied.
+  // Phase by phase on workers: the ring shown (the engine's, held between ring steps) is what was applied.
   await tpu.getByRole('button', { name: 'Next phase: local lookup' }).click();
   await tpu.getByRole('button', { name: 'Finish this step' }).click();
   await expect(steps).toHaveText(/^Steps done: 3/);
-  await expect(tpu.getByText("every core's update equals the ring result replayed above")).toBeVisible();
+  await expect(tpu.getByText("every core's update equals the engine's ring result shown above")).toBeVisible();
   expect(consoleLog.errors).toEqual([]);
 });

@@ -26,7 +26,7 @@ test('Virtual TPU: a step phase by phase, checksums agree, diverge after a dropp
   await tpu.getByRole('button', { name: 'Next phase: apply' }).click();
   await expect(tpu.locator('[aria-current="step"]')).toHaveText('4. apply');
   await expect(steps).toHaveText(/^Steps done: 1/);
-  await expect(tpu.getByText("every core's update equals the ring result replayed above")).toBeVisible();
+  await expect(tpu.getByText("every core's update equals the engine's ring result shown above")).toBeVisible();
   await expect(sync).toHaveText('Replicas in sync: all 4 checksums agree.');
   await expect(tpu.locator('[data-diverged="true"]')).toHaveCount(0);
 

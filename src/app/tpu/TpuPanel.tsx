@@ -239,8 +239,8 @@ export function TpuPanel() {
       {view.replayMatches !== null && (
         <p className={view.replayMatches ? 'note' : 'note bad'} role="status">
           {view.replayMatches
-            ? "Applied with strategy.run: every core's update equals the ring result replayed above."
-            : "Applied with strategy.run, but the engine's update differs from the replayed ring: the animation is wrong."}
+            ? "Applied by strategy.run: every core's update equals the engine's ring result shown above (w − lr·g, exactly)."
+            : 'Applied by strategy.run, but the update differs from the ring result shown: the animation is wrong.'}
         </p>
       )}
       {s.error && (

@@ -102,6 +102,47 @@ describe('TpuSim, sharded', () => {
   });
 });
 
+describe('TpuSim: the all-reduce phase is the engine step, held between ring steps', () => {
+  it("shows the engine's ring (a dropped core's messages), changes no table before apply, defers mid-step faults", async () => {
+    const sim = new TpuSim({ ...DEFAULT_TPU_CONFIG, numCores: 4 });
+    sim.injectFault('drop', 2);
+    const before = sim.view().checksums;
+    for (let i = 0; i < 4; i++) await sim.advance(); // lookup, backward, all-reduce, ring step 1
+    let v = sim.view();
+    expect(v.ring?.done).toBe(1);
+    expect(v.ring?.last?.messages.map((m) => m.fate)).toEqual(['delivered', 'delivered', 'dropped', 'delivered']);
+    expect(v.ring?.bytesPerLink.every((b) => b > 0)).toBe(true);
+    expect(v.checksums).toEqual(before);
+    expect(sim.strategy.stepCount).toBe(0);
+    expect(() => sim.resync()).toThrow(/while a step is running/);
+    sim.injectFault('straggler', 1); // injected mid-step: acts on the next step
+    while ((await sim.advance()) !== 'apply');
+    v = sim.view();
+    expect(v.replayMatches).toBe(true);
+    expect(v.inSync).toBe(false);
+    expect(v.faults).toEqual([{ kind: 'straggler', core: 1, remainingSteps: 1 }]);
+    sim.dispose();
+  });
+
+  it('restarting the panel mid-step abandons the held step with no change', async () => {
+    const sim = new TpuSim({ ...DEFAULT_TPU_CONFIG, numCores: 2 });
+    const before = sim.view().checksums;
+    for (let i = 0; i < 4; i++) await sim.advance();
+    sim.dispose();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(sim.strategy.stepCount).toBe(0);
+    expect(sim.strategy.replicaChecksums()).toEqual(before);
+  });
+
+  it('one core: no ring steps; apply checks the update against the replayed gradient', async () => {
+    const sim = new TpuSim({ ...DEFAULT_TPU_CONFIG, numCores: 1 });
+    await sim.runStep();
+    expect(sim.view().replayMatches).toBe(true);
+    expect(sim.view().step).toBe(1);
+    sim.dispose();
+  });
+});
+
 describe('TpuSim with cores on the worker pool', () => {
   it('phase by phase and whole steps, replicated and row: the same view as cores on the main thread', async () => {
     const { WorkerPool } = await import('../../engine/pool/pool.js');

@@ -1,10 +1,11 @@
 // The Virtual TPU panel's model: a small two-table dot-product model on de.tpu's
-// VirtualTPUStrategy, stepped phase by phase. The engine runs each step atomically
-// (strategy.run); to show the phases, the panel replays the replicated step in the open: each
-// core's gradient from its own replica and batch slice, then the engine's own RingCollective over
-// those gradients (with the strategy's active faults), one ring step at a time. When the step is
-// applied by strategy.run, the replay is checked against what the engine wrote (SGD: w' = w - lr g),
-// so the animation can never drift from the real thing without the panel saying so.
+// VirtualTPUStrategy, stepped phase by phase. The lookup and backward phases replay each core's
+// forward and backward in the open (its own replica and batch slice, tfjs). The all-reduce phase
+// shows the engine's real step: strategy.run starts when the phase is entered and its
+// onRingStep hook holds it after every ring step until the next click, so the ring drawn is the
+// engine's own (messages, faults, bytes), on the main thread or on the cores' workers. At apply
+// the step finishes and every core's new table is checked against the last ring buffers the
+// engine reported (SGD: w' = w - lr g, exactly), so the animation cannot drift unnoticed.
 import * as tf from '@tensorflow/tfjs';
 import * as de from '../../engine/index.js';
 import { hash2, mulberry32, trueWeight, ZipfSampler } from '../batch/generate.js';
@@ -164,8 +165,8 @@ export class TpuSim {
   private batch: TpuBatch;
   private cores: CoreView[];
   private grads: Float32Array[][] | null = null; // [table][core]
-  private rings: de.tpu.RingCollective[] = [];
-  private ringIndex = 0;
+  /** The engine step of the all-reduce phase, paused at its ring steps. */
+  private live: LiveStep | null = null;
   private replayMatches: boolean | null = null;
   private lastPredicted: number | null = null;
   private meanLoss: number[] = [];
@@ -320,14 +321,12 @@ export class TpuSim {
         this.startRings();
         break;
       case 'all-reduce': {
-        const ring = this.rings[this.ringIndex];
-        if (ring && ring.phase !== 'done') ring.step();
-        else if (this.ringIndex < this.rings.length - 1) {
-          this.ringIndex++;
-          const next = this.rings[this.ringIndex];
-          if (next.phase !== 'done') next.step();
-        } else {
-          await this.applyPhase();
+        const live = this.live;
+        if (!live) throw new Error('The all-reduce phase has no engine step.');
+        // Let the engine run its next ring step (or finish), and show it.
+        const event = await live.next();
+        if (!event) {
+          await this.applyPhase(live);
           this.phase = 'apply';
         }
         break;
@@ -338,9 +337,9 @@ export class TpuSim {
 
   /** Whether the ring shown has more steps (or more rings follow) before apply. */
   get ringPending(): boolean {
-    if (this.phase !== 'all-reduce') return false;
-    const ring = this.rings[this.ringIndex];
-    return (ring !== undefined && ring.phase !== 'done') || this.ringIndex < this.rings.length - 1;
+    if (this.phase !== 'all-reduce' || !this.live || this.config.numCores < 2) return false;
+    const e = this.live.shown;
+    return !e || e.ring < this.tableConfigs.length - 1 || e.done < e.total;
   }
 
   /** What the next `advance()` will do, in words, for the button. */
@@ -362,8 +361,8 @@ export class TpuSim {
     this.batch = tpuBatch(this.config, this.strategy.stepCount);
     this.cores = this.freshCores();
     this.grads = null;
-    this.rings = [];
-    this.ringIndex = 0;
+    this.live?.abort();
+    this.live = null;
     this.replayMatches = null;
   }
 
@@ -383,38 +382,43 @@ export class TpuSim {
 
   private startRings(): void {
     if (!this.grads) this.backwardPhase();
-    const faults = this.strategy.activeFaults().map((f) => f.fault);
-    this.rings = (this.grads ?? []).map((g) => new de.tpu.RingCollective(g, { op: 'all-reduce', faults }));
-    this.ringIndex = 0;
-  }
-
-  private async applyPhase(): Promise<void> {
     const n = this.config.numCores;
     const before = this.tableConfigs.map((_, ti) =>
       Array.from({ length: n }, (_, r) => Float32Array.from(this.emb.shard(r, ti).params)),
     );
-    for (const ring of this.rings) ring.run();
-    await this.runEngineStep();
-    // SGD: every core's new table must be its old table minus lr times its ring result.
+    this.live = new LiveStep(before, (onRingStep) => this.runEngineStep(onRingStep));
+  }
+
+  private async applyPhase(live: LiveStep): Promise<void> {
+    await live.finished;
+    // SGD: every core's new table must be its old table minus lr times the ring's last buffers.
+    // One core has no ring: its gradient is the replayed one (tfjs, so compared within 1e-5).
     const lr = this.config.learningRate;
-    let ok = true;
+    const single = this.config.numCores === 1;
+    let ok = single || live.lastBuffers.length === this.tableConfigs.length;
     this.tableConfigs.forEach((_, ti) => {
-      for (let r = 0; r < n; r++) {
-        const g = this.rings[ti].result(r);
+      for (let r = 0; r < this.config.numCores; r++) {
+        const g = single ? this.grads?.[ti][0] : live.lastBuffers[ti]?.[r];
+        if (!g) {
+          ok = false;
+          continue;
+        }
         const now = this.emb.shard(r, ti).params;
-        const old = before[ti][r];
+        const old = live.before[ti][r];
         for (let k = 0; k < now.length; k++) {
-          const expected = old[k] - lr * g[k];
-          if (Math.abs(now[k] - expected) > 1e-5 * Math.max(1, Math.abs(expected))) ok = false;
+          const expected = Math.fround(old[k] - lr * g[k]);
+          if (single ? Math.abs(now[k] - expected) > 1e-5 * Math.max(1, Math.abs(expected)) : now[k] !== expected) {
+            ok = false;
+          }
         }
       }
     });
     this.replayMatches = ok;
   }
 
-  private async runEngineStep(): Promise<void> {
+  private async runEngineStep(onRingStep?: (e: de.tpu.RingStepEvent) => Promise<void>): Promise<void> {
     this.lastPredicted = this.predict(this.config.sharding).total;
-    const { losses } = await this.strategy.run(this.stepFn, this.globalBatch());
+    const { losses } = await this.strategy.run(this.stepFn, this.globalBatch(), { onRingStep });
     losses.forEach((l, r) => {
       this.cores[r].loss = l;
     });
@@ -485,7 +489,10 @@ export class TpuSim {
       for (const c of s.collectives) byKind[c.kind] += c.bytes;
       return { step: s.step, label: s.label, bytes: s.bytes, byKind };
     });
-    const ring = this.rings[this.ringIndex];
+    const live = this.live;
+    const shown = live?.shown ?? null;
+    const ringIndex = shown?.ring ?? 0;
+    const total = 2 * (this.config.numCores - 1);
     return {
       config: { ...this.config },
       step: this.strategy.stepCount,
@@ -495,16 +502,22 @@ export class TpuSim {
       checksums,
       inSync: new Set(checksums).size === 1,
       ring:
-        this.phase === 'all-reduce' && ring
+        this.phase === 'all-reduce' && live && this.config.numCores > 1
           ? {
-              table: this.tableConfigs[this.ringIndex].name ?? `table_${this.ringIndex}`,
-              ringIndex: this.ringIndex,
-              rings: this.rings.length,
-              phase: ring.phase,
-              done: ring.log.length,
-              total: 2 * (this.config.numCores - 1),
-              last: ring.log.at(-1) ?? null,
-              bytesPerLink: [...ring.bytesPerLink],
+              table: this.tableConfigs[ringIndex].name ?? `table_${ringIndex}`,
+              ringIndex,
+              rings: this.tableConfigs.length,
+              phase: !shown
+                ? 'reduce-scatter'
+                : shown.done === total
+                  ? 'done'
+                  : shown.done < total / 2
+                    ? 'reduce-scatter'
+                    : 'all-gather',
+              done: shown?.done ?? 0,
+              total,
+              last: shown?.report ?? null,
+              bytesPerLink: [...live.bytesPerLink],
             }
           : null,
       faults: this.strategy
@@ -527,8 +540,97 @@ export class TpuSim {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.live?.abort();
+    this.live = null;
     this.emb.dispose();
     // Drops the cores from the workers (the pool itself belongs to the panel).
     void this.strategy.dispose().catch(() => undefined);
+  }
+}
+
+/**
+ * One engine step held at its ring steps: `strategy.run` starts at once and waits in its
+ * onRingStep hook until `next()` asks for the following ring step; `next()` resolves with that
+ * step's event, or null when the step has finished (applied).
+ */
+class LiveStep {
+  /** The ring step shown now (the engine waits after it). */
+  shown: de.tpu.RingStepEvent | null = null;
+  /** Bytes sent on each link in the ring shown so far. */
+  bytesPerLink: number[] = [];
+  /** Per ring (table): every core's buffer after its last ring step. */
+  readonly lastBuffers: Float32Array[][] = [];
+  /** Resolves when strategy.run has returned (rejects if it failed). */
+  readonly finished: Promise<void>;
+  private resume: ((go: boolean) => void) | null = null;
+  private arrived: ((e: de.tpu.RingStepEvent | null) => void) | null = null;
+  private started = false;
+  private done = false;
+  private failure: unknown = null;
+  private readonly start: () => void;
+
+  constructor(
+    readonly before: Float32Array[][],
+    run: (onRingStep: (e: de.tpu.RingStepEvent) => Promise<void>) => Promise<void>,
+  ) {
+    let begin!: () => void;
+    const gate = new Promise<void>((r) => (begin = r));
+    this.start = begin;
+    this.finished = gate
+      .then(() => run((e) => this.onRingStep(e)))
+      .then(
+        () => {
+          this.done = true;
+          this.arrived?.(null);
+        },
+        (err: unknown) => {
+          this.done = true;
+          this.failure = err;
+          this.arrived?.(null);
+          throw err;
+        },
+      );
+    this.finished.catch(() => undefined);
+  }
+
+  private onRingStep(e: de.tpu.RingStepEvent): Promise<void> {
+    if (e.done === e.total) this.lastBuffers[e.ring] = e.buffers;
+    return new Promise<void>((resolve, reject) => {
+      this.resume = (go) => (go ? resolve() : reject(new Error('The step was abandoned (the panel restarted).')));
+      const arrived = this.arrived;
+      this.arrived = null;
+      arrived?.(e);
+    });
+  }
+
+  /** Lets the engine run its next ring step and returns it, or null once the step is applied. */
+  async next(): Promise<de.tpu.RingStepEvent | null> {
+    if (this.failure) throw this.failure;
+    if (this.done) return null;
+    const e = await new Promise<de.tpu.RingStepEvent | null>((resolve) => {
+      this.arrived = resolve;
+      if (!this.started) {
+        this.started = true;
+        this.start();
+      } else {
+        const resume = this.resume;
+        this.resume = null;
+        resume?.(true);
+      }
+    });
+    if (this.failure) throw this.failure;
+    if (e) {
+      if (!this.shown || this.shown.ring !== e.ring) this.bytesPerLink = new Array(e.buffers.length).fill(0);
+      for (const m of e.report.messages) this.bytesPerLink[m.from] += m.bytes;
+      this.shown = e;
+    }
+    return e;
+  }
+
+  /** Ends a held step with no change (its strategy.run rejects). */
+  abort(): void {
+    const resume = this.resume;
+    this.resume = null;
+    resume?.(false);
   }
 }

@@ -181,7 +181,8 @@ export class VirtualTPUStrategy {
     try {
       for (const emb of this.embeddings) emb.build();
       await this.cores.prepare(this.embeddings);
-      const faults = this.faults.map((f) => f.fault);
+      const active = [...this.faults];
+      const faults = active.map((f) => f.fault);
       const log = this.comm;
       log.begin(this.steps + 1, 'step');
       const losses =
@@ -189,8 +190,10 @@ export class VirtualTPUStrategy {
           ? await replicatedStep(this, this.embeddings, step, slices, faults, log, this.cores, hooks)
           : await shardedStep(this, this.embeddings[0], step, slices, log, this.cores, hooks);
       this.steps++;
+      // Faults injected while this step ran (its hook can pause it) act on the next step.
+      const acted = new Set(active);
       this.faults = this.faults
-        .map((f) => ({ ...f, remainingSteps: f.remainingSteps - 1 }))
+        .map((f) => (acted.has(f) ? { ...f, remainingSteps: f.remainingSteps - 1 } : f))
         .filter((f) => f.remainingSteps > 0);
       for (const emb of this.embeddings) emb.refreshVariables();
       return { losses };
@@ -339,6 +342,11 @@ export class VirtualTPUStrategy {
    * strategy.resync(); new Set(strategy.replicaChecksums()).size; // 1
    */
   resync(): void {
+    if (this.running) {
+      throw new RuntimeError(
+        'strategy.resync() was called while a step is running; resync after strategy.run resolves.',
+      );
+    }
     if (this.sharding !== 'replicated' || this.numCores === 1) return;
     this.comm.begin(this.steps, 'resync');
     for (const emb of this.embeddings) {
