@@ -1,7 +1,7 @@
 // Lookup inspector: what each id of the last batch turned into, and why the output has its shape.
 import { useShallow } from 'zustand/react/shallow';
 import { runLookup } from '../runtime/worker.js';
-import { usePlayground } from '../store.js';
+import { type LookupState, usePlayground } from '../store.js';
 
 /** Diverging, colour-blind-safe (ColorBrewer PuOr): orange below zero, purple above, white at zero. */
 function cellColour(x: number, scale: number): string {
@@ -28,7 +28,15 @@ export function RunLookupButton() {
     useShallow((s) => ({ worker: s.worker.phase, running: s.lookup.phase === 'running' })),
   );
   return (
-    <button type="button" disabled={worker === 'error' || running} onClick={() => void runLookup()}>
+    // While a lookup runs the button waits (aria-disabled) but keeps keyboard focus.
+    <button
+      type="button"
+      disabled={worker === 'error'}
+      aria-disabled={running}
+      onClick={() => {
+        if (!running) void runLookup();
+      }}
+    >
       Run lookup
     </button>
   );
@@ -43,25 +51,25 @@ export function LookupPanel() {
   if (worker.phase === 'error') {
     return <p className="field-error">The engine worker failed to start: {worker.message}</p>;
   }
-  if (lookup.phase === 'idle') {
-    return (
-      <div>
+  // The button stays in one place in the tree whatever the phase, so keyboard focus stays on it.
+  return (
+    <div>
+      {lookup.phase === 'idle' && (
         <p className="note">Type or generate a batch, then run the lookup: every id is traced to where it lives.</p>
-        <RunLookupButton />
-      </div>
-    );
-  }
-  if (lookup.phase === 'running') return <p role="status">Looking up…</p>;
-  if (lookup.phase === 'error') {
-    return (
-      <div>
+      )}
+      {lookup.phase === 'running' && <p role="status">Looking up…</p>}
+      {lookup.phase === 'error' && (
         <p className="field-error" role="alert">
           {lookup.message}
         </p>
-        <RunLookupButton />
-      </div>
-    );
-  }
+      )}
+      {lookup.phase === 'done' && <LookupResult lookup={lookup} />}
+      <RunLookupButton />
+    </div>
+  );
+}
+
+function LookupResult({ lookup }: { lookup: Extract<LookupState, { phase: 'done' }> }) {
   const { reply, rule } = lookup;
   let scale = 0;
   for (const id of reply.ids) for (const x of id.vector) scale = Math.max(scale, Math.abs(x));
@@ -153,7 +161,6 @@ export function LookupPanel() {
           </ol>
         </details>
       )}
-      <RunLookupButton />
     </div>
   );
 }

@@ -1,6 +1,6 @@
 // Training: Play / Pause / Step / Step back / Reset, speed and seed, over the worker's default
 // model. The step counter and the last loss are read from the metrics ring on animation frames.
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { CheckField, NumberField, SelectField } from '../components/fields.js';
 import { usePlayground } from '../store.js';
@@ -46,6 +46,16 @@ export function TrainingPanel() {
     void configureTraining();
   }, []);
   const playing = phase === 'playing';
+  // Play and Pause disable themselves when pressed: focus moves to the other, never to the page.
+  const playRef = useRef<HTMLButtonElement>(null);
+  const pauseRef = useRef<HTMLButtonElement>(null);
+  const handoff = useRef<'play' | 'pause' | null>(null);
+  useEffect(() => {
+    if (handoff.current === 'pause' && playing) pauseRef.current?.focus();
+    else if (handoff.current === 'play' && !playing) playRef.current?.focus();
+    else return;
+    handoff.current = null;
+  }, [playing]);
   const down = worker === 'error';
   const optimizers = [...new Set(features.map((f) => f.table))].map((name) => {
     const t = tables.find((x) => x.name === name);
@@ -104,19 +114,41 @@ export function TrainingPanel() {
         </p>
       )}
       <div className="train-buttons" role="group" aria-label="Training controls">
-        <button type="button" onClick={() => void play()} disabled={down || playing || !plan.ok}>
+        <button
+          type="button"
+          ref={playRef}
+          onClick={() => {
+            handoff.current = 'pause';
+            void play();
+          }}
+          disabled={down || playing || !plan.ok}
+        >
           Play
         </button>
-        <button type="button" onClick={() => pause()} disabled={!playing}>
+        <button
+          type="button"
+          ref={pauseRef}
+          onClick={() => {
+            handoff.current = 'play';
+            pause();
+          }}
+          disabled={!playing}
+        >
           Pause
         </button>
-        <button type="button" onClick={() => void stepOnce()} disabled={down || playing || busy || !plan.ok}>
+        {/* While a worker call runs these wait (aria-disabled) but stay focusable, so focus is not lost. */}
+        <button
+          type="button"
+          onClick={() => !busy && void stepOnce()}
+          disabled={down || playing || !plan.ok}
+          aria-disabled={busy}
+        >
           Step
         </button>
-        <button type="button" onClick={() => void stepBack()} disabled={down || playing || busy}>
+        <button type="button" onClick={() => !busy && void stepBack()} disabled={down || playing} aria-disabled={busy}>
           Step back
         </button>
-        <button type="button" onClick={() => void reset()} disabled={down || busy}>
+        <button type="button" onClick={() => !busy && void reset()} disabled={down} aria-disabled={busy}>
           Reset
         </button>
       </div>
