@@ -88,7 +88,11 @@ function checkInt(v: unknown, name: string, min: number, what: string): number {
 }
 
 function sliceKeys(keys: Keys, idx: Int32Array | number[]): Keys {
-  if (keys instanceof Int32Array) return Int32Array.from(idx, (i) => keys[i]);
+  if (keys instanceof Int32Array) {
+    const out = new Int32Array(idx.length);
+    for (let j = 0; j < idx.length; j++) out[j] = keys[idx[j]];
+    return out;
+  }
   if (keys instanceof BigInt64Array) {
     const out = new BigInt64Array(idx.length);
     for (let j = 0; j < idx.length; j++) out[j] = keys[idx[j]];
@@ -269,7 +273,11 @@ export class Variable {
 
   // Groups positions by shard: for each shard the positions (into `keys`) and their keys.
   private route(keys: Keys): { idx: Int32Array; keys: Keys }[] {
-    if (this.partitions === 1) return [{ idx: Int32Array.from({ length: keys.length }, (_, i) => i), keys }];
+    if (this.partitions === 1) {
+      const idx = new Int32Array(keys.length);
+      for (let i = 0; i < idx.length; i++) idx[i] = i;
+      return [{ idx, keys }];
+    }
     const shard = this.shardOf(keys);
     const counts = new Int32Array(this.partitions);
     for (const s of shard) counts[s]++;
@@ -424,6 +432,10 @@ export class Variable {
       );
     }
     const dim = this.dim;
+    if (this.partitions === 1) {
+      this.shards[0].accum(keys, oldFlat, newFlat, ex);
+      return;
+    }
     this.route(keys).forEach((r, s) => {
       if (r.keys.length === 0) return;
       const o = new Float32Array(r.keys.length * dim);

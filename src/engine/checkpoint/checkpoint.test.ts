@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -192,5 +192,134 @@ print(json.dumps({'kd': str(k.dtype), 'ks': list(k.shape), 'vd': str(x.dtype), '
     expect(() => toTfraPython({ variables: [m.user], features: { f: m.tag } })).toThrow(
       /must read one of the exported variables/,
     );
+  });
+
+  // Stand-ins for tensorflow and TFRA that record what the script does (no TensorFlow here):
+  // enough to run the generated script for real, not only to compile it.
+  const FAKE_TF = `import numpy as np
+int32, int64, string, float32 = "int32", "int64", "string", "float32"
+class SparseTensor: pass
+def constant(x, dtype=None): return np.asarray(x)
+def range(n, dtype=None): return np.arange(n)
+def constant_initializer(value): return ("constant", np.asarray(value))
+class _Rec:
+    def __init__(self, *args, **kwargs): self.kind, self.args, self.kwargs = type(self).__name__, args, kwargs
+class _Iterations:
+    value = None
+    def assign(self, v): self.value = v
+class _Opt(_Rec):
+    def __init__(self, *args, **kwargs): super().__init__(*args, **kwargs); self.iterations = _Iterations()
+class keras:
+    class initializers:
+        class RandomNormal(_Rec): pass
+        class Zeros(_Rec): pass
+        class Constant(_Rec): pass
+    class optimizers:
+        class Adam(_Opt): pass
+        class SGD(_Opt): pass
+class tpu:
+    class experimental:
+        class embedding:
+            class TableConfig(_Rec): pass
+            class FeatureConfig(_Rec): pass
+            class Adam(_Rec): pass
+class lookup:
+    class KeyValueTensorInitializer(_Rec): pass
+    class StaticHashTable(_Rec): pass
+`;
+  const FAKE_DE = `class Variable:
+    def __init__(self, name, **kwargs): self.name, self.kwargs, self.rows, self.slots = name, kwargs, {}, []
+    def clear(self): self.rows = {}
+    def upsert(self, keys, values):
+        for k, v in zip(keys.tolist(), values.tolist()): self.rows[k] = v
+    def size(self): return len(self.rows)
+    def get_slot_variables(self, optimizer): return self.slots
+def get_variable(name, **kwargs): return Variable(name, **kwargs)
+TimestampRestrictPolicy, FrequencyRestrictPolicy = "TimestampRestrictPolicy", "FrequencyRestrictPolicy"
+def DynamicEmbeddingOptimizer(o): return o
+`;
+
+  it('the TFRA script runs: tables, features, slot rows after the first step, iterations, TPU tables', () => {
+    const m = model();
+    train(m, 3);
+    const dir = mkdtempSync(join(tmpdir(), 'dynemb-tfra-'));
+    mkdirSync(join(dir, 'stubs/tensorflow_recommenders_addons'), { recursive: true });
+    mkdirSync(join(dir, 'stubs/tensorflow'));
+    writeFileSync(join(dir, 'stubs/tensorflow/__init__.py'), FAKE_TF);
+    writeFileSync(join(dir, 'stubs/tensorflow_recommenders_addons/__init__.py'), '');
+    writeFileSync(join(dir, 'stubs/tensorflow_recommenders_addons/dynamic_embedding.py'), FAKE_DE);
+    const files = {
+      ...toNpy(m.user),
+      ...toNpy(m.tag),
+      ...toNpy(m.opt.getSlot(m.user, 'm')),
+      ...toNpy(m.opt.getSlot(m.user, 'v')),
+      // the tag table's slots are left out: restore_slots says so and goes on
+    };
+    for (const [f, b] of Object.entries(files)) writeFileSync(join(dir, f), b);
+    writeFileSync(
+      join(dir, 'rebuild.py'),
+      toTfraPython({
+        variables: [m.user, m.tag],
+        features: { user_id: m.user, tags: { variable: m.tag, combiner: 'sqrtn' } },
+        optimizer: m.opt,
+      }),
+    );
+    const driver = `import importlib.util, json, sys
+sys.path.insert(0, sys.argv[1] + "/stubs")
+spec = importlib.util.spec_from_file_location("rebuild", sys.argv[1] + "/rebuild.py")
+r = importlib.util.module_from_spec(spec); spec.loader.exec_module(r)
+user, tag = r.TABLES[${JSON.stringify(m.user.name)}][0], r.TABLES[${JSON.stringify(m.tag.name)}][0]
+out = {"user": dict(user.rows), "policy": user.kwargs["restrict_policy"], "tagRows": dict(tag.rows), "features": {k: [v[0].name, v[1]] for k, v in r.FEATURES.items()}}
+out["opt"] = [r.optimizer.kind, r.optimizer.kwargs]
+# TFRA's first apply_gradients: it creates the slot Variables and changes rows
+from tensorflow_recommenders_addons import dynamic_embedding as de
+user.slots = [de.Variable(user.name + "/TrainableWrapper/" + s) for s in ("m", "v")]
+user.upsert(r.np.array([424242]), r.np.array([[9.0, 9.0, 9.0]]))
+r.restore_slots(r.optimizer)
+out["afterUser"] = user.rows
+out["slots"] = {s.name.rsplit("/", 1)[-1]: s.rows for s in user.slots}
+out["iterations"] = r.optimizer.iterations.value
+features, tpu_opt, key_to_row = r.tpu_embedding_config()
+t = features["tags"].kwargs["table"]
+out["tpu"] = {"vocab": t.kwargs["vocabulary_size"], "combiner": t.kwargs["combiner"], "dim": t.kwargs["dim"],
+  "rows": t.kwargs["initializer"][1].tolist(), "keys": key_to_row[${JSON.stringify(m.tag.name)}].args[0].args[0].tolist(),
+  "default": key_to_row[${JSON.stringify(m.tag.name)}].kwargs["default_value"], "opt": [tpu_opt.kind, tpu_opt.kwargs]}
+print(json.dumps(out))`;
+    const run = execFileSync(python, ['-c', driver, dir]).toString();
+    const log = run.split('\n');
+    const r = JSON.parse(log[log.length - 2]);
+    const rowsOf = (v: Variable) => {
+      const { keys, values, dim } = v.export();
+      return Object.fromEntries(
+        Array.from(keys as ArrayLike<bigint | string>, (k, i) => [
+          String(k),
+          Array.from(values.subarray(i * dim, (i + 1) * dim)),
+        ]),
+      );
+    };
+    const near = (got: Record<string, number[]>, want: Record<string, number[]>) => {
+      expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+      for (const k of Object.keys(want)) want[k].forEach((x, j) => expect(got[k][j]).toBeCloseTo(x, 6));
+    };
+    near(r.user, rowsOf(m.user));
+    near(r.tagRows, rowsOf(m.tag));
+    expect(r.policy).toBe('FrequencyRestrictPolicy');
+    expect(r.features).toEqual({ user_id: [m.user.name, 'mean'], tags: [m.tag.name, 'sqrtn'] });
+    expect(r.opt).toEqual(['Adam', { learning_rate: 0.05, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: false }]);
+    near(r.afterUser, rowsOf(m.user)); // the stray key of the first TFRA step is gone
+    near(r.slots.m, rowsOf(m.opt.getSlot(m.user, 'm')));
+    near(r.slots.v, rowsOf(m.opt.getSlot(m.user, 'v')));
+    expect(r.iterations).toBe(3);
+    expect(run).toContain(`no .npy files for ${m.tag.name}_m`);
+    // TPU: the tag table's rows plus a last row for unknown keys (its constant initializer, 0.5)
+    const tagRows = rowsOf(m.tag);
+    expect(r.tpu.vocab).toBe(Object.keys(tagRows).length + 1);
+    expect(r.tpu.dim).toBe(2);
+    expect(r.tpu.combiner).toBe('sqrtn');
+    expect(r.tpu.default).toBe(Object.keys(tagRows).length);
+    r.tpu.keys.forEach((k: string, i: number) => expect(r.tpu.rows[i][0]).toBeCloseTo(tagRows[k][0], 6));
+    expect(r.tpu.rows[r.tpu.rows.length - 1]).toEqual([0.5, 0.5]);
+    expect(r.tpu.opt[0]).toBe('Adam');
+    expect(r.tpu.opt[1]).toMatchObject({ learning_rate: 0.05, lazy_adam: true, sum_inside_sqrt: false });
   });
 });

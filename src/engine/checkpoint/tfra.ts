@@ -1,5 +1,7 @@
 // de.interop.toTfraPython: a Python script that rebuilds the same tables, features and optimizer
-// with tensorflow_recommenders_addons.dynamic_embedding and loads the .npy files of toNpy.
+// with tensorflow_recommenders_addons.dynamic_embedding and loads the .npy files of toNpy (tables,
+// and optimizer slots once TFRA has created them), plus the same tables, features and optimizer
+// for tf.tpu.experimental.embedding (dense tables of the exported rows).
 //
 // Everything user-supplied (names) reaches the script only as JSON string literals, which are
 // valid Python string literals, or as sanitised identifiers: nothing is ever spliced in as code.
@@ -106,14 +108,69 @@ function optimizerPy(o: Optimizer): string {
   }
 }
 
+// The closest tf.tpu.experimental.embedding optimizer, or a comment saying why there is none.
+function tpuOptimizerPy(o: Optimizer): { code: string; note: string } {
+  const c = o.getConfig();
+  const n = (x: number | boolean) => pyNum(Number(x));
+  const emb = 'tf.tpu.experimental.embedding';
+  switch (o.className) {
+    case 'SGD':
+      return { code: `${emb}.SGD(learning_rate=${n(c.learningRate)})`, note: 'the same rule' };
+    case 'Adagrad':
+      return {
+        code: `${emb}.Adagrad(learning_rate=${n(c.learningRate)}, initial_accumulator_value=${n(c.initialAccumulatorValue)})`,
+        note: "the same rule (the TPU kernel has no epsilon; dynemb's is added inside the square root)",
+      };
+    case 'Adam':
+      return {
+        code: `${emb}.Adam(learning_rate=${n(c.learningRate)}, beta_1=${n(c.beta1)}, beta_2=${n(c.beta2)}, epsilon=${n(c.epsilon)}, lazy_adam=True, sum_inside_sqrt=False)`,
+        note:
+          'lazy Adam; unlike Keras the TPU kernel applies no bias correction' +
+          (c.amsgrad ? ' and has no amsgrad' : ''),
+      };
+    case 'Ftrl':
+      if (Number(c.l2ShrinkageRegularizationStrength) !== 0) {
+        return { code: 'None', note: 'the TPU FTRL has no l2_shrinkage_regularization_strength' };
+      }
+      return {
+        code: `${emb}.FTRL(learning_rate=${n(c.learningRate)}, learning_rate_power=${n(c.learningRatePower)}, l1_regularization_strength=${n(c.l1RegularizationStrength)}, l2_regularization_strength=${n(c.l2RegularizationStrength)}, beta=${n(c.beta)}, initial_accumulator_value=${n(c.initialAccumulatorValue)})`,
+        note: 'the same rule',
+      };
+    default:
+      return { code: 'None', note: `tf.tpu.experimental.embedding has no ${o.className} optimizer` };
+  }
+}
+
+// The row a dense TPU table gives keys it does not hold: the initializer's value for constant
+// initializers, its mean (zeros) for the random ones.
+function missingRowPy(v: Variable): string {
+  const c = v.initializer.getConfig();
+  if (c.className === 'Constant') {
+    const value = c.config.value ?? 0;
+    return Array.isArray(value) ? `[${value.map(pyNum).join(', ')}]` : `[${pyNum(value)}] * ${v.dim}`;
+  }
+  if (c.className === 'RandomNormal' || c.className === 'TruncatedNormal')
+    return `[${pyNum(c.config.mean ?? 0)}] * ${v.dim}`;
+  if (c.className === 'RandomUniform') {
+    return `[${pyNum(((c.config.minval ?? -0.05) + (c.config.maxval ?? 0.05)) / 2)}] * ${v.dim}`;
+  }
+  return `[0.0] * ${v.dim}`;
+}
+
 const KEY_DTYPE_PY = { int32: 'tf.int32', int64: 'tf.int64', string: 'tf.string' } as const;
 
 /**
  * A runnable Python script that rebuilds the given dynamic-embedding tables with
  * `tensorflow_recommenders_addons.dynamic_embedding` (same names, key dtypes, dims, initializers,
  * partitions, restrict policies), loads their rows from the `.npy` files of {@link toNpy} (placed
- * next to the script) with `upsert`, maps the features to their tables, and builds the same
- * optimizer wrapped in `de.DynamicEmbeddingOptimizer`. Optimizer slots are listed as .npy stems.
+ * next to the script) with `upsert`, maps the features to their tables (`embed(batch)`), and builds
+ * the same optimizer wrapped in `de.DynamicEmbeddingOptimizer`. TFRA creates slot Variables on the
+ * first `apply_gradients`; `restore_slots(optimizer)`, called right after it, loads the slot rows
+ * (`toNpy(opt.getSlot(v, name))` files), reloads the tables and sets `optimizer.iterations`.
+ * `tpu_embedding_config()` gives the same tables, features and closest optimizer for
+ * `tf.tpu.experimental.embedding` (TPUEmbedding / TPUEmbeddingV0), whose tables are dense: each
+ * table holds the exported rows plus one row for keys it does not hold, and `key_to_row` maps keys
+ * to rows.
  *
  * @example
  * const script = de.interop.toTfraPython({ variables: [user], features: { user_id: user }, optimizer: opt });
@@ -136,11 +193,17 @@ export function toTfraPython(config: TfraExportConfig): string {
   }
   const used = new Set<string>();
   const ids = new Map<Variable, string>();
+  const o = config.optimizer;
+  const stem = (v: Variable) => py(npyStem(v.name));
   const L: string[] = [
     '#!/usr/bin/env python3',
     '"""Rebuilds dynemb tables with TensorFlow Recommenders-Addons (generated by dynemb).',
     '',
-    'Put the .npy files written by de.interop.toNpy next to this script, then run it.',
+    'Put the .npy files written by de.interop.toNpy next to this script, then run it: it creates the',
+    'dynamic-embedding Variables, upserts their rows and prints their sizes. The optimizer slot rows',
+    '(de.interop.toNpy(opt.getSlot(v, name)) files) are loaded by restore_slots(optimizer) after the',
+    'first training step, when TFRA has created its slot Variables. tpu_embedding_config() gives the',
+    'same tables, features and optimizer for tf.tpu.experimental.embedding.',
     '"""',
     'import os',
     '',
@@ -152,20 +215,29 @@ export function toTfraPython(config: TfraExportConfig): string {
     '_keras_optimizers = getattr(tf.keras.optimizers, "legacy", tf.keras.optimizers)',
     '',
     '',
+    'def npy_path(stem, part):',
+    '    return os.path.join(NPY_DIR, stem + "-" + part + ".npy")',
+    '',
+    '',
+    'def has_npy(stem):',
+    '    return os.path.exists(npy_path(stem, "keys")) and os.path.exists(npy_path(stem, "values"))',
+    '',
+    '',
     'def load_npy(stem):',
-    '    """The (keys, values) arrays of one exported table."""',
-    '    keys = np.load(os.path.join(NPY_DIR, stem + "-keys.npy"))',
-    '    values = np.load(os.path.join(NPY_DIR, stem + "-values.npy"))',
-    '    return keys, values',
+    '    """The (keys, values) arrays of one exported table: keys [n] (int64 or str), values [n, dim] float32."""',
+    '    return np.load(npy_path(stem, "keys")), np.load(npy_path(stem, "values"))',
+    '',
+    '',
+    'def typed_keys(keys, key_dtype):',
+    '    return tf.constant(keys.astype(np.int32) if key_dtype == tf.int32 else keys, dtype=key_dtype)',
     '',
     '',
     'def load_table(var, stem, key_dtype):',
-    '    """Upserts the exported rows into a de.Variable (as TFRA restore: into an empty table)."""',
+    '    """Replaces the rows of a de.Variable with the exported ones (clear, then upsert, as TFRA restore)."""',
     '    keys, values = load_npy(stem)',
-    '    if key_dtype == tf.int32:',
-    '        keys = keys.astype(np.int32)',
+    '    var.clear()',
     '    if len(keys):',
-    '        var.upsert(tf.constant(keys, dtype=key_dtype), tf.constant(values, dtype=tf.float32))',
+    '        var.upsert(typed_keys(keys, key_dtype), tf.constant(values, dtype=tf.float32))',
     '    return len(keys)',
     '',
     '',
@@ -191,11 +263,21 @@ export function toTfraPython(config: TfraExportConfig): string {
       `    restrict_policy=${policy},`,
       `    trainable=${v.trainable ? 'True' : 'False'},`,
       ')',
-      `load_table(${id}, ${py(npyStem(v.name))}, ${KEY_DTYPE_PY[v.keyDtype]})`,
+      `load_table(${id}, ${stem(v)}, ${KEY_DTYPE_PY[v.keyDtype]})`,
       '',
     );
   }
+  L.push(
+    '# dynemb name -> (de.Variable, .npy stem, key dtype, dim, row for keys a dense TPU table does not hold)',
+    'TABLES = {',
+    ...config.variables.map(
+      (v) =>
+        `    ${py(v.name)}: (${ids.get(v)}, ${stem(v)}, ${KEY_DTYPE_PY[v.keyDtype]}, ${v.dim}, ${missingRowPy(v)}),`,
+    ),
+    '}',
+  );
   L.push('', '# feature name -> (table, combiner for sparse ids)', 'FEATURES = {');
+  const tableCombiner = new Map<Variable, string>();
   for (const [name, f] of Object.entries(config.features ?? {})) {
     const feat = f instanceof Variable ? { variable: f } : f;
     const id = feat && ids.get(feat.variable);
@@ -210,6 +292,7 @@ export function toTfraPython(config: TfraExportConfig): string {
         `interop.toTfraPython: feature ${show(name)} has combiner ${show(combiner)}; expected 'sum', 'mean' or 'sqrtn'.`,
       );
     }
+    if (!tableCombiner.has(feat.variable)) tableCombiner.set(feat.variable, combiner);
     L.push(`    ${py(name)}: (${id}, ${py(combiner)}),`);
   }
   L.push(
@@ -229,24 +312,86 @@ export function toTfraPython(config: TfraExportConfig): string {
     '',
     '',
   );
-  if (config.optimizer) {
-    const o = config.optimizer;
-    L.push(`optimizer = de.DynamicEmbeddingOptimizer(${optimizerPy(o)})`);
-    const stems = config.variables.flatMap((v) => o.slotSpecs().map((s) => npyStem(`${v.name}/${s.name}`)));
+  const tpu = o ? tpuOptimizerPy(o) : { code: 'None', note: 'no optimizer was exported' };
+  if (o) {
     L.push(
-      '# dynemb slot rows, exported with de.interop.toNpy(opt.getSlot(v, name)); TFRA creates its slots',
-      '# on the first apply_gradients, after which they can be filled with load_npy(stem) and upsert.',
-      `SLOT_NPY_STEMS = [${stems.map(py).join(', ')}]`,
-      `ITERATIONS = ${o.iterations}`,
+      `optimizer = de.DynamicEmbeddingOptimizer(${optimizerPy(o)})`,
+      `ITERATIONS = ${o.iterations}  # dynemb's step counter (Adam's bias correction reads it)`,
+      '# dynemb name -> [(slot name, initial value, .npy stem of de.interop.toNpy(opt.getSlot(v, name)))]',
+      'SLOTS = {',
+      ...config.variables.map(
+        (v) =>
+          `    ${py(v.name)}: [${o
+            .slotSpecs()
+            .map((sp) => `(${py(sp.name)}, ${pyNum(sp.initial)}, ${py(npyStem(`${v.name}/${sp.name}`))})`)
+            .join(', ')}],`,
+      ),
+      '}',
     );
   } else {
-    L.push('optimizer = None');
+    L.push('optimizer = None', 'ITERATIONS = 0', 'SLOTS = {}');
   }
   L.push(
     '',
+    '',
+    'def restore_slots(optimizer):',
+    '    """Loads dynemb\'s optimizer state into TFRA\'s. TFRA creates a table\'s slot Variables on the first',
+    "    apply_gradients that trains it: call this right after that first step. It replaces each slot's rows",
+    '    with the exported ones, reloads the tables (undoing that step) and sets optimizer.iterations."""',
+    '    for name, slots in SLOTS.items():',
+    '        var, stem, key_dtype = TABLES[name][:3]',
+    '        created = {s.name.rsplit("/", 1)[-1]: s for s in var.get_slot_variables(optimizer)}',
+    '        for slot_name, initial, slot_stem in slots:',
+    '            if not has_npy(slot_stem):',
+    '                print("restore_slots: no .npy files for", slot_stem, "- slot", slot_name, "of", name, "not loaded")',
+    '                continue',
+    '            slot = created.get(slot_name)',
+    '            if slot is None:',
+    '                if np.all(load_npy(slot_stem)[1] == initial):',
+    "                    continue  # e.g. RMSprop's momentum slot with momentum 0: Keras keeps none",
+    '                raise ValueError("TFRA has no slot %r for %s; train one step with the optimizer first" % (slot_name, name))',
+    '            load_table(slot, slot_stem, key_dtype)',
+    '        load_table(var, stem, key_dtype)',
+    '    optimizer.iterations.assign(ITERATIONS)',
+    '',
+    '',
+    'def tpu_embedding_config():',
+    '    """The same tables, features and optimizer for tf.tpu.experimental.embedding (TPUEmbedding, or',
+    '    TPUEmbeddingV0 under a TPUStrategy). TPU tables are dense: each table holds its n exported rows',
+    '    plus a row n for keys it does not hold, and key_to_row[table name] (a tf.lookup.StaticHashTable)',
+    '    maps keys to rows. A table takes the combiner of the first feature that reads it.',
+    '    Returns (feature_config, optimizer, key_to_row)."""',
+    '    combiners = {',
+    ...[...tableCombiner].map(([v, c]) => `        ${py(v.name)}: ${py(c)},`),
+    '    }',
+    '    tables, key_to_row = {}, {}',
+    '    for name, (var, stem, key_dtype, dim, missing_row) in TABLES.items():',
+    '        keys, values = load_npy(stem)',
+    '        n = len(keys)',
+    '        rows = np.concatenate([values.reshape(n, dim), np.array([missing_row], dtype=np.float32)])',
+    '        tables[name] = tf.tpu.experimental.embedding.TableConfig(',
+    '            vocabulary_size=n + 1,',
+    '            dim=dim,',
+    '            initializer=tf.constant_initializer(rows),',
+    '            combiner=combiners.get(name, "mean"),',
+    '            name=name,',
+    '        )',
+    '        key_to_row[name] = tf.lookup.StaticHashTable(',
+    '            tf.lookup.KeyValueTensorInitializer(typed_keys(keys, key_dtype), tf.range(n, dtype=tf.int64)),',
+    '            default_value=n,',
+    '        )',
+    '    by_var = {id(var): name for name, (var, *_rest) in TABLES.items()}',
+    '    feature_config = {',
+    '        feature: tf.tpu.experimental.embedding.FeatureConfig(table=tables[by_var[id(table)]], name=feature)',
+    '        for feature, (table, _combiner) in FEATURES.items()',
+    '    }',
+    `    # ${o ? o.className : 'no optimizer'} -> ${tpu.note}`,
+    `    return feature_config, ${tpu.code}, key_to_row`,
+    '',
+    '',
     'if __name__ == "__main__":',
-    `    for _v in [${config.variables.map((v) => ids.get(v)).join(', ')}]:`,
-    '        print(_v.name, "size", int(_v.size()))',
+    '    for _name, (_v, *_rest) in TABLES.items():',
+    '        print(_name, "size", int(_v.size()))',
     '',
   );
   return L.join('\n');
