@@ -5,6 +5,7 @@
 // To add a section: write bench/<name>.mjs exporting `async function run(ctx)` that returns
 // rows { section, name, value, unit, baseline?, ratio?, target?, note? }, and list it below.
 import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { markdown } from './lib.mjs';
 
 const SECTIONS = {
@@ -23,6 +24,8 @@ const de = await import('../dist/lib/index.js');
 await de.ready();
 const ctx = { de, quick, log: (msg) => process.stderr.write(`${msg}\n`) };
 
+// the machine may be shared: record its load, so figures can be read with it in mind
+const loadBefore = loadavg();
 const rows = [];
 for (const [name, load] of Object.entries(SECTIONS)) {
   if (only && !only.includes(name)) continue;
@@ -37,12 +40,18 @@ const result = {
   platform: `${process.platform} ${process.arch}`,
   wasm: de.backendInfo().wasm,
   quick,
+  loadavg: { before: loadBefore, after: loadavg() },
   rows,
 };
 const md = markdown(rows);
+function fmtLoad(l) {
+  return l.map((x) => x.toFixed(1)).join(', ');
+}
 console.log(JSON.stringify(result, null, 2));
 console.log();
 console.log(md);
+const loadLine = `load average (1, 5, 15 min) before ${fmtLoad(loadBefore)}, after ${fmtLoad(result.loadavg.after)}`;
+ctx.log(loadLine);
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
 await writeFile(new URL('./results/latest.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
-await writeFile(new URL('./results/latest.md', import.meta.url), `${md}\n`);
+await writeFile(new URL('./results/latest.md', import.meta.url), `${md}\n\n${loadLine}\n`);

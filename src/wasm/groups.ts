@@ -11,7 +11,7 @@
 // Probes visit groups in triangular order (g, g+1, g+3, ...), which covers every group of a
 // power-of-two table. The SIMD and scalar builds compute the same masks.
 import { hashBytes, intKey, mix64, strLen, strPtr } from './hash';
-import { EMPTY, T_CAP, T_GS, T_SARENA, T_SLOTS } from './table-struct';
+import { DELETED, EMPTY, T_CAP, T_GS, T_SARENA, T_SLOTS } from './table-struct';
 
 export const G_KEYS: usize = 16;
 export const G_ROWS: usize = 144;
@@ -178,11 +178,13 @@ export function findSlot(t: usize, mode: i32, keys: usize, aux: usize, i: i32): 
   return probeInt(t, k, mix64(k as u64));
 }
 
+/** Set by claimSlot(): the slot it claimed was a tombstone. */
+export let wasDeleted = false;
+
 /**
  * Claims the first empty-or-deleted slot on the probe path of `h` (the key must be absent):
  * writes its tag and returns the slot. `wasDeleted` is set when it reuses a tombstone.
  */
-export let wasDeleted = false;
 export function claimSlot(slots: usize, gs: usize, cap: i32, h: u64): i32 {
   const gmask = ((cap >> 4) - 1) as u32;
   let g = ((h >> 7) as u32) & gmask;
@@ -192,7 +194,7 @@ export function claimSlot(slots: usize, gs: usize, cap: i32, h: u64): i32 {
     const m = matchFree(gp);
     if (m != 0) {
       const k = ctz(m) as usize;
-      wasDeleted = load<u8>(gp + k) == 0xfe;
+      wasDeleted = load<u8>(gp + k) == DELETED;
       store<u8>(gp + k, (h & 0x7f) as u8);
       return ((g << 4) as i32) + (k as i32);
     }
