@@ -1,6 +1,11 @@
 // Hash-table section: find / upsert / insert throughput vs a plain-JS dynamic table, lookup +
 // gather vs the same, gather bandwidth vs memory.copy and tfjs tf.gather (cpu), bytes per key.
-import { gc, keysOfRanks, timePair, uniformRanks, zipfRanks } from './lib.mjs';
+//
+// Timing: each pair of operations runs alternately and is timed by the CPU time the process
+// used (medians), because the machines this runs on are shared and a loaded one makes the
+// wall clock measure waiting for a core; each row's note gives the wall-clock ratio too.
+// Insert rows time whole fills by CPU time as well.
+import { cpuSeconds, gc, keysOfRanks, timePairCpu, uniformRanks, zipfRanks } from './lib.mjs';
 
 const BATCH = 65536;
 
@@ -69,13 +74,13 @@ function fillBoth(de, n, dim, withJs) {
     const ranks = Int32Array.from({ length: count }, (_, i) => start + i);
     const keys = keysOfRanks(ranks);
     const v = values.subarray(0, count * dim);
-    let t0 = performance.now();
+    let t0 = cpuSeconds();
     wasm.upsert(keys, v);
-    wasmSec += (performance.now() - t0) / 1000;
+    wasmSec += cpuSeconds() - t0;
     if (js) {
-      t0 = performance.now();
+      t0 = cpuSeconds();
       js.upsert(keys, v);
-      jsSec += (performance.now() - t0) / 1000;
+      jsSec += cpuSeconds() - t0;
     }
   }
   return { wasm, js, wasmSec, jsSec };
@@ -83,6 +88,21 @@ function fillBoth(de, n, dim, withJs) {
 
 function ratioRow(section, name, value, unit, baseline, extra = {}) {
   return { section, name, value, unit, baseline, ratio: baseline ? value / baseline : undefined, ...extra };
+}
+
+/**
+ * Times a (dynemb) against b (its baseline) alternately, by CPU time (see timePairCpu).
+ * Returns [a s, b s, the wall-clock ratio b/a of the same runs].
+ */
+function pair(a, b, opts) {
+  const r = timePairCpu(a, b, opts);
+  return [r.a, r.b, r.wallB / r.wallA];
+}
+
+/** The note of a row: its own words, then the wall-clock ratio of the same runs. */
+function noteOf(wall, words) {
+  const w = `wall-clock ratio ${wall.toFixed(2)}`;
+  return words ? `${words}; ${w}` : w;
 }
 
 async function loadTf(log) {
@@ -131,19 +151,23 @@ export function throughput({ de, quick, log }, rows, minMs) {
       const keys = keysOfRanks(ranks);
       const jr = new Int32Array(BATCH);
       const je = new Uint8Array(BATCH);
-      const [tw, tj] = timePair(
+      const [tw, tj, w1] = pair(
         () => wasm.find(keys),
         () => js.find(keys, jr, je),
         { minMs },
       );
-      rows.push(ratioRow(S, `find ${dist}, ${n} keys`, BATCH / tw, 'keys/s', BATCH / tj));
+      rows.push(ratioRow(S, `find ${dist}, ${n} keys`, BATCH / tw, 'keys/s', BATCH / tj, { note: noteOf(w1) }));
       const values = new Float32Array(BATCH * dimT).fill(0.5);
-      const [uw, uj] = timePair(
+      const [uw, uj, w2] = pair(
         () => wasm.upsert(keys, values),
         () => js.upsert(keys, values),
         { minMs },
       );
-      rows.push(ratioRow(S, `upsert ${dist} (existing keys), ${n} keys`, BATCH / uw, 'keys/s', BATCH / uj));
+      rows.push(
+        ratioRow(S, `upsert ${dist} (existing keys), ${n} keys`, BATCH / uw, 'keys/s', BATCH / uj, {
+          note: noteOf(w2),
+        }),
+      );
     }
     wasm.dispose();
   }
@@ -169,7 +193,7 @@ export async function gatherTargets({ de, quick, log }, rows, minMs) {
   for (const dist of ['uniform', 'zipf1.1']) {
     const ranks = dist === 'uniform' ? uniformRanks(nG, BATCH, 11) : zipfRanks(nG, BATCH, 1.1, 11);
     const keys = keysOfRanks(ranks);
-    const [tw, tj] = timePair(
+    const [tw, tj, w3] = pair(
       () => wasm.gather(keys, outJs),
       () => js.gather(keys, outJs, ex),
       { minMs },
@@ -183,11 +207,11 @@ export async function gatherTargets({ de, quick, log }, rows, minMs) {
         BATCH / tj,
         {
           target: '>= 10x plain JS',
-          note: 'baseline: Map<bigint,row> + Float32Array arena, timed alternately',
+          note: noteOf(w3, 'baseline: Map<bigint,row> + Float32Array arena, timed alternately'),
         },
       ),
     );
-    const [tv, tj2] = timePair(
+    const [tv, tj2, w4] = pair(
       () => wasm.gather(keys, outView()),
       () => js.gather(keys, outJs, ex),
       { minMs },
@@ -199,12 +223,13 @@ export async function gatherTargets({ de, quick, log }, rows, minMs) {
         BATCH / tv,
         'ids/s',
         BATCH / tj2,
+        { note: noteOf(w4) },
       ),
     );
     if (dist !== 'uniform') continue;
     // bandwidth: output bytes per second vs memory.copy of the same bytes (from a filled source)
     const { rows: rowIdx } = wasm.find(keys);
-    const [tr, tc] = timePair(() => wasm.readRows(rowIdx, outView()), copy, { minMs });
+    const [tr, tc, w5] = pair(() => wasm.readRows(rowIdx, outView()), copy, { minMs });
     rows.push(
       ratioRow(
         S,
@@ -214,11 +239,11 @@ export async function gatherTargets({ de, quick, log }, rows, minMs) {
         gbs(tc),
         {
           target: '>= 0.5x memory.copy',
-          note: 'row indices from find; no hash lookups',
+          note: noteOf(w5, 'row indices from find; no hash lookups'),
         },
       ),
     );
-    const [tg, tc2] = timePair(() => wasm.gather(keys, outView()), copy, { minMs });
+    const [tg, tc2, w6] = pair(() => wasm.gather(keys, outView()), copy, { minMs });
     rows.push(
       ratioRow(
         S,
@@ -227,7 +252,7 @@ export async function gatherTargets({ de, quick, log }, rows, minMs) {
         'GB/s',
         gbs(tc2),
         {
-          note: 'includes the hash lookups',
+          note: noteOf(w6, 'includes the hash lookups'),
         },
       ),
     );
@@ -236,7 +261,7 @@ export async function gatherTargets({ de, quick, log }, rows, minMs) {
     const dense = filled(heap, nG * dimG * 4, 'bench dense matrix');
     const idxPtr = heap.alloc(BATCH * 4, 'bench dense indices');
     heap.i32.set(ranks, idxPtr >> 2);
-    const [td, tc3] = timePair(() => heap.exports.gatherRows(dense, nG, dimG, idxPtr, BATCH, outPtr, 0), copy, {
+    const [td, tc3, w7] = pair(() => heap.exports.gatherRows(dense, nG, dimG, idxPtr, BATCH, outPtr, 0), copy, {
       minMs,
     });
     rows.push(
@@ -247,17 +272,19 @@ export async function gatherTargets({ de, quick, log }, rows, minMs) {
         'GB/s',
         gbs(tc3),
         {
-          note: 'ceiling for random rows: cache + TLB misses',
+          note: noteOf(w7, 'ceiling for random rows: cache + TLB misses'),
         },
       ),
     );
-    const [tr2, td2] = timePair(
+    const [tr2, td2, w8] = pair(
       () => wasm.readRows(rowIdx, outView()),
       () => heap.exports.gatherRows(dense, nG, dimG, idxPtr, BATCH, outPtr, 0),
       { minMs },
     );
     rows.push(
-      ratioRow(S, `gather of resolved rows vs the dense random-row copy (same rows)`, gbs(tr2), 'GB/s', gbs(td2)),
+      ratioRow(S, `gather of resolved rows vs the dense random-row copy (same rows)`, gbs(tr2), 'GB/s', gbs(td2), {
+        note: noteOf(w8),
+      }),
     );
     heap.free(dense);
     heap.free(idxPtr);
@@ -266,7 +293,7 @@ export async function gatherTargets({ de, quick, log }, rows, minMs) {
       const exported = wasm.export(); // a dense [n, dim] matrix with the same rows
       const params = tf.tensor2d(exported.values, [nG, dimG]);
       const idx = tf.tensor1d(ranks, 'int32');
-      const [tv3, tfGatherSec] = timePair(
+      const [tv3, tfGatherSec, w9] = pair(
         () => wasm.gather(keys, outView()),
         () => tf.gather(params, idx).dispose(),
         { minMs },
@@ -279,7 +306,7 @@ export async function gatherTargets({ de, quick, log }, rows, minMs) {
           'GB/s',
           gbs(tfGatherSec),
           {
-            note: 'tf.gather has no hash lookup',
+            note: noteOf(w9, 'tf.gather has no hash lookup'),
           },
         ),
       );
@@ -300,7 +327,7 @@ export async function gatherTargets({ de, quick, log }, rows, minMs) {
     const { rows: rowIdx } = small.find(keys);
     const view = () => h.f32.subarray(o >> 2, (o >> 2) + BATCH * dimG);
     const copyC = () => h.exports.copyBytes(o, src, bytes);
-    const [tr, tc] = timePair(() => small.readRows(rowIdx, view()), copyC, { minMs });
+    const [tr, tc, w10] = pair(() => small.readRows(rowIdx, view()), copyC, { minMs });
     rows.push(
       ratioRow(
         S,
@@ -310,10 +337,11 @@ export async function gatherTargets({ de, quick, log }, rows, minMs) {
         gbs(tc),
         {
           target: '>= 0.5x memory.copy',
+          note: noteOf(w10),
         },
       ),
     );
-    const [tg, tc2] = timePair(() => small.gather(keys, view()), copyC, { minMs });
+    const [tg, tc2, w11] = pair(() => small.gather(keys, view()), copyC, { minMs });
     rows.push(
       ratioRow(
         S,
@@ -323,7 +351,7 @@ export async function gatherTargets({ de, quick, log }, rows, minMs) {
         gbs(tc2),
         {
           target: '>= 0.5x memory.copy',
-          note: 'includes the hash lookups',
+          note: noteOf(w11, 'includes the hash lookups'),
         },
       ),
     );

@@ -39,6 +39,42 @@ export function timePair(a, b, { minMs = 300, minRuns = 5, maxRuns = 200 } = {})
   return [med(ta), med(tb)];
 }
 
+/** CPU seconds (user + system) this process has used. */
+export function cpuSeconds() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/**
+ * Like timePair, but each call is timed twice: by the CPU time this process used and by the
+ * wall clock. On a shared, loaded machine the wall clock mostly measures how long the process
+ * waited for a core (a longer call is descheduled more often), while CPU time keeps measuring
+ * the work, stalls on memory included. Returns medians { a, b } (CPU s) and { wallA, wallB }.
+ */
+export function timePairCpu(a, b, { minMs = 300, minRuns = 5, maxRuns = 200 } = {}) {
+  a();
+  b();
+  const ca = [];
+  const cb = [];
+  const wa = [];
+  const wb = [];
+  const start = performance.now();
+  while (ca.length < minRuns || (performance.now() - start < 2 * minMs && ca.length < maxRuns)) {
+    let w0 = performance.now();
+    let c0 = cpuSeconds();
+    a();
+    ca.push(cpuSeconds() - c0);
+    wa.push((performance.now() - w0) / 1000);
+    w0 = performance.now();
+    c0 = cpuSeconds();
+    b();
+    cb.push(cpuSeconds() - c0);
+    wb.push((performance.now() - w0) / 1000);
+  }
+  const med = (xs) => xs.sort((x, y) => x - y)[xs.length >> 1];
+  return { a: med(ca), b: med(cb), wallA: med(wa), wallB: med(wb) };
+}
+
 /** A small seeded PRNG (mulberry32) returning floats in [0, 1). */
 export function rng(seed) {
   let a = seed >>> 0;
