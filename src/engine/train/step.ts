@@ -189,7 +189,8 @@ function runStep(
         const slots = optimizer.slotVariables(t.variable);
         const slotReads = slots.map((s) => s.read(t.keys));
         const values = t.old.slice();
-        const slotValues = slotReads.map((r) => r.values.slice());
+        // bpV2 needs the slot rows as read (accum adds new - old); otherwise update them in place
+        const slotValues = slotReads.map((r) => (t.bpV2 || options.bpV2 ? r.values.slice() : r.values));
         optimizer.updateRows(values, slotValues, t.grad, n, t.variable.dim, t.maxNorm);
         return { t, slots, slotReads, values, slotValues };
       });

@@ -49,7 +49,8 @@ export class RowTape implements ReadTape {
     this.reads.push({
       variable: read.variable,
       keys: read.keys,
-      old: Float32Array.from(read.rows.dataSync() as Float32Array),
+      // the tensor's own data (no copy): read-only here, the step copies before updating
+      old: read.rows.dataSync() as Float32Array,
       exists: read.exists,
       rows: read.rows,
       maxNorm: read.maxNorm,
@@ -92,7 +93,8 @@ export class RowTape implements ReadTape {
       }
       if (idx.length === 1) {
         const g = grads[idx[0]];
-        const grad = g ? Float32Array.from(g.dataSync() as Float32Array) : new Float32Array(first.old.length);
+        // read-only (the optimizer copies it into its heap): the gradient tensor's own data
+        const grad = g ? (g.dataSync() as Float32Array) : new Float32Array(first.old.length);
         checkLength(grad.length, first.old.length);
         out.push({ variable, keys: first.keys, old: first.old, exists: first.exists, grad, maxNorm, bpV2 });
         continue;
