@@ -146,8 +146,8 @@ export type CoreWorkResult =
   /** `grads[t]`: the gradient of table t (or of the source the jobs of table t read); null if no job read it. */
   | { op: 'backward'; grads: (Float32Array | null)[] }
   | { op: 'rows'; values: Float32Array }
-  /** The updated tables, as now held (copies). */
-  | { op: 'apply'; tables: { table: number; params: Float32Array; slots: Float32Array[] }[] };
+  /** The rows the update wrote, per table, as now held: `values` and each slot are `[rows.length, cols]`. */
+  | { op: 'apply'; tables: { table: number; rows: Int32Array; values: Float32Array; slots: Float32Array[] }[] };
 
 function tableOf(tables: readonly CoreTable[], i: number): CoreTable {
   const t = tables[i];
@@ -227,6 +227,14 @@ export function gatherBackward(grad: Float32Array, cols: number, job: GatherJob,
   }
 }
 
+function pickRows(data: Float32Array, cols: number, rows: Int32Array): Float32Array {
+  const out = new Float32Array(rows.length * cols);
+  rows.forEach((r, i) => {
+    out.set(data.subarray(r * cols, (r + 1) * cols), i * cols);
+  });
+  return out;
+}
+
 /**
  * Runs one call of a core's work on the tables it holds (updated in place by `apply`). The only
  * code between a core's tables and the rest of the step, in-process and on a worker alike.
@@ -284,6 +292,13 @@ export function runCoreWork(tables: readonly CoreTable[], work: CoreWork): CoreW
           );
         }
         if (!t.optimizer) throw new InvalidArgumentError(`Core apply: table ${u.table} has no optimizer.`);
+        for (const r of u.rows) {
+          if (!(r >= 0 && r < t.rows)) {
+            throw new InvalidArgumentError(
+              `Core apply: row ${r} of table ${u.table} is outside the ${t.rows} rows held.`,
+            );
+          }
+        }
       }
       for (const u of work.updates) {
         const t = tables[u.table];
@@ -291,11 +306,15 @@ export function runCoreWork(tables: readonly CoreTable[], work: CoreWork): CoreW
       }
       return {
         op: 'apply',
-        tables: work.updates.map((u) => ({
-          table: u.table,
-          params: Float32Array.from(tables[u.table].params),
-          slots: tables[u.table].slots.map((s) => Float32Array.from(s)),
-        })),
+        tables: work.updates.map((u) => {
+          const t = tables[u.table];
+          return {
+            table: u.table,
+            rows: Int32Array.from(u.rows),
+            values: pickRows(t.params, t.cols, u.rows),
+            slots: t.slots.map((sl) => pickRows(sl, t.cols, u.rows)),
+          };
+        }),
       };
     }
     default:

@@ -195,6 +195,7 @@ describe('cores on workers give bit-identical results to cores in-process', () =
     for (const [name, opt] of [
       ['SGD', () => new SGD({ learningRate: 0.05 })],
       ['Adam', () => new Adam({ learningRate: 0.05 })],
+      ['Adam (not lazy: every row updates)', () => new Adam({ learningRate: 0.05, lazyAdam: false })],
       ['FTRL', () => new FTRL({ learningRate: 0.5, l1RegularizationStrength: 0.01 })],
     ] as const) {
       it(`${mode}, ${name}, 4 cores with weights, sequence and dense features: 2 steps`, async () => {
@@ -357,6 +358,35 @@ describe('strategy.run reports every ring step with the real data (onRingStep)',
       'all-gather friends/output gradients 3',
       'all-gather watched/output gradients 3',
     ]);
+  });
+
+  it('a fault injected while a step runs acts on the next step; resync during a step is refused', async () => {
+    const m = classic('workers', 2);
+    let refused = '';
+    await m.strategy.run(
+      stepOf(m, []),
+      { features: m.features },
+      {
+        onRingStep: (e) => {
+          if (e.ring !== 0 || e.done !== 1) return;
+          m.strategy.injectFault({ kind: 'drop', core: 1 });
+          try {
+            m.strategy.resync();
+          } catch (err) {
+            refused = (err as Error).message;
+          }
+        },
+      },
+    );
+    expect(refused).toMatch(/resync\(\) was called while a step is running/);
+    expect(new Set(m.strategy.replicaChecksums()).size).toBe(1);
+    expect(m.strategy.activeFaults()).toEqual([{ fault: { kind: 'drop', core: 1 }, remainingSteps: 1 }]);
+    await m.strategy.run(stepOf(m, []), { features: m.features });
+    expect(new Set(m.strategy.replicaChecksums()).size).toBe(2);
+    expect(m.strategy.activeFaults()).toEqual([]);
+    // The workers hold what the mirror shows (only the written rows travel back).
+    const held = await m.strategy.coreState();
+    expect(held.map((c) => c.map(bits))).toEqual([0, 1].map((c) => m.emb.coreArrays(c).map(bits)));
   });
 
   it('a paused hook holds the step before any update; a hook that throws changes nothing', async () => {

@@ -178,14 +178,17 @@ export class WorkerCores implements CoreExecutor {
     const res = await this.request(pool, core, { kind: 'work', strategy: this.id, core, work });
     if (res.kind !== 'work') throw new RuntimeError(`tpuCore answered ${show(res.kind)} to a work request.`);
     if (res.result.op === 'apply') {
-      // Keep the host mirror equal to what the core now holds.
+      // Keep the host mirror equal to what the core now holds: copy back the rows it wrote.
       const index = tableIndex(this.embeddings);
       for (const t of res.result.tables) {
         const { emb, ti } = index[t.table];
+        const cols = emb.layout(ti).colsOn(core);
         const sh = emb.shard(core, ti);
-        sh.params.set(t.params);
-        sh.slots.forEach((s, k) => {
-          s.set(t.slots[k]);
+        t.rows.forEach((r, i) => {
+          sh.params.set(t.values.subarray(i * cols, (i + 1) * cols), r * cols);
+          sh.slots.forEach((s, k) => {
+            s.set(t.slots[k].subarray(i * cols, (i + 1) * cols), r * cols);
+          });
         });
       }
     }
