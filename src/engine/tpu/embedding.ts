@@ -309,7 +309,9 @@ export class TPUEmbeddingV0<C extends FeatureConfigStructure = FeatureConfigStru
   /**
    * Looks up every feature: dense ids -> `ids.shape + [dim]`; sparse / ragged -> combined `[B, dim]`
    * (or `[B, L, dim]` for sequence features; or the feature's `outputShape + [dim]`). Inside
-   * `strategy.run` it reads the running core's tables; outside, core 0's.
+   * `strategy.run` it must be given the core's slice of the features (and weights) as the step
+   * received them, and returns what the running core gathered from its own tables (in-process or
+   * on its worker); outside `strategy.run` it reads core 0's tables.
    *
    * @example
    * const out = emb.embeddingLookup(
