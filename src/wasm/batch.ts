@@ -16,7 +16,6 @@ import {
   G_STRS,
   groupAt,
   groupOf,
-  KEY_AHEAD,
   keyAt,
   matchByte,
   probeInt,
@@ -24,7 +23,6 @@ import {
   rowAt,
   slotRow,
   strAt,
-  touchGroup,
   wasDeleted,
 } from './groups';
 import { hashBytes, intKey, mix64, strLen, strPtr } from './hash';
@@ -52,8 +50,6 @@ import {
   T_TOMB,
 } from './table-struct';
 
-// Keeps the lookahead loads observable, so the optimizer cannot drop them.
-let touchSink: u32 = 0;
 // Set by resolveSlot(): the last resolved key was inserted by that call.
 let lastInserted = false;
 
@@ -67,14 +63,9 @@ let lastInserted = false;
  */
 function prepare(t: usize, mode: i32, keys: usize, aux: usize, n: i32, tmp: usize, flags: usize): i32 {
   resetSlotsMoved();
-  const slots = load<usize>(t, T_SLOTS);
-  const gs = load<usize>(t, T_GS);
-  const gmask = ((load<i32>(t, T_CAP) >> 4) - 1) as u32;
-  let sink: u32 = 0;
   let m = 0;
   let strBytes: u32 = 0;
   for (let i = 0; i < n; i++) {
-    if (mode != 2 && i + KEY_AHEAD < n) sink += touchGroup(slots, gs, gmask, mode, keys, i + KEY_AHEAD);
     const s = findSlot(t, mode, keys, aux, i);
     store<i32>(tmp + ((i as usize) << 2), s);
     if (s < 0 && (flags == 0 || load<u8>(flags + (i as usize)) == 0)) {
@@ -83,7 +74,6 @@ function prepare(t: usize, mode: i32, keys: usize, aux: usize, n: i32, tmp: usiz
       if (mode == 2) strBytes += entryBytes(strLen(keys, i));
     }
   }
-  touchSink = sink;
   if (m == 0) return 0;
   return reserve(t, m, strBytes);
 }
@@ -162,18 +152,14 @@ function resolveSlot(t: usize, mode: i32, keys: usize, aux: usize, i: i32, tmp: 
 export function tableFind(t: usize, mode: i32, keys: usize, aux: usize, n: i32, outRows: usize, exists: usize): i32 {
   const slots = load<usize>(t, T_SLOTS);
   const gs = load<usize>(t, T_GS);
-  const gmask = ((load<i32>(t, T_CAP) >> 4) - 1) as u32;
-  let sink: u32 = 0;
   let found = 0;
   for (let i = 0; i < n; i++) {
-    if (mode != 2 && i + KEY_AHEAD < n) sink += touchGroup(slots, gs, gmask, mode, keys, i + KEY_AHEAD);
     const s = findSlot(t, mode, keys, aux, i);
     const r = s >= 0 ? load<i32>(rowAt(slots, gs, s)) : -1;
     store<i32>(outRows + ((i as usize) << 2), r);
     if (exists != 0) store<u8>(exists + (i as usize), s >= 0 ? 1 : 0);
     if (s >= 0) found++;
   }
-  touchSink = sink;
   return found;
 }
 
@@ -198,14 +184,11 @@ export function tableGather(
 ): i32 {
   const slots = load<usize>(t, T_SLOTS);
   const gs = load<usize>(t, T_GS);
-  const gmask = ((load<i32>(t, T_CAP) >> 4) - 1) as u32;
   const dir = load<usize>(t, T_DIR);
   const shift = load<i32>(t, T_SHIFT);
   const stride = load<usize>(t, T_STRIDE);
-  let sink: u32 = 0;
   let found = 0;
   for (let i = 0; i < n; i++) {
-    if (mode != 2 && i + KEY_AHEAD < n) sink += touchGroup(slots, gs, gmask, mode, keys, i + KEY_AHEAD);
     const s = findSlot(t, mode, keys, aux, i);
     let addr: usize = 0;
     if (s >= 0) {
@@ -215,7 +198,6 @@ export function tableGather(
     store<u32>(tmp + ((i as usize) << 2), addr as u32);
     store<u8>(exists + (i as usize), s >= 0 ? 1 : 0);
   }
-  touchSink = sink;
   copyRows(tmp, n, out, load<i32>(t, T_DIM), maxNorm);
   return found;
 }
