@@ -77,7 +77,8 @@ export function embeddingLookupUnique(
   return embeddingLookup(params, ids, { maxNorm: options.maxNorm });
 }
 
-function checkCombiner(c: unknown, what: string): SparseCombiner {
+/** Checks a sparse combiner option. */
+export function checkCombiner(c: unknown, what: string): SparseCombiner {
   if (c !== 'sum' && c !== 'mean' && c !== 'sqrtn') {
     throw new InvalidArgumentError(`${what}: combiner must be 'sum', 'mean' or 'sqrtn', got ${show(c)}.`);
   }
@@ -154,7 +155,8 @@ function sparseCombine(
   });
 }
 
-function sparseInputs(
+/** Parses sparse ids (and optional weights with the same indices) into keys of `v`. */
+export function sparseInputs(
   v: Variable,
   spIds: SparseTensor | RaggedTensor,
   spWeights: SparseTensor | RaggedTensor | null,

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendInfo } from '../info.js';
 import { randomNormal } from '../initializers.js';
-import { embeddingLookup } from '../lookup.js';
+import { embeddingLookup, embeddingLookupSparse } from '../lookup.js';
+import { SparseTensor } from '../tensor.js';
 import { Variable } from '../variable.js';
 import { ready } from '../wasm.js';
 import { restore, save } from '../checkpoint/checkpoint.js';
@@ -49,6 +50,56 @@ describe('GpuGather', () => {
     const want = embeddingLookup(v, ids, { maxNorm: 2 }).arraySync() as number[][][];
     clipped.flat(2).forEach((x, i) => expect(x).toBeCloseTo(want.flat(2)[i], 6));
     expect(clipped[0][0]).toEqual([expect.closeTo(1.2, 6), expect.closeTo(1.6, 6), 0]);
+  });
+
+  it('sparse combiners with weights and maxNorm give the rows of embeddingLookupSparse', () => {
+    const v = new Variable({
+      name: 'sp',
+      keyDtype: 'int32',
+      dim: 3,
+      partitions: 2,
+      initializer: randomNormal({ seed: 4 }),
+    });
+    v.upsert(
+      [1, 2, 3],
+      [
+        [3, 4, 0],
+        [1, 1, 1],
+        [0, 0, 2],
+      ],
+    );
+    const g = new GpuGather(v);
+    const sp = new SparseTensor({
+      indices: [
+        [0, 0],
+        [0, 1],
+        [2, 0],
+        [2, 1],
+      ],
+      values: [1, 9, 2, 3],
+      denseShape: [3, 2],
+    });
+    const w = new SparseTensor({
+      indices: [
+        [0, 0],
+        [0, 1],
+        [2, 0],
+        [2, 1],
+      ],
+      values: [2, 1, 0.5, 3],
+      denseShape: [3, 2],
+    });
+    for (const combiner of ['sum', 'mean', 'sqrtn'] as const) {
+      for (const weights of [w, null]) {
+        const got = g.lookupSparse(sp, weights, { combiner, maxNorm: 2 }).arraySync() as number[][];
+        const want = embeddingLookupSparse(v, sp, weights, { combiner, maxNorm: 2 }).arraySync() as number[][];
+        got.flat().forEach((x, i) => expect(x).toBeCloseTo(want.flat()[i], 6));
+      }
+    }
+    expect(() => g.lookupSparse(sp, null, { combiner: 'max' as 'sum' })).toThrow(
+      "combiner must be 'sum', 'mean' or 'sqrtn', got \"max\"",
+    );
+    g.dispose();
   });
 
   it('follows upsert, remove, accum and scatterAdd, uploading only the touched rows', () => {
@@ -115,6 +166,28 @@ describe('GpuGather', () => {
       [0, 0],
     ]);
     expect(g.uploadedRows).toBe(109);
+    g.dispose();
+  });
+
+  it('merges many written rows with one gather, growing the mirror', () => {
+    const v = new Variable({ name: 'many', keyDtype: 'int32', dim: 3 });
+    v.upsert(
+      [1, 2],
+      [
+        [1, 1, 1],
+        [2, 2, 2],
+      ],
+    );
+    const g = new GpuGather(v);
+    const keys = Array.from({ length: 300 }, (_, i) => 10 + i);
+    v.upsert(
+      keys,
+      keys.map((k) => [k, -k, k / 2]),
+    );
+    v.upsert([2], [[5, 5, 5]]);
+    const probe = [1, 2, ...keys, 7];
+    expect(g.lookup(probe).arraySync()).toEqual(v.lookup(probe).arraySync());
+    expect(g.uploadedRows).toBe(2 + 301);
     g.dispose();
   });
 

@@ -3,9 +3,10 @@
 // result stays there for the downstream model. The WASM table still maps keys to rows.
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from '../errors.js';
+import { checkCombiner, combineSegments, type SparseCombiner, sparseInputs } from '../lookup.js';
 import { checkMaxNorm, clipByMaxNorm } from '../read.js';
 import type { RowWatch } from '../table.js';
-import type { IdsLike, Keys } from '../tensor.js';
+import type { IdsLike, Keys, RaggedTensor, SparseTensor } from '../tensor.js';
 import type { Variable } from '../variable.js';
 
 function pickKeys(keys: Keys, idx: number[]): Keys {
@@ -34,7 +35,8 @@ export class GpuGather {
   uploadedRows = 0;
 
   constructor(readonly variable: Variable) {
-    this.mirrors = variable.shards.map(() => tf.zeros([0, variable.dim]) as tf.Tensor2D);
+    // kept: a mirror outlives any tf.tidy its creator or a lookup runs in
+    this.mirrors = variable.shards.map(() => tf.keep(tf.zeros([0, variable.dim]) as tf.Tensor2D));
     this.watches = variable.shards.map((shard) => shard.watchRows());
     variable.shards.forEach((shard, s) => {
       const { keys } = shard.export();
@@ -54,6 +56,10 @@ export class GpuGather {
   }
 
   // Uploads rows `rows` of shard s (their current values) into the mirror, growing it when needed.
+  // Only these rows cross to the GPU. How they are merged there depends on how many there are:
+  // tfjs's WebGL scatter loops over every update for every output row (rows x updates), so it
+  // is used for a few rows only; more rows are merged by one gather over [mirror; new rows]
+  // (one read per output row, plus an int32 index per mirror row); a first upload is a plain upload.
   private writeShardRows(s: number, rows: Int32Array): void {
     if (rows.length === 0) return;
     const dim = this.variable.dim;
@@ -63,24 +69,43 @@ export class GpuGather {
     const values = new Float32Array(rows.length * dim);
     shard.readRows(rows, values);
     const old = this.mirrors[s];
-    let base = old;
-    if (maxRow >= old.shape[0]) {
-      // grow by doubling, on the GPU (the existing rows are not uploaded again)
-      const want = Math.max(maxRow + 1, old.shape[0] * 2, 64);
-      base = tf.concat([old, tf.zeros([want - old.shape[0], dim])]) as tf.Tensor2D;
+    const have = old.shape[0];
+    const want = maxRow >= have ? Math.max(maxRow + 1, have * 2, 64) : have;
+    let next: tf.Tensor2D;
+    if (have === 0) {
+      const dense = new Float32Array(want * dim);
+      rows.forEach((r, j) => dense.set(values.subarray(j * dim, (j + 1) * dim), r * dim));
+      next = tf.tensor2d(dense, [want, dim]);
+    } else if (rows.length <= GpuGather.SCATTER_MAX_ROWS) {
+      next = tf.tidy(() => {
+        // grow on the GPU (the existing rows are not uploaded again)
+        const base = want > have ? tf.concat([old, tf.zeros([want - have, dim])]) : old;
+        return tf.tensorScatterUpdate(
+          base,
+          tf.tensor2d(rows, [rows.length, 1], 'int32'),
+          tf.tensor2d(values, [rows.length, dim]),
+        ) as tf.Tensor2D;
+      });
+    } else {
+      const index = new Int32Array(want);
+      for (let r = 0; r < have; r++) index[r] = r;
+      for (let r = have; r < want; r++) index[r] = have + rows.length; // a zero row
+      rows.forEach((r, j) => (index[r] = have + j));
+      next = tf.tidy(
+        () =>
+          tf.gather(
+            tf.concat([old, tf.tensor2d(values, [rows.length, dim]), tf.zeros([1, dim])]),
+            tf.tensor1d(index, 'int32'),
+          ) as tf.Tensor2D,
+      );
     }
-    const next = tf.tidy(() =>
-      tf.tensorScatterUpdate(
-        base,
-        tf.tensor2d(rows, [rows.length, 1], 'int32'),
-        tf.tensor2d(values, [rows.length, dim]),
-      ),
-    ) as tf.Tensor2D;
-    if (base !== old) base.dispose();
     old.dispose();
-    this.mirrors[s] = next;
+    this.mirrors[s] = tf.keep(next);
     this.uploadedRows += rows.length;
   }
+
+  /** Up to this many rows, a write uses tf.tensorScatterUpdate (see writeShardRows). */
+  static SCATTER_MAX_ROWS = 32;
 
   /**
    * Uploads the rows written since the last flush (lookup calls it first). Returns how many.
@@ -153,6 +178,43 @@ export class GpuGather {
     const what = `GpuGather(${show(this.variable.name)}).lookup`;
     const maxNorm = checkMaxNorm(options.maxNorm, what);
     const { keys, shape } = this.variable.keysOf(idsLike, what);
+    return tf.tidy(() => tf.reshape(this.gatherKeys(keys, maxNorm, what), [...shape, this.variable.dim]));
+  }
+
+  /**
+   * `de.embeddingLookupSparse` on the mirror: a rank-2 sparse batch, each row's vectors (clipped
+   * to `maxNorm`) combined with 'sum' | 'mean' | 'sqrtn' and optional weights, on the GPU:
+   * `[maxRow + 1, dim]`.
+   *
+   * @example
+   * g.lookupSparse(sp, null, { combiner: 'sqrtn' });
+   */
+  lookupSparse(
+    spIds: SparseTensor | RaggedTensor,
+    spWeights: SparseTensor | RaggedTensor | null,
+    options: { combiner?: SparseCombiner; maxNorm?: number } = {},
+  ): tf.Tensor2D {
+    const what = `GpuGather(${show(this.variable.name)}).lookupSparse`;
+    const combiner = checkCombiner(options.combiner ?? 'mean', what);
+    const maxNorm = checkMaxNorm(options.maxNorm, what);
+    const { sp, keys, weights } = sparseInputs(this.variable, spIds, spWeights, what);
+    if (sp.rank !== 2) {
+      throw new InvalidArgumentError(`${what}: spIds must have rank 2, got denseShape [${sp.denseShape.join(', ')}].`);
+    }
+    if (sp.nnz === 0) {
+      throw new InvalidArgumentError(`${what}: the batch is empty (spIds has no values); expected at least one id.`);
+    }
+    const rows = new Int32Array(sp.nnz);
+    let maxRow = 0;
+    for (let i = 0; i < sp.nnz; i++) {
+      rows[i] = sp.indices[2 * i];
+      maxRow = Math.max(maxRow, rows[i]);
+    }
+    return tf.tidy(() => combineSegments(this.gatherKeys(keys, maxNorm, what), rows, weights, combiner, maxRow + 1));
+  }
+
+  // Rows of `keys` ([n, dim]) gathered from the mirror (initializer rows for missing keys), clipped to maxNorm.
+  private gatherKeys(keys: Keys, maxNorm: number | undefined, what: string): tf.Tensor2D {
     this.flush();
     const v = this.variable;
     const dim = v.dim;
@@ -197,8 +259,9 @@ export class GpuGather {
       }
       let rows = pieces.length === 1 ? pieces[0] : (tf.concat(pieces) as tf.Tensor2D);
       if (maxNorm !== undefined) rows = clipByMaxNorm(rows, maxNorm);
-      const ordered = parts.length === 1 && missing.length === 0 ? rows : tf.gather(rows, tf.tensor1d(perm, 'int32'));
-      return tf.reshape(ordered, [...shape, dim]);
+      return parts.length === 1 && missing.length === 0
+        ? rows
+        : (tf.gather(rows, tf.tensor1d(perm, 'int32')) as tf.Tensor2D);
     });
   }
 

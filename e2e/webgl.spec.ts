@@ -1,0 +1,164 @@
+// The WebGL gather path in Chromium (SwiftShader WebGL): one spec — dense lookups, maxNorm,
+// the sparse combiners with weights, a few training steps, lookups after training — run with
+// gather 'wasm' (tfjs cpu backend) and gather 'webgl' (a GpuGather mirror on the webgl
+// backend); results agree to float32 rounding, the mirror uploads only the rows training
+// touched, and gather 'auto' reports its choice and the reason in de.backendInfo().
+import { expect, test } from './fixtures.js';
+import { serveLib } from './lib-route.js';
+
+interface SpecResult {
+  backend: string;
+  dense: number[][][];
+  clipped: number[][][];
+  sparse: Record<string, number[][]>;
+  losses: number[];
+  trained: number[][];
+  uploadedBefore: number;
+  uploadedAfter: number;
+  touched: number;
+  onGpu: boolean;
+}
+
+test("gather 'wasm' and 'webgl' give the same lookups, combiners and training; 'auto' says why", async ({
+  page,
+  context,
+  consoleLog,
+}) => {
+  test.setTimeout(180_000);
+  await serveLib(context);
+  await page.goto('./__lib/blank.html');
+  const r = await page.evaluate(async () => {
+    const de: typeof import('../src/engine/index.js') = await import(`${location.origin}/__lib/index.js`);
+    const tf: typeof import('@tensorflow/tfjs') = await import(`${location.origin}/__lib/vendor/tf.js`);
+    await de.ready();
+
+    const spec = async (gather: 'wasm' | 'webgl'): Promise<SpecResult> => {
+      const ok = await tf.setBackend(gather === 'webgl' ? 'webgl' : 'cpu');
+      if (!ok) throw new Error(`tfjs could not start the ${gather === 'webgl' ? 'webgl' : 'cpu'} backend`);
+      await tf.ready();
+      const dim = 16;
+      const v = new de.Variable({
+        name: `g_${gather}`,
+        keyDtype: 'int32',
+        dim,
+        partitions: 2,
+        initializer: de.initializers.randomNormal({ seed: 2, stddev: 0.5 }),
+      });
+      const n = 500;
+      v.upsert(
+        de.ids(Int32Array.from({ length: n }, (_, i) => i)),
+        Float32Array.from({ length: n * dim }, (_, i) => Math.sin(i * 0.7) * 1.5),
+      );
+      const g = gather === 'webgl' ? new de.gpu.GpuGather(v) : null;
+      const look = (ids: number[] | number[][], o: { maxNorm?: number } = {}) =>
+        g ? g.lookup(ids, o) : de.embeddingLookup(v, ids, o);
+      const ids = [
+        [1, 2, 600],
+        [499, 0, 7],
+      ];
+      const denseT = look(ids);
+      const onGpu = g !== null && g.backend === 'webgl' && tf.getBackend() === 'webgl';
+      const dense = (await denseT.array()) as number[][][];
+      const clipped = (await look(ids, { maxNorm: 1.5 }).array()) as number[][][];
+      const sp = new de.SparseTensor({
+        indices: [
+          [0, 0],
+          [0, 1],
+          [0, 2],
+          [2, 0],
+          [3, 0],
+          [3, 1],
+        ],
+        values: [4, 5, 900, 6, 7, 7],
+        denseShape: [4, 3],
+      });
+      const w = new de.SparseTensor({ indices: sp.indices, values: [1, 0.5, 2, 3, 1, 1], denseShape: [4, 3] });
+      const sparse: Record<string, number[][]> = {};
+      for (const combiner of ['sum', 'mean', 'sqrtn'] as const) {
+        for (const weights of [w, null]) {
+          const o = { combiner, maxNorm: 2 };
+          const t = g ? g.lookupSparse(sp, weights, o) : de.embeddingLookupSparse(v, sp, weights, o);
+          sparse[`${combiner}${weights ? '+w' : ''}`] = (await t.array()) as number[][];
+        }
+      }
+      const uploadedBefore = g?.uploadedRows ?? 0;
+      const opt = new de.optimizers.Adagrad({ learningRate: 0.1 });
+      const losses: number[] = [];
+      const touched = new Set<number>();
+      for (let s = 0; s < 5; s++) {
+        const batch = Array.from({ length: 128 }, (_, i) => (i * 13 + s * 71) % 650);
+        batch.forEach((k) => touched.add(k));
+        losses.push(
+          de.train.step(opt, () =>
+            tf.tidy(() => {
+              const e = de.embeddingLookup(v, batch, { maxNorm: 2 });
+              const target = tf.tensor2d(
+                Array.from({ length: 128 }, (_, i) => [Math.cos(i + s)]),
+                [128, 1],
+              );
+              return tf.mean(tf.square(tf.sub(tf.sum(e, 1, true), target))) as import('@tensorflow/tfjs').Scalar;
+            }),
+          ),
+        );
+      }
+      const probe = [0, 13, 71, 142, 600, 649, 499, 2];
+      const trained = (await look(probe).array()) as number[][];
+      const uploadedAfter = g?.uploadedRows ?? 0;
+      g?.dispose();
+      v.dispose();
+      return {
+        backend: tf.getBackend(),
+        dense,
+        clipped,
+        sparse,
+        losses,
+        trained,
+        uploadedBefore,
+        uploadedAfter,
+        touched: touched.size,
+        onGpu,
+      };
+    };
+
+    const wasm = await spec('wasm');
+    const cpuAuto = await de.gpu.chooseGather('auto');
+    const cpuInfo = de.backendInfo();
+    const webgl = await spec('webgl');
+    const auto = await de.gpu.chooseGather('auto');
+    const info = de.backendInfo();
+    return { wasm, webgl, cpuAuto, cpuInfo, auto, info };
+  });
+
+  expect(r.wasm.backend).toBe('cpu');
+  expect(r.webgl.backend).toBe('webgl');
+  expect(r.webgl.onGpu).toBe(true);
+  const close = (got: unknown, want: unknown, path = '') => {
+    if (Array.isArray(want)) {
+      expect((got as unknown[]).length, path).toBe(want.length);
+      want.forEach((x, i) => close((got as unknown[])[i], x, `${path}[${i}]`));
+    } else if (typeof want === 'number') {
+      // float32 rounding: relative 1e-5 (the GPU sums and divides in its own order)
+      expect(Math.abs((got as number) - want), path).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(want)));
+    } else expect(got, path).toEqual(want);
+  };
+  close(r.webgl.dense, r.wasm.dense, 'dense');
+  close(r.webgl.clipped, r.wasm.clipped, 'maxNorm');
+  expect(Object.keys(r.webgl.sparse)).toEqual(['sum+w', 'sum', 'mean+w', 'mean', 'sqrtn+w', 'sqrtn']);
+  for (const k of Object.keys(r.wasm.sparse)) close(r.webgl.sparse[k], r.wasm.sparse[k], `sparse ${k}`);
+  close(r.webgl.losses, r.wasm.losses, 'losses');
+  close(r.webgl.trained, r.wasm.trained, 'after training');
+  // the mirror uploaded the 500 rows once, then only the rows training wrote (new keys included)
+  expect(r.webgl.uploadedBefore).toBe(500);
+  expect(r.webgl.uploadedAfter - r.webgl.uploadedBefore).toBe(r.webgl.touched);
+  expect(r.webgl.touched).toBeLessThan(650);
+  // 'auto': on the cpu backend it falls back to WASM and says so; on webgl it calibrates
+  expect(r.cpuAuto.gather).toBe('wasm');
+  expect(r.cpuInfo.gatherReason).toMatch(/^WebGL missing: the tfjs backend is 'cpu'/);
+  expect(['wasm', 'webgl']).toContain(r.auto.gather);
+  expect(r.info.gather).toBe(r.auto.gather);
+  expect(r.info.gatherReason).toMatch(
+    /^calibrated on this machine \(batch 4096, dim 16\): WASM [\d.]+ ms, WebGL [\d.]+ ms per batch; (WASM|WebGL) is faster$/,
+  );
+  expect(r.auto.webglMs).toBeGreaterThan(0);
+  expect(consoleLog.errors).toEqual([]);
+});
