@@ -218,3 +218,47 @@ test('Lookup inspector: a plain lookup misses without inserting; with insert on 
   await expect.poll(statuses).toEqual(new Array(6).fill('hit'));
   expect(consoleLog.errors).toEqual([]);
 });
+
+test('Tables: the gather path per table is wired to the engine; WebGL and WASM lookups read the same rows', async ({
+  page,
+  consoleLog,
+}) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load preset: TFRA Embedding' }).click();
+  // Train a few steps so the table holds rows (the generator's Zipf ids include 2 and 4).
+  const training = page.getByRole('region', { name: 'Training', exact: true });
+  for (let i = 1; i <= 3; i++) {
+    await training.getByRole('button', { name: 'Step', exact: true }).click();
+    await expect(page.getByTestId('train-step')).toHaveText(String(i));
+  }
+  const table = page.getByRole('group', { name: 'Table embedding' });
+  const run = page.getByRole('region', { name: 'Batch', exact: true }).getByRole('button', { name: 'Run lookup' });
+  const inspector = page.getByRole('region', { name: 'Lookup inspector', exact: true });
+  const read = async () => ({
+    statuses: await inspector.locator('tbody td.status').allTextContents(),
+    vectors: await inspector
+      .getByRole('img', { name: /^id / })
+      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label'))),
+  });
+  await expect(table.getByTestId('gather-note')).toContainText('Lookups gather in WASM');
+  await run.click();
+  await expect(page.getByTestId('lookup-gather')).toContainText('Gather path: WASM');
+  const wasm = await read();
+  expect(wasm.statuses).toContain('hit');
+  await table.getByLabel('Gather path').selectOption('webgl');
+  // What the engine decided, with de.backendInfo()'s reason: WebGL where the worker has it, else a fallback that says why.
+  await expect(table.getByTestId('gather-note')).toContainText(/Lookups gather in WebGL|Falls back to WASM: .*WebGL/);
+  const note = await table.getByTestId('gather-note').textContent();
+  await run.click();
+  await expect(page.getByTestId('lookup-gather')).toContainText(
+    note!.startsWith('Lookups gather in WebGL') ? 'Gather path: WebGL' : 'the table asks for webgl',
+  );
+  if (note!.startsWith('Lookups gather in WebGL')) {
+    await expect(inspector).toContainText('new de.gpu.GpuGather(embedding).lookup(ids)');
+  }
+  // Same statuses and, to the printed precision, the same vectors on either path.
+  expect(await read()).toEqual(wasm);
+  // Changing the gather path did not start training over.
+  await expect(page.getByTestId('train-step')).toHaveText('3');
+  expect(consoleLog.errors).toEqual([]);
+});

@@ -21,6 +21,17 @@ export interface WorkerTable {
   restrictLimit: number;
   /** de.Variable insertOnLookup (fixed at creation). */
   insertOnLookup: boolean;
+  /** Where the inspector's lookups gather rows: asked for; see {@link GatherInfo} for what ran. */
+  gather: 'wasm' | 'webgl' | 'auto';
+}
+
+/** The gather path a table asked for, the one that ran, and why (de.backendInfo().gatherReason). */
+export interface GatherInfo {
+  asked: 'wasm' | 'webgl' | 'auto';
+  used: 'wasm' | 'webgl';
+  reason: string;
+  /** The asked path could not be used: `reason` says why. */
+  fellBack: boolean;
 }
 
 export interface WorkerFeature {
@@ -69,6 +80,7 @@ export interface LookupReply {
   tableSize: number;
   /** The table inserts missing keys on lookup. */
   insertOnLookup: boolean;
+  gather: GatherInfo;
   ms: number;
 }
 
@@ -220,6 +232,50 @@ function resetTiny(seed: number): TinyState {
   return tinyState('An empty table: every slot is empty.', -1);
 }
 
+const gatherChoices = new Map<WorkerTable['gather'], Promise<GatherInfo>>();
+
+/** How long 'auto' may calibrate before the table reads in WASM (and says so). */
+export const AUTO_GATHER_TIMEOUT_MS = 20_000;
+
+/**
+ * The gather path for a table's setting, decided once per worker by de.gpu.chooseGather ('auto'
+ * calibrates WASM against WebGL here; 'webgl' needs the tfjs WebGL backend in this worker).
+ */
+function gatherChoice(asked: WorkerTable['gather']): Promise<GatherInfo> {
+  let c = gatherChoices.get(asked);
+  if (!c) {
+    const chosen = de.gpu.chooseGather(asked).then(
+      (r): GatherInfo => ({
+        asked,
+        used: r.gather,
+        reason: r.reason,
+        fellBack: asked === 'webgl' && r.gather !== 'webgl',
+      }),
+      (e: unknown): GatherInfo => ({
+        asked,
+        used: 'wasm',
+        reason: e instanceof Error ? e.message : String(e),
+        fellBack: true,
+      }),
+    );
+    const late = new Promise<GatherInfo>((resolve) =>
+      setTimeout(
+        () =>
+          resolve({
+            asked,
+            used: 'wasm',
+            reason: `the calibration (de.gpu.chooseGather('${asked}')) had not finished after ${AUTO_GATHER_TIMEOUT_MS / 1000} s in this browser, so lookups gather in WASM`,
+            fellBack: true,
+          }),
+        AUTO_GATHER_TIMEOUT_MS,
+      ),
+    );
+    c = Promise.race([chosen, late]);
+    gatherChoices.set(asked, c);
+  }
+  return c;
+}
+
 const core = {
   async init(): Promise<de.BackendInfo> {
     await de.ready();
@@ -241,62 +297,89 @@ const core = {
     return sizes;
   },
 
-  lookup(t: WorkerTable, f: WorkerFeature, b: WorkerBatch): LookupReply {
+  gatherChoice,
+
+  async lookup(t: WorkerTable, f: WorkerFeature, b: WorkerBatch): Promise<LookupReply> {
     const t0 = performance.now();
     const v = variableFor(t);
     const maxNorm = t.maxNorm > 0 ? t.maxNorm : undefined;
+    let gather = await gatherChoice(t.gather);
+    // The GPU mirror serves dense reads of stored rows; a lookup that inserts, or a sparse one,
+    // runs the WASM path.
+    if (gather.used === 'webgl' && (t.insertOnLookup || f.op === 'sparse')) {
+      gather = {
+        ...gather,
+        used: 'wasm',
+        fellBack: true,
+        reason: t.insertOnLookup
+          ? 'this table inserts on lookup, which the read-only GPU mirror cannot do, so this lookup gathers in WASM'
+          : 'safeEmbeddingLookupSparse gathers in WASM (the GPU mirror serves dense lookups), so this lookup does too',
+      };
+    }
+    const gpu = gather.used === 'webgl' ? new de.gpu.GpuGather(v) : null;
+    // Rows of ids ([...ids.shape, dim], clipped to maxNorm) through the table's gather path.
+    const gatherRows = (ids: de.NestedIds): tf.Tensor =>
+      gpu ? gpu.lookup(ids, { maxNorm }) : (de.embeddingLookup(v, ids, { maxNorm }) as tf.Tensor);
+    const rowsCall = gpu ? `new de.gpu.GpuGather(${t.name}).lookup` : 'de.embeddingLookup';
     const dense = nest(b.ids, b.shape) as de.NestedIds;
     // Which keys are held before the lookup (a lookup with insertOnLookup inserts the others).
     const { keys } = v.keysOf(b.ids as de.NestedIds, 'ids');
     const before = peek(v, keys);
     let engineCall: string;
-    const out = tf.tidy(() => {
-      if (f.op === 'embedding') {
-        engineCall = `de.embeddingLookup(${t.name}, ids${maxNorm ? `, { maxNorm: ${maxNorm} }` : ''})`;
-        return de.embeddingLookup(v, dense, { maxNorm }) as tf.Tensor;
-      }
-      if (f.op === 'squashed') {
-        const e = de.embeddingLookup(v, dense, { maxNorm }) as tf.Tensor;
-        const axes = b.shape.length === 1 ? [0] : Array.from({ length: b.shape.length - 1 }, (_, i) => i + 1);
-        engineCall = `de.embeddingLookup(${t.name}, ids) then tf.${f.combiner === 'sum' ? 'sum' : 'mean'} over axes [${axes.join(', ')}]${f.combiner === 'sqrtn' ? ' × √n' : ''}`;
-        if (f.combiner === 'sum') return tf.sum(e, axes);
-        const n = axes.reduce((a, ax) => a * b.shape[ax], 1);
-        if (f.combiner === 'mean') return tf.mean(e, axes);
-        return tf.div(tf.sum(e, axes), Math.sqrt(n));
-      }
-      const splits = rowSplitsOf(b);
-      const rows = splits.length - 1;
-      let longest = 0;
-      for (let r = 0; r < rows; r++) longest = Math.max(longest, splits[r + 1] - splits[r]);
-      if (f.op === 'sparse') {
-        const indices: number[][] = [];
-        for (let r = 0; r < rows; r++) for (let j = 0; j < splits[r + 1] - splits[r]; j++) indices.push([r, j]);
-        const denseShape = [rows, Math.max(1, longest)];
-        const sp = new de.SparseTensor({ indices, values: b.ids as number[], denseShape });
-        const w = b.weights ? new de.SparseTensor({ indices, values: b.weights, denseShape }) : null;
-        engineCall = `de.safeEmbeddingLookupSparse(${t.name}, spIds, ${w ? 'spWeights' : 'null'}, { combiner: '${f.combiner}'${maxNorm ? `, maxNorm: ${maxNorm}` : ''} })`;
-        return de.safeEmbeddingLookupSparse(v, sp, w, {
-          combiner: f.combiner === 'none' ? 'mean' : f.combiner,
-          maxNorm,
-        }) as tf.Tensor;
-      }
-      // sequence: every row's vectors, padded with zero vectors to maxSequenceLength (TensorX Lookup).
-      const seq = f.maxSequenceLength;
-      const flat = de.embeddingLookup(v, b.ids as de.NestedIds, { maxNorm }) as tf.Tensor2D;
-      const gather: number[] = [];
-      const mask: number[] = [];
-      for (let r = 0; r < rows; r++) {
-        for (let j = 0; j < seq; j++) {
-          const k = splits[r] + j;
-          const inRow = k < splits[r + 1];
-          gather.push(inRow ? k : 0);
-          mask.push(inRow ? 1 : 0);
+    let out: tf.Tensor;
+    try {
+      out = tf.tidy(() => {
+        if (f.op === 'embedding') {
+          engineCall = gpu
+            ? `${rowsCall}(ids${maxNorm ? `, { maxNorm: ${maxNorm} }` : ''})`
+            : `de.embeddingLookup(${t.name}, ids${maxNorm ? `, { maxNorm: ${maxNorm} }` : ''})`;
+          return gatherRows(dense);
         }
-      }
-      engineCall = `de.embeddingLookup(${t.name}, ids) padded with zero vectors to [${rows}, ${seq}, ${t.dim}] (TensorX Lookup, seqSize ${seq})`;
-      const g = tf.gather(flat, tf.tensor1d(gather, 'int32'));
-      return tf.mul(g, tf.tensor2d(mask, [mask.length, 1])).reshape([rows, seq, t.dim]);
-    });
+        if (f.op === 'squashed') {
+          const e = gatherRows(dense);
+          const axes = b.shape.length === 1 ? [0] : Array.from({ length: b.shape.length - 1 }, (_, i) => i + 1);
+          engineCall = `${gpu ? rowsCall : `de.embeddingLookup(${t.name}, `}ids) then tf.${f.combiner === 'sum' ? 'sum' : 'mean'} over axes [${axes.join(', ')}]${f.combiner === 'sqrtn' ? ' × √n' : ''}`;
+          if (f.combiner === 'sum') return tf.sum(e, axes);
+          const n = axes.reduce((a, ax) => a * b.shape[ax], 1);
+          if (f.combiner === 'mean') return tf.mean(e, axes);
+          return tf.div(tf.sum(e, axes), Math.sqrt(n));
+        }
+        const splits = rowSplitsOf(b);
+        const rows = splits.length - 1;
+        let longest = 0;
+        for (let r = 0; r < rows; r++) longest = Math.max(longest, splits[r + 1] - splits[r]);
+        if (f.op === 'sparse') {
+          const indices: number[][] = [];
+          for (let r = 0; r < rows; r++) for (let j = 0; j < splits[r + 1] - splits[r]; j++) indices.push([r, j]);
+          const denseShape = [rows, Math.max(1, longest)];
+          const sp = new de.SparseTensor({ indices, values: b.ids as number[], denseShape });
+          const w = b.weights ? new de.SparseTensor({ indices, values: b.weights, denseShape }) : null;
+          engineCall = `de.safeEmbeddingLookupSparse(${t.name}, spIds, ${w ? 'spWeights' : 'null'}, { combiner: '${f.combiner}'${maxNorm ? `, maxNorm: ${maxNorm}` : ''} })`;
+          return de.safeEmbeddingLookupSparse(v, sp, w, {
+            combiner: f.combiner === 'none' ? 'mean' : f.combiner,
+            maxNorm,
+          }) as tf.Tensor;
+        }
+        // sequence: every row's vectors, padded with zero vectors to maxSequenceLength (TensorX Lookup).
+        const seq = f.maxSequenceLength;
+        const flat = gatherRows(b.ids as de.NestedIds) as tf.Tensor2D;
+        const gather: number[] = [];
+        const mask: number[] = [];
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < seq; j++) {
+            const k = splits[r] + j;
+            const inRow = k < splits[r + 1];
+            gather.push(inRow ? k : 0);
+            mask.push(inRow ? 1 : 0);
+          }
+        }
+        engineCall = `${gpu ? rowsCall : `de.embeddingLookup(${t.name}, `}ids) padded with zero vectors to [${rows}, ${seq}, ${t.dim}] (TensorX Lookup, seqSize ${seq})`;
+        const g = tf.gather(flat, tf.tensor1d(gather, 'int32'));
+        return tf.mul(g, tf.tensor2d(mask, [mask.length, 1])).reshape([rows, seq, t.dim]);
+      });
+    } finally {
+      gpu?.dispose();
+    }
     const output = out.dataSync() as Float32Array;
     const shape = out.shape.slice();
     out.dispose();
@@ -351,6 +434,7 @@ const core = {
       ids: infos,
       tableSize: v.size(),
       insertOnLookup: v.insertOnLookup,
+      gather,
       ms: performance.now() - t0,
     };
   },
@@ -365,7 +449,8 @@ const api = {
     features: TrainFeature[],
     config: Omit<TrainConfig, 'tables' | 'features'>,
   ): Promise<{ rebuilt: boolean; step: number; histograms: NormHistogram[]; summary: string }> {
-    const key = JSON.stringify([specs, features, config]);
+    // The gather path only changes how the inspector reads: it does not start training over.
+    const key = JSON.stringify([specs.map((s) => ({ ...s, gather: undefined })), features, config]);
     if (trainer && key === trainerKey) {
       return { rebuilt: false, step: trainer.step, histograms: histograms(trainer), summary: trainer.summary };
     }

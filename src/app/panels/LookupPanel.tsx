@@ -90,6 +90,14 @@ function LookupResult({ lookup }: { lookup: Extract<LookupState, { phase: 'done'
         <br />
         Engine call (in the worker, {reply.ms.toFixed(1)} ms): <code>{reply.engineCall}</code>
         <br />
+        <span data-testid="lookup-gather">
+          Gather path: {reply.gather.used === 'webgl' ? 'WebGL' : 'WASM'}
+          {reply.gather.fellBack
+            ? ` (the table asks for ${reply.gather.asked}; ${reply.gather.reason})`
+            : ` (${reply.gather.reason})`}
+          .
+        </span>
+        <br />
         Feature {reply.feature} → table {reply.table} ({reply.tableSize.toLocaleString('en')} keys held). {hits} of{' '}
         {reply.ids.length} ids hit
         {reply.insertOnLookup ? (

@@ -1,9 +1,12 @@
 // Tables: create, edit, duplicate and delete dynamic embedding tables (TFRA de.Variable).
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import type { GatherInfo } from '../../../workers/playground.worker.js';
+import { startWorker } from '../runtime/worker.js';
 import { useShallow } from 'zustand/react/shallow';
 import { CheckField, NumberField, SelectField, TextNameField } from '../components/fields.js';
 import { usePlayground } from '../store.js';
 import {
+  GATHER_PATHS,
   INITIALIZERS,
   KEY_DTYPES,
   LIMITS,
@@ -23,6 +26,30 @@ const INIT_SCALE_LABEL: Record<TableSpec['initializer'], string | null> = {
   randomUniform: 'Range ± (uniform)',
   glorotUniform: null,
 };
+
+/** What the engine decided for a gather path setting, and why (de.backendInfo().gatherReason). */
+function GatherNote({ asked }: { asked: TableSpec['gather'] }) {
+  const [info, setInfo] = useState<GatherInfo | null>(null);
+  useEffect(() => {
+    let live = true;
+    void startWorker()
+      .then((r) => r.gatherChoice(asked))
+      .then((g) => live && setInfo(g))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [asked]);
+  if (!info || info.asked !== asked) return <p className="note">Gather path: asking the engine…</p>;
+  const used = info.used === 'webgl' ? 'WebGL' : 'WASM';
+  return (
+    <p className={info.fellBack ? 'note warn' : 'note'} data-testid="gather-note">
+      {info.fellBack ? `Falls back to ${used}: ` : `Lookups gather in ${used}: `}
+      {info.reason}. The inspector&apos;s lookups use this path; training reads rows through the{' '}
+      <code>de.train.step</code> tape in WASM whatever it is.
+    </p>
+  );
+}
 
 function TableCard({ index, table, names }: { index: number; table: TableSpec; names: string[] }) {
   const { updateTable, duplicateTable, removeTable, count, size } = usePlayground(
@@ -155,6 +182,13 @@ function TableCard({ index, table, names }: { index: number; table: TableSpec; n
           value={table.insertOnLookup}
           onCommit={(insertOnLookup) => change({ insertOnLookup })}
         />
+        <SelectField
+          label="Gather path"
+          value={table.gather}
+          options={GATHER_PATHS}
+          labels={{ wasm: 'WASM', webgl: 'WebGL', auto: 'auto (calibrate)' }}
+          onCommit={(gather) => updateTable(index, { gather })}
+        />
         <NumberField
           label="maxNorm (0 = off)"
           value={table.maxNorm}
@@ -163,10 +197,7 @@ function TableCard({ index, table, names }: { index: number; table: TableSpec; n
           onCommit={(maxNorm) => change({ maxNorm })}
         />
       </div>
-      <p className="note">
-        Placement (main thread or Web Worker) and the gather path (WASM or WebGL) are not selectable yet: they come with
-        the engine&apos;s worker pool and WebGL gather path.
-      </p>
+      <GatherNote asked={table.gather} />
       <div className="actions">
         <button type="button" disabled={count >= LIMITS.tables} onClick={() => duplicateTable(index)}>
           Duplicate {table.name}

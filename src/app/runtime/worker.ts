@@ -26,6 +26,7 @@ export function toWorkerTable(t: TableSpec): WorkerTable {
     restrictPolicy: t.restrictPolicy,
     restrictLimit: t.restrictLimit,
     insertOnLookup: t.insertOnLookup,
+    gather: t.gather,
   };
 }
 

@@ -17,7 +17,8 @@ export const INITIALIZERS = [
 export const OPTIMIZERS = ['SGD', 'Momentum', 'Adagrad', 'Adam', 'Ftrl', 'RMSprop'] as const;
 export const RESTRICT_POLICIES = ['none', 'timestamp', 'frequency'] as const;
 export const PLACEMENTS = ['worker', 'main'] as const;
-export const GATHER_PATHS = ['wasm', 'webgl'] as const;
+/** 'auto': calibrate on this machine and take the faster (de.gpu.chooseGather). */
+export const GATHER_PATHS = ['wasm', 'webgl', 'auto'] as const;
 export const INPUT_KINDS = ['dense', 'sparse', 'ragged'] as const;
 /** 'none': the TFRA Embedding layer (no combiner applied, shape(ids) + [dim]). */
 export const COMBINERS = ['none', 'sum', 'mean', 'sqrtn'] as const;
