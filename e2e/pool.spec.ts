@@ -21,20 +21,12 @@ test('pool of Web Workers: same lookups, SAB, crash mid-training loses nothing, 
     const tf: typeof import('@tensorflow/tfjs') = await import(`${location.origin}/__lib/vendor/tf.js`);
     await de.ready();
     await tf.setBackend('cpu');
-    // Each worker serves a ShardHost from dist/lib and beats on a BroadcastChannel while it lives.
-    // dist/lib's tfjs switch (vendor/tf.js) awaits at top level, and a module worker dispatches
-    // messages while its imports are still loading: hold the pool's first calls until the host
-    // listens, then replay them.
-    const src = `const held = [];
-      const hold = (e) => held.push(e.data);
-      self.addEventListener('message', hold);
+    // Each worker runs dist/lib's worker entry (pool/worker-entry.js) and beats on a
+    // BroadcastChannel while it lives.
+    const src = `import '${location.origin}/__lib/pool/worker-entry.js';
       const id = Math.random().toString(36).slice(2);
       const beat = new BroadcastChannel('pool-e2e-alive');
-      setInterval(() => beat.postMessage(id), 50);
-      const { serveShardHost } = await import('${location.origin}/__lib/pool/host.js');
-      serveShardHost(self);
-      self.removeEventListener('message', hold);
-      for (const data of held) self.dispatchEvent(new MessageEvent('message', { data }));`;
+      setInterval(() => beat.postMessage(id), 50);`;
     const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
     const workers: Worker[] = [];
     const spawn = () => {
