@@ -102,7 +102,10 @@ function LookupResult({ lookup }: { lookup: Extract<LookupState, { phase: 'done'
         {reply.ids.length} ids hit
         {reply.insertOnLookup ? (
           <>
-            ; {inserted} missing {inserted === 1 ? 'key was' : 'keys were'} inserted with the initializer&apos;s value
+            ;{' '}
+            {inserted === 0
+              ? 'none was missing, so none was inserted'
+              : `${inserted} missing ${inserted === 1 ? 'key was' : 'keys were'} inserted with the initializer's value`}{' '}
             (this table has insertOnLookup: a lookup is find-or-insert, as HKV; TFRA&apos;s lookup never inserts).
           </>
         ) : (

@@ -198,6 +198,11 @@ function TableCard({ index, table, names }: { index: number; table: TableSpec; n
         />
       </div>
       <GatherNote asked={table.gather} />
+      <p className="note">
+        Placement: in-process, in the playground&apos;s engine worker (off the page&apos;s main thread). Placing a
+        table&apos;s shards on a pool of workers (<code>de.pool.placeVariable</code>) is not offered here yet: the
+        inspector&apos;s slot and row view, the hash-table internals and Step back (checkpoints) read in-process tables.
+      </p>
       <div className="actions">
         <button type="button" disabled={count >= LIMITS.tables} onClick={() => duplicateTable(index)}>
           Duplicate {table.name}

@@ -177,15 +177,20 @@ function PerTableChart({
   unit,
   metric,
   withCapacity,
+  note: about,
 }: {
   testId: string;
   title: string;
   unit: string;
   metric: string;
   withCapacity?: boolean;
+  /** What the numbers are, before the sampling note. */
+  note?: string;
 }) {
   useMetricsFrame(REDRAW_MS);
-  const { rows, note } = sampled();
+  const sample = sampled();
+  const rows = sample.rows;
+  const note = about ? `${about}; ${sample.note}` : sample.note;
   const series = metrics.tables.flatMap((name, i) => [
     { key: `${name} ${metric}`, colour: SERIES[i % SERIES.length] },
     ...(withCapacity ? [{ key: `${name} capacity`, colour: SERIES[i % SERIES.length], dashed: true }] : []),
@@ -253,7 +258,13 @@ export function ChartsPanel() {
         withCapacity
       />
       <PerTableChart testId="chart-hit" title="Hit rate (ids already held)" unit="% of batch ids" metric="hit rate" />
-      <PerTableChart testId="chart-grad" title="Gradient norm per table" unit="‖∂loss/∂rows‖₂" metric="grad norm" />
+      <PerTableChart
+        testId="chart-grad"
+        title="Gradient norm per table"
+        unit="‖∂loss/∂rows‖₂"
+        metric="grad norm"
+        note="of the unique rows each de.train.step updated (its own gradients, via onGradients)"
+      />
       <NormHistogramChart />
       <PerTableChart
         testId="chart-evictions"

@@ -40,4 +40,27 @@ describe('typescriptFor', () => {
     const logs = await run(code);
     expect(logs).toHaveLength(6);
   });
+
+  it('writes the two-tower model and every input kind (sparse with weights, ragged, sequence) and runs them', async () => {
+    const w = defaultWorkspace();
+    w.tables = [w.tables[0], { ...w.tables[0], name: 'item_emb', maxNorm: 0.5 }];
+    w.features = [
+      { ...w.features[0], input: 'sparse', combiner: 'sqrtn', weights: true },
+      { ...w.features[0], name: 'item_id', table: 'item_emb', input: 'ragged', combiner: 'sum' },
+      { ...w.features[0], name: 'history', table: 'item_emb', maxSequenceLength: 3 },
+    ];
+    w.training = { ...w.training, model: 'twoTower', itemFeatures: ['item_id', 'history'] };
+    const code = typescriptFor(w);
+    expect(code).toContain('const wUser = glorot(8, 9');
+    expect(code).toContain('const wItem = glorot(32, 9'); // 8 + 3 x 8
+    expect(code).toContain("op: 'sparse', combiner: 'sqrtn', seq: 0, weights: true");
+    expect(code).toContain('maxNorm: 0.5');
+    const logs = await run(code);
+    expect(Number.isFinite(logs[1])).toBe(true);
+    expect(logs[3]).toBeGreaterThan(0);
+    expect(logs[5]).toBeGreaterThan(0);
+    // A model that cannot be built says why instead of training.
+    w.training.itemFeatures = ['user_id', 'item_id', 'history'];
+    expect(typescriptFor(w)).toMatch(/cannot train this workspace: .*needs at least one feature in each tower/);
+  });
 });

@@ -3,6 +3,7 @@
 // every other value is a number or a fixed keyword, so nothing user-typed is spliced in as code.
 // The code is plain JavaScript-compatible TypeScript: the unit test runs it on the engine.
 import type { TableSpec, Workspace } from '../workspace/schema.js';
+import { planModel, TOWER_UNITS } from './model.js';
 
 function initializer(t: TableSpec): string {
   switch (t.initializer) {
@@ -57,60 +58,116 @@ export function typescriptFor(w: Workspace): string {
   groups.forEach((gr, i) => {
     L.push(`const optimizer${i} = new de.optimizers.${gr[0].optimizer}({ learningRate: ${gr[0].learningRate} });`);
   });
-  L.push('', "// Features: which table each reads, and how an example's ids are pooled");
+  const plan = planModel(w.training.model, w.training.itemFeatures, w.features, w.tables);
+  if (!plan.ok) {
+    L.push('', `// The Training panel cannot train this workspace: ${plan.message.replace(/\n/g, ' ')}`);
+    return `${L.join('\n')}\n`;
+  }
+  const maxNormOf = (table: string) => w.tables.find((t) => t.name === table)?.maxNorm ?? 0;
+  L.push('', '// Features: the engine call each is read with (as in the Lookup inspector) and its model input width');
   L.push('const features = [');
-  for (const f of w.features) {
+  for (const f of plan.features) {
     const c = f.combiner === 'none' ? 'mean' : f.combiner;
-    L.push(`  { name: '${f.name}', table: ${f.table}, combiner: '${c}' },`);
+    const m = maxNormOf(f.table);
+    L.push(
+      `  { name: '${f.name}', table: ${f.table}, op: '${f.op}', combiner: '${c}', seq: ${f.maxSequenceLength}, weights: ${f.weights}, maxNorm: ${m > 0 ? m : 'undefined'}, width: ${f.width}, tower: ${f.tower ? `'${f.tower}'` : 'null'} },`,
+    );
   }
   L.push('];');
-  const width = w.features.reduce((a, f) => a + (w.tables.find((t) => t.name === f.table)?.dim ?? 0), 0);
   L.push(
     '',
-    '// Logistic regression over the pooled embeddings: p = sigmoid(sum_f pool_f(e) . w_f + b)',
-    `const w = tf.variable(tf.randomUniform([${width}, 1], -0.1, 0.1, 'float32', ${w.training.seed}));`,
-    'const b = tf.variable(tf.zeros([1]));',
-    '',
-    'function pool(e, combiner, n) {',
-    '  const s = tf.sum(e, 1);',
-    "  return combiner === 'sum' ? s : tf.div(s, combiner === 'mean' ? n : Math.sqrt(n));",
-    '}',
-    '',
-    '// A table outside `trained` is read as a constant (v.read), so this step leaves it alone.',
-    'function embed(f, ids, trained) {',
-    '  if (trained.includes(f.table)) return de.embeddingLookup(f.table, ids);',
-    "  const values = f.table.read(f.table.keysOf(ids, 'ids').keys).values;",
-    '  return tf.tensor3d(values, [ids.length, ids[0].length, f.table.dim]);',
-    '}',
-    '',
-    '/** batch: feature name -> ids [batch, idsPerExample]; labels: 0/1 per example. */',
-    'function loss(batch, labels, trained) {',
-    '  const x = tf.concat(',
-    '    features.map((f) => pool(embed(f, batch[f.name], trained), f.combiner, batch[f.name][0].length)),',
-    '    1,',
-    '  );',
-    '  const z = tf.add(tf.matMul(x, w), b);',
-    '  const y = tf.tensor2d(labels, [labels.length, 1]);',
-    '  return tf.mean(tf.sub(tf.softplus(z), tf.mul(y, z)));',
-    '}',
-    '',
-    `// One step on a batch of ${g.batchSize} examples × ${g.idsPerExample} ids (here: random ids below ${g.vocabulary}).`,
+    `// One batch (here: random ids below ${g.vocabulary}): ${g.batchSize} rows of ${g.idsPerExample} ids; sparse / ragged rows hold 1..${g.idsPerExample}.`,
+    `const B = ${g.batchSize};`,
+    `const N = ${g.idsPerExample};`,
+    'const randomId = (f) => {',
+    `  const id = Math.floor(Math.random() * ${g.vocabulary});`,
+    "  return f.table.keyDtype === 'string' ? `id_${id}` : id;",
+    '};',
     'const batch = {};',
     'for (const f of features) {',
-    `  batch[f.name] = Array.from({ length: ${g.batchSize} }, () =>`,
-    `    Array.from({ length: ${g.idsPerExample} }, () => {`,
-    `      const id = Math.floor(Math.random() * ${g.vocabulary});`,
-    "      return f.table.keyDtype === 'string' ? `id_${id}` : id;",
-    '    }),',
+    "  const rows = Array.from({ length: B }, () => Array.from({ length: f.op === 'sparse' ? 1 + Math.floor(Math.random() * N) : N }, () => randomId(f)));",
+    '  batch[f.name] = { rows, weights: f.weights ? rows.map((r) => r.map(() => 0.25 + Math.random() * 1.75)) : null };',
+    '}',
+    'const labels = tf.tensor2d(Array.from({ length: B }, () => (Math.random() < 0.5 ? 1 : 0)), [B, 1]);',
+    '',
+    "/** A feature's part of the model input, [B, width]. */",
+    'function featureInput(f) {',
+    '  const { rows, weights } = batch[f.name];',
+    '  const opts = { maxNorm: f.maxNorm };',
+    "  if (f.op === 'embedding') return tf.mean(de.embeddingLookup(f.table, rows, opts), 1);",
+    "  if (f.op === 'squashed') {",
+    '    const e = de.embeddingLookup(f.table, rows, opts);',
+    "    return f.combiner === 'sum' ? tf.sum(e, 1) : f.combiner === 'mean' ? tf.mean(e, 1) : tf.div(tf.sum(e, 1), Math.sqrt(N));",
+    '  }',
+    "  if (f.op === 'sparse') {",
+    '    const indices = rows.flatMap((r, i) => r.map((_, j) => [i, j]));',
+    '    const denseShape = [B, Math.max(...rows.map((r) => r.length))];',
+    '    const spIds = new de.SparseTensor({ indices, values: rows.flat(), denseShape });',
+    '    const spWeights = weights ? new de.SparseTensor({ indices, values: weights.flat(), denseShape }) : null;',
+    '    return de.safeEmbeddingLookupSparse(f.table, spIds, spWeights, { combiner: f.combiner, ...opts });',
+    '  }',
+    '  // sequence (TensorX Lookup): rows cut / padded with zero vectors to f.seq, then concatenated',
+    '  const kept = rows.map((r) => r.slice(0, f.seq));',
+    '  const flat = de.embeddingLookup(f.table, kept.flat(), opts);',
+    '  const index = [];',
+    '  const mask = [];',
+    '  let k = 0;',
+    '  for (const r of kept) for (let j = 0; j < f.seq; j++) { index.push(j < r.length ? k++ : 0); mask.push(j < r.length ? 1 : 0); }',
+    "  const padded = tf.mul(tf.gather(flat, tf.tensor1d(index, 'int32')), tf.tensor2d(mask, [mask.length, 1]));",
+    '  return tf.reshape(padded, [B, f.seq * f.table.dim]);',
+    '}',
+    '',
+    "const glorot = (rows, cols, seed) => tf.variable(tf.randomUniform([rows, cols], -Math.sqrt(3 / rows), Math.sqrt(3 / rows), 'float32', seed));",
+    'const cat = (xs) => (xs.length === 1 ? xs[0] : tf.concat(xs, 1));',
+  );
+  const width = (t: 'user' | 'item' | null) =>
+    plan.features.filter((f) => f.tower === t).reduce((a, f) => a + f.width, 0);
+  if (plan.model === 'logistic') {
+    L.push(
+      '',
+      "// Logistic regression: p = sigmoid(x . w + b), x = the features' inputs concatenated",
+      `const w = glorot(${width(null)}, 1, ${w.training.seed});`,
+      'const b = tf.variable(tf.zeros([1]));',
+      'const head = [w, b];',
+      'const logits = (xs) => tf.add(tf.matMul(cat(xs), w), b);',
+    );
+  } else {
+    L.push(
+      '',
+      `// Two-tower: u = x_user W_user, i = x_item W_item (${TOWER_UNITS} units + a bias unit each); p = sigmoid(<u, i> + u_bias + i_bias + b)`,
+      `const wUser = glorot(${width('user')}, ${TOWER_UNITS + 1}, ${w.training.seed});`,
+      `const wItem = glorot(${width('item')}, ${TOWER_UNITS + 1}, ${w.training.seed + 1});`,
+      'const b = tf.variable(tf.zeros([1]));',
+      'const head = [wUser, wItem, b];',
+      'const logits = (xs) => {',
+      '  const side = (t) => cat(xs.filter((_, k) => features[k].tower === t));',
+      "  const u = tf.matMul(side('user'), wUser);",
+      "  const i = tf.matMul(side('item'), wItem);",
+      `  const dot = tf.sum(tf.mul(u.slice([0, 0], [-1, ${TOWER_UNITS}]), i.slice([0, 0], [-1, ${TOWER_UNITS}])), 1, true);`,
+      `  return tf.add(tf.add(dot, tf.add(u.slice([0, ${TOWER_UNITS}], [-1, 1]), i.slice([0, ${TOWER_UNITS}], [-1, 1]))), b);`,
+      '};',
+    );
+  }
+  L.push(
+    '',
+    '// Binary cross-entropy from logits. Tables outside `trained` are read before the step (not',
+    '// taped), so that step leaves them to their own optimizer.',
+    'function trainStep(optimizer, trained, varList) {',
+    '  const fixed = features.map((f) => (trained.includes(f.table) ? null : featureInput(f)));',
+    '  return de.train.step(',
+    '    optimizer,',
+    '    () => {',
+    '      const z = logits(features.map((f, k) => fixed[k] ?? featureInput(f)));',
+    '      return tf.mean(tf.sub(tf.softplus(z), tf.mul(labels, z)));',
+    '    },',
+    '    { varList },',
     '  );',
     '}',
-    `const labels = Array.from({ length: ${g.batchSize} }, () => (Math.random() < 0.5 ? 1 : 0));`,
   );
   groups.forEach((gr, i) => {
-    // The head (w, b) is trained with the first optimizer.
-    const trained = `[${gr.map((t) => t.name).join(', ')}]`;
+    // The dense head is trained with the first optimizer.
     L.push(
-      `const loss${i} = de.train.step(optimizer${i}, () => loss(batch, labels, ${trained}), { varList: ${i === 0 ? '[w, b]' : '[]'} });`,
+      `const loss${i} = trainStep(optimizer${i}, [${gr.map((t) => t.name).join(', ')}], ${i === 0 ? 'head' : '[]'});`,
     );
   });
   for (const t of used) {
