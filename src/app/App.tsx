@@ -7,6 +7,7 @@ import { DemoPanel } from './demo/DemoPanel.js';
 import { PANELS } from './panels/descriptions.js';
 import { FeaturesPanel } from './panels/FeaturesPanel.js';
 import { LookupPanel } from './panels/LookupPanel.js';
+import { PerfPanel } from './perf/PerfPanel.js';
 import { PresetsPanel } from './panels/PresetsPanel.js';
 import { TablesPanel } from './panels/TablesPanel.js';
 import { type PanelId, usePlayground } from './store.js';
@@ -42,6 +43,7 @@ const BUILT: Partial<Record<PanelId, () => ReactNode>> = {
   charts: () => <ChartsPanel />,
   internals: () => <InternalsPanel />,
   code: () => <CodePanel />,
+  performance: () => <PerfPanel />,
 };
 
 function NoticeBanner() {

@@ -22,13 +22,5 @@ export const PANELS: Record<PanelId, { title: string; what: string; items: strin
     ],
   },
   code: { title: 'Code', what: '', items: [] },
-  performance: {
-    title: 'Performance',
-    what: "The engine's benchmarks, run in your own browser, as ratios against a baseline measured in the same run.",
-    items: [
-      'hash table throughput vs a plain-JS table',
-      'gather bandwidth vs the memory-copy ceiling',
-      'WASM vs WebGL gather, worker scaling, a training step vs a dense tfjs embedding',
-    ],
-  },
+  performance: { title: 'Performance', what: '', items: [] },
 };
