@@ -95,6 +95,57 @@ export async function run({ de, quick, log }) {
     flatIdx.dispose();
   }
 
+  // A multi-hot feature through embeddingLookupSparse (mean of the row's 26 ids): the combine and
+  // its gradient are linear scatter-add / gather passes. tfjs's cpu unsortedSegmentSum (what the
+  // combine used before) makes one masked pass over all entries per output row: its forward alone
+  // is timed on a few segments and extrapolated to BATCH rows.
+  {
+    const n = BATCH * FEATURES;
+    const ranks = zipfRanks(VOCAB, n, 1.05, 13);
+    const indices = new Int32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      indices[2 * i] = Math.floor(i / FEATURES);
+      indices[2 * i + 1] = i % FEATURES;
+    }
+    const sp = new de.SparseTensor({ indices, values: ranks, denseShape: [BATCH, FEATURES] });
+    const w16 = tf.variable(tf.randomNormal([DIM, 1], 0, 0.05, 'float32', 5), true, 'bench_train_sparse_tower');
+    const sparseStep = () =>
+      de.train.step(
+        opt,
+        () =>
+          tf.losses.sigmoidCrossEntropy(
+            labels,
+            tf.matMul(de.embeddingLookupSparse(v, sp, null, { combiner: 'mean' }), w16),
+          ),
+        { varList: [w16] },
+      );
+    log('  sparse: timing an embeddingLookupSparse (mean) step and tfjs unsortedSegmentSum on 8 segments');
+    const sparseSec = timeIt(sparseStep, { minMs: quick ? 200 : 2000, minRuns: 3, maxRuns: 30 });
+    const entries = tf.randomNormal([n, DIM]);
+    const seg = tf.tensor1d(
+      Int32Array.from({ length: n }, (_, i) => Math.floor(i / FEATURES) % 8),
+      'int32',
+    );
+    const segSec = timeIt(() => tf.tidy(() => tf.unsortedSegmentSum(entries, seg, 8).dataSync()), {
+      minMs: 0,
+      minRuns: 2,
+      maxRuns: 2,
+    });
+    const oldSec = (segSec / 8) * BATCH;
+    rows.push({
+      section: S,
+      name: `train step, embeddingLookupSparse (mean of ${FEATURES} Zipf ids per row): batch ${BATCH}, dim ${DIM}, vocab ${VOCAB}, Adagrad`,
+      value: 1 / sparseSec,
+      unit: 'steps/s',
+      baseline: 1 / oldSec,
+      ratio: oldSec / sparseSec,
+      note: `dynemb ${(sparseSec * 1000).toFixed(1)} ms/step; baseline: tfjs cpu unsortedSegmentSum's forward alone over ${BATCH} rows, extrapolated from 8 (${(segSec * 1000).toFixed(1)} ms) to ${oldSec.toFixed(1)} s`,
+    });
+    entries.dispose();
+    seg.dispose();
+    w16.dispose();
+  }
+
   // Why not stock tf.layers.embedding: time its real training step (the layer, the same tower and
   // loss, tf.train.adagrad) on two small vocabularies with the same batch; the step grows
   // linearly with the vocabulary (one unsortedSegmentSum pass per row), so extrapolate to VOCAB.

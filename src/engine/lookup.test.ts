@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { embeddingLookup, embeddingLookupSparse, embeddingLookupUnique, safeEmbeddingLookupSparse } from './lookup.js';
-import { gatherByIndex, type RowRead, segmentSumRows, setReadTape, uniqueKeys } from './read.js';
+import { gatherByIndex, type RowRead, segmentCombineRows, segmentSumRows, setReadTape, uniqueKeys } from './read.js';
 import { ids, RaggedTensor, SparseTensor } from './tensor.js';
 import { Variable } from './variable.js';
 import { ready } from './wasm.js';
@@ -393,6 +393,40 @@ describe('linear-time row ops (the cpu paths replacing tf.gather / tf.unsortedSe
       tf.sum(tf.mul(tf.unsortedSegmentSum(x, tf.tensor1d(seg, 'int32'), 9), dz)),
     );
     near(ours2(dy), theirs2(dy));
+  });
+
+  it('segmentCombineRows (scaled gather + segment sum, fused) matches the tfjs-op formula, values and gradient', () => {
+    const r = rng(11);
+    const rows = tf.tensor2d(
+      Float32Array.from({ length: 6 * 4 }, () => r() - 0.5),
+      [6, 4],
+    );
+    const index = Int32Array.from({ length: 50 }, () => Math.floor(r() * 6));
+    const seg = Int32Array.from({ length: 50 }, () => Math.floor(r() * 12));
+    const scale = Float32Array.from({ length: 50 }, () => r() * 2 - 1);
+    const dz = tf.tensor2d(
+      Float32Array.from({ length: 12 * 4 }, () => r() - 0.5),
+      [12, 4],
+    );
+    const ref = (x: tf.Tensor) =>
+      tf.unsortedSegmentSum(
+        tf.mul(tf.gather(x, tf.tensor1d(index, 'int32')), tf.tensor2d(scale, [50, 1])),
+        tf.tensor1d(seg, 'int32'),
+        12,
+      );
+    near(segmentCombineRows(rows, index, seg, 12, scale), ref(rows));
+    near(segmentSumRows(tf.gather(rows, tf.tensor1d(index, 'int32')) as tf.Tensor2D, seg, 12, scale), ref(rows));
+    const ours = tf.grad((x: tf.Tensor) =>
+      tf.sum(tf.mul(segmentCombineRows(x as tf.Tensor2D, index, seg, 12, scale), dz)),
+    );
+    const theirs = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(ref(x), dz)));
+    near(ours(rows), theirs(rows));
+    expect(() => segmentCombineRows(rows, new Int32Array([6]), new Int32Array([0]), 1)).toThrow(
+      /row index 6 at 0 is out of range; expected an integer in \[0, 6\)/,
+    );
+    expect(() => segmentCombineRows(rows, new Int32Array([0]), new Int32Array([0]), 1, new Float32Array(2))).toThrow(
+      /one value per entry; got 1, 1 and 2/,
+    );
   });
 
   it('segmentSumRows refuses segment ids out of range and a length mismatch', () => {

@@ -2,7 +2,7 @@
 // the `[numUnique, dim]` rows with tfjs ops, so a training tape can differentiate through it.
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from './errors.js';
-import { checkMaxNorm, denseFromRows, gatherByIndex, readUnique, segmentSumRows } from './read.js';
+import { checkMaxNorm, denseFromRows, readUnique, segmentCombineRows } from './read.js';
 import { type IdsLike, type Keys, RaggedTensor, SparseTensor, toKeys, toSparse } from './tensor.js';
 import { Variable, VARIABLE_VIEW, type VariableLike } from './variable.js';
 
@@ -101,40 +101,51 @@ function checkSameIndices(ids: SparseTensor, w: SparseTensor, what: string): voi
 }
 
 /**
- * Combines the rows of `segments` (one segment id per entry, in `[0, numSegments)`) with optional
- * weights: sum Σwv, mean Σwv/Σw, sqrtn Σwv/√Σw². Empty segments are 0, never NaN.
+ * Per-entry factors that turn a segment sum into the combiner: sum w, mean w/Σw, sqrtn w/√Σw²
+ * (Σ over the entry's segment); 0 where that denominator is 0 (empty or zero-weight segments:
+ * divNoNan's 0). Null for an unweighted sum.
+ */
+export function combinerScale(
+  segments: Int32Array,
+  weights: Float32Array | null,
+  combiner: SparseCombiner,
+  numSegments: number,
+): Float32Array | null {
+  if (combiner === 'sum') return weights;
+  const acc = new Float64Array(numSegments);
+  for (let i = 0; i < segments.length; i++) {
+    const w = weights ? weights[i] : 1;
+    acc[segments[i]] += combiner === 'mean' ? w : Math.fround(w * w);
+  }
+  const denom = Float64Array.from(acc, (x) => (combiner === 'mean' ? x : Math.sqrt(Math.fround(x))));
+  const scale = new Float32Array(segments.length);
+  for (let i = 0; i < segments.length; i++) {
+    const d = denom[segments[i]];
+    scale[i] = d === 0 ? 0 : (weights ? weights[i] : 1) / d;
+  }
+  return scale;
+}
+
+/**
+ * Combines `rows[index[i]]` into segment `segments[i]` (in `[0, numSegments)`) with optional
+ * weights: sum Σwv, mean Σwv/Σw, sqrtn Σwv/√Σw². Empty segments are 0, never NaN. One linear
+ * pass forward and one backward (segmentCombineRows).
  */
 export function combineSegments(
-  entries: tf.Tensor2D,
+  rows: tf.Tensor2D,
+  index: Int32Array,
   segments: Int32Array,
   weights: Float32Array | null,
   combiner: SparseCombiner,
   numSegments: number,
 ): tf.Tensor2D {
-  return tf.tidy(() => {
-    const weighted = weights
-      ? (tf.mul(entries, tf.tensor2d(weights, [weights.length, 1], 'float32')) as tf.Tensor2D)
-      : entries;
-    const sum = segmentSumRows(weighted, segments, numSegments);
-    if (combiner === 'sum') return sum;
-    // the weights are constants: their per-segment sums are computed here, not differentiated
-    const acc = new Float64Array(numSegments);
-    for (let i = 0; i < segments.length; i++) {
-      const w = weights ? weights[i] : 1;
-      acc[segments[i]] += combiner === 'mean' ? w : Math.fround(w * w);
-    }
-    // divNoNan (0 where the denominator is 0: empty or zero-weight segments) written so that
-    // it is differentiable: tfjs's divNoNan goes through equal, which has no gradient
-    const denom = Float32Array.from(acc, (x) => (x === 0 ? 1 : combiner === 'mean' ? x : Math.sqrt(Math.fround(x))));
-    const quotient = tf.div(sum, tf.tensor2d(denom, [numSegments, 1], 'float32'));
-    if (acc.every((x) => x !== 0)) return quotient as tf.Tensor2D;
-    const nonZero = tf.tensor2d(
-      Uint8Array.from(acc, (x) => (x === 0 ? 0 : 1)),
-      [numSegments, 1],
-      'bool',
-    );
-    return tf.where(tf.broadcastTo(nonZero, quotient.shape), quotient, tf.zerosLike(quotient)) as tf.Tensor2D;
-  });
+  return segmentCombineRows(
+    rows,
+    index,
+    segments,
+    numSegments,
+    combinerScale(segments, weights, combiner, numSegments),
+  );
 }
 
 // Reads the ids of a rank-2 sparse tensor and combines them per row (indices[:, 0]).
@@ -150,8 +161,7 @@ function sparseCombine(
   return tf.tidy(() => {
     if (keys.length === 0) return tf.zeros([numRows, v.dim], 'float32') as tf.Tensor2D;
     const r = readUnique(v, keys, { maxNorm });
-    const entries = gatherByIndex(r.rows, r.index);
-    return combineSegments(entries, rows, weights, combiner, numRows);
+    return combineSegments(r.rows, r.index, rows, weights, combiner, numRows);
   });
 }
 

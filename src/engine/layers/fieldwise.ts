@@ -2,7 +2,8 @@
 // each slot's vectors combined: [b, n] ids -> [b, nslots, dim].
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from '../errors.js';
-import { gatherByIndex, readUnique, segmentSumRows } from '../read.js';
+import { combinerScale } from '../lookup.js';
+import { gatherByIndex, readUnique, segmentCombineRows, segmentSumRows } from '../read.js';
 import type { Id, IdsLike } from '../tensor.js';
 import { checkInt, checkShapeLike, type ShapeLike } from './base.js';
 import { Embedding, type EmbeddingConfig, type EmbeddingOptions, type LayerCombiner } from './embedding.js';
@@ -36,14 +37,11 @@ export function segmentCombine(
     for (const s of segments) counts[s]++;
     const countT = tf.tensor2d(Float32Array.from(counts), [numSegments, 1]);
     if (combiner === 'sum' || combiner === 'mean' || combiner === 'sqrtn') {
-      const sum = segmentSumRows(entries, segments, numSegments);
-      if (combiner === 'sum') return sum;
-      // empty segments divide their zero sum by 1 (divNoNan's result, but differentiable)
-      const denom = Float32Array.from(counts, (c) => (c === 0 ? 1 : combiner === 'mean' ? c : Math.sqrt(c)));
-      return tf.div(sum, tf.tensor2d(denom, [numSegments, 1])) as tf.Tensor2D;
+      return segmentSumRows(entries, segments, numSegments, combinerScale(segments, null, combiner, numSegments));
     }
     // max / min / prod: pad every segment to the longest with the neutral value, reduce, zero the empty ones.
-    const width = Math.max(1, ...counts);
+    let width = 1; // (a loop: spreading a large counts array would overflow the call stack)
+    for (const c of counts) if (c > width) width = c;
     const pad = entries.shape[0];
     const idx = new Int32Array(numSegments * width).fill(pad);
     const fill = new Int32Array(numSegments);
@@ -111,8 +109,13 @@ export class FieldWiseEmbedding extends Embedding {
     }
     return tf.tidy(() => {
       const rows = readUnique(this.params, keys, { maxNorm: this.maxNorm, dedupe: this.withUnique });
-      const entries = gatherByIndex(rows.rows, rows.index);
-      const out = segmentCombine(entries, segments, batch * this.nslots, this.combiner);
+      const c = this.combiner;
+      const n = batch * this.nslots;
+      // sum / mean / sqrtn in one pass over the unique rows; max / min / prod over the gathered entries
+      const out =
+        c === 'sum' || c === 'mean' || c === 'sqrtn'
+          ? segmentCombineRows(rows.rows, rows.index, segments, n, combinerScale(segments, null, c, n))
+          : segmentCombine(gatherByIndex(rows.rows, rows.index), segments, n, c);
       return tf.reshape(out, [batch, this.nslots, this.embeddingSize]);
     });
   }

@@ -313,8 +313,7 @@ export class Lookup extends Layer {
     const numRows = maxRow + 1;
     const padded = Math.ceil(numRows / seq) * seq;
     return tf.tidy(() => {
-      const entries = tf.mul(this.rowsOf(keys), tf.expandDims(tf.tensor1d(weights), 1)) as tf.Tensor2D;
-      let out2 = segmentSumRows(entries, rows, numRows);
+      let out2 = segmentSumRows(this.rowsOf(keys), rows, numRows, weights);
       if (padded > numRows)
         out2 = tf.pad(out2, [
           [0, padded - numRows],
