@@ -3,8 +3,8 @@
 // result stays there for the downstream model. The WASM table still maps keys to rows.
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from '../errors.js';
-import { checkCombiner, combineSegments, type SparseCombiner, sparseInputs } from '../lookup.js';
-import { checkMaxNorm, clipByMaxNorm } from '../read.js';
+import { checkCombiner, combinerScale, type SparseCombiner, sparseInputs } from '../lookup.js';
+import { checkMaxNorm, clipByMaxNorm, segmentSumRows } from '../read.js';
 import type { RowWatch } from '../table.js';
 import type { IdsLike, Keys, RaggedTensor, SparseTensor } from '../tensor.js';
 import type { Variable } from '../variable.js';
@@ -210,7 +210,9 @@ export class GpuGather {
       rows[i] = sp.indices[2 * i];
       maxRow = Math.max(maxRow, rows[i]);
     }
-    return tf.tidy(() => combineSegments(this.gatherKeys(keys, maxNorm, what), rows, weights, combiner, maxRow + 1));
+    const numRows = maxRow + 1;
+    const scale = combinerScale(rows, weights, combiner, numRows);
+    return tf.tidy(() => segmentSumRows(this.gatherKeys(keys, maxNorm, what), rows, numRows, scale));
   }
 
   // Rows of `keys` ([n, dim]) gathered from the mirror (initializer rows for missing keys), clipped to maxNorm.
