@@ -260,5 +260,23 @@ test('Tables: the gather path per table is wired to the engine; WebGL and WASM l
   expect(await read()).toEqual(wasm);
   // Changing the gather path did not start training over.
   await expect(page.getByTestId('train-step')).toHaveText('3');
+  // A weighted sparse feature: the combined output is the same on either path too.
+  await page.getByRole('button', { name: 'Load preset: Weighted sparse feature' }).click();
+  const tags = page.getByRole('group', { name: 'Table tag_emb' });
+  const output = () =>
+    inspector
+      .getByRole('img', { name: /^output vector / })
+      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+  await run.click();
+  await expect(inspector.getByTestId('output-shape')).toHaveText('(3, 4)');
+  const sparseWasm = await output();
+  await tags.getByLabel('Gather path').selectOption('webgl');
+  await expect(tags.getByTestId('gather-note')).toContainText(/Lookups gather in WebGL|Falls back to WASM/);
+  await run.click();
+  await expect(page.getByTestId('lookup-gather')).toContainText('webgl', { ignoreCase: true });
+  if (note!.startsWith('Lookups gather in WebGL')) {
+    await expect(inspector).toContainText('new de.gpu.GpuGather(tag_emb).lookupSparse(spIds, spWeights');
+  }
+  expect(await output()).toEqual(sparseWasm);
   expect(consoleLog.errors).toEqual([]);
 });

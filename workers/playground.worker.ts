@@ -306,14 +306,19 @@ const core = {
     let gather = await gatherChoice(t.gather);
     // The GPU mirror serves dense reads of stored rows; a lookup that inserts, or a sparse one,
     // runs the WASM path.
-    if (gather.used === 'webgl' && (t.insertOnLookup || f.op === 'sparse')) {
+    // The GPU mirror's lookupSparse is embeddingLookupSparse: it equals the safe lookup the
+    // inspector runs when no row is empty and no weight is pruned (weight <= 0 with mean / sqrtn).
+    const splitsAll = rowSplitsOf(b);
+    const emptyRow = splitsAll.some((x, r) => r > 0 && x === splitsAll[r - 1]);
+    const pruned = b.weights !== null && f.combiner !== 'sum' && b.weights.some((x) => x <= 0);
+    if (gather.used === 'webgl' && (t.insertOnLookup || (f.op === 'sparse' && (emptyRow || pruned)))) {
       gather = {
         ...gather,
         used: 'wasm',
         fellBack: true,
         reason: t.insertOnLookup
           ? 'this table inserts on lookup, which the read-only GPU mirror cannot do, so this lookup gathers in WASM'
-          : 'safeEmbeddingLookupSparse gathers in WASM (the GPU mirror serves dense lookups), so this lookup does too',
+          : `this batch has ${emptyRow ? 'an empty row' : 'a weight <= 0, which the safe lookup prunes'}, which only safeEmbeddingLookupSparse handles (in WASM), so this lookup gathers in WASM`,
       };
     }
     const gpu = gather.used === 'webgl' ? new de.gpu.GpuGather(v) : null;
@@ -354,6 +359,10 @@ const core = {
           const denseShape = [rows, Math.max(1, longest)];
           const sp = new de.SparseTensor({ indices, values: b.ids as number[], denseShape });
           const w = b.weights ? new de.SparseTensor({ indices, values: b.weights, denseShape }) : null;
+          if (gpu) {
+            engineCall = `new de.gpu.GpuGather(${t.name}).lookupSparse(spIds, ${w ? 'spWeights' : 'null'}, { combiner: '${f.combiner}'${maxNorm ? `, maxNorm: ${maxNorm}` : ''} })`;
+            return gpu.lookupSparse(sp, w, { combiner: f.combiner === 'none' ? 'mean' : f.combiner, maxNorm });
+          }
           engineCall = `de.safeEmbeddingLookupSparse(${t.name}, spIds, ${w ? 'spWeights' : 'null'}, { combiner: '${f.combiner}'${maxNorm ? `, maxNorm: ${maxNorm}` : ''} })`;
           return de.safeEmbeddingLookupSparse(v, sp, w, {
             combiner: f.combiner === 'none' ? 'mean' : f.combiner,
