@@ -6,6 +6,7 @@ import { useId, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
 import { usePlayground } from '../store.js';
+import { DemoSettings } from './DemoSettings.js';
 import type { Metrics } from './trainer.js';
 import './demo.css';
 
@@ -145,6 +146,7 @@ export function DemoPanel() {
           </span>
         </div>
       </div>
+      <DemoSettings disabled={playing || busy} />
       {s.error && (
         <p className="notice error" role="alert">
           {s.error}

@@ -3,6 +3,8 @@
 import { type Remote, wrap } from 'comlink';
 import type { RecommenderWorker } from '../../../workers/recommender.worker.js';
 import { usePlayground } from '../store.js';
+import type { DemoSpec } from '../workspace/schema.js';
+import { trainerConfigOf } from '../workspace/views.js';
 import { DEFAULT_TRAINER, type Metrics, type Recommendation, type TrainerConfig } from './trainer.js';
 
 /** Steps trained between evaluations (and chart points). */
@@ -23,6 +25,8 @@ export interface DemoSlice {
   demoReset(): Promise<void>;
   demoSetTarget(steps: number): void;
   demoRecommend(user: number): Promise<void>;
+  /** Applies validated settings (world, model, target, user); a changed world or model restarts the demo. */
+  demoApply(spec: DemoSpec): Promise<void>;
 }
 
 type Set = (partial: Partial<DemoSlice> | ((s: DemoSlice) => Partial<DemoSlice>)) => void;
@@ -103,6 +107,13 @@ export function createDemoSlice(set: Set): DemoSlice {
       }
     },
     demoSetTarget: (steps) => track({ demoTarget: steps }),
+    demoApply: async (spec) => {
+      const s = state();
+      const config = trainerConfigOf(s.demoConfig, spec);
+      const changed = JSON.stringify(config) !== JSON.stringify(s.demoConfig);
+      track({ demoConfig: config, demoTarget: spec.trainUntil, demoUser: spec.user });
+      if (changed && (started || s.demoStatus !== 'idle')) await s.demoReset();
+    },
     demoRecommend: async (user) => {
       track({ demoUser: user });
       try {

@@ -57,7 +57,13 @@ function Select<T extends string | number>({
 }
 
 function CoreCard({ view, core, version }: { view: TpuView; core: number; version: number }) {
-  const sim = currentTpuSim();
+  // The view is replaced a moment after a reconfigured simulation starts: until then the running
+  // simulation may have other cores or shards than the view, so its heatmaps wait for the view.
+  const running = currentTpuSim();
+  const sim =
+    running && running.config.numCores === view.config.numCores && running.config.sharding === view.config.sharding
+      ? running
+      : null;
   const c = view.cores[core];
   const cs = view.checksums[core];
   const replicated = view.config.sharding === 'replicated';

@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { decodeWorkspace, defaultWorkspace, encodeWorkspace, validateWorkspace, WorkspaceError } from './schema.js';
+import { SHARDING_MODES } from '../../engine/tpu/sharding.js';
+import { DEFAULT_TRAINER } from '../demo/trainer.js';
+import { DEFAULT_TPU_CONFIG } from '../tpu/sim.js';
+import {
+  decodeWorkspace,
+  defaultDemo,
+  defaultTpu,
+  defaultWorkspace,
+  encodeWorkspace,
+  SCHEMA_VERSION,
+  TPU_SHARDINGS,
+  validateDemoSpec,
+  validateWorkspace,
+  WorkspaceError,
+} from './schema.js';
 
 const b64 = (s: string) => btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
@@ -19,6 +33,68 @@ describe('workspace schema', () => {
   it('refuses other versions', () => {
     const w = { ...defaultWorkspace(), v: 2 };
     expect(() => validateWorkspace(w)).toThrow(/version 2 is not supported/);
+  });
+
+  it('reads links made before the TPU and demo settings with their defaults', () => {
+    const { tpu: _t, demo: _d, ...old } = defaultWorkspace();
+    const w = validateWorkspace({ ...old, v: 1 });
+    expect(w.v).toBe(SCHEMA_VERSION);
+    expect(w.tpu).toEqual(defaultTpu());
+    expect(w.demo).toEqual(defaultDemo());
+  });
+
+  it('round-trips the TPU and demo settings through the URL hash', () => {
+    const w = defaultWorkspace();
+    w.tpu = { numCores: 8, sharding: 'column', perCore: 2, execution: 'workers' };
+    w.demo = { ...w.demo, seed: 9, users: 120, itemTableLimit: 90, learningRate: 0.02, trainUntil: 500, user: 119 };
+    expect(decodeWorkspace(encodeWorkspace(w))).toEqual(w);
+  });
+
+  it('refuses bad TPU and demo settings, each by its field, and checks them against each other', () => {
+    const w = defaultWorkspace() as unknown as Record<string, Record<string, unknown>>;
+    w.tpu.numCores = 9;
+    w.tpu.sharding = 'diagonal';
+    w.tpu.extra = '<script>';
+    w.demo.maxItems = 20;
+    w.demo.initialItems = 50;
+    w.demo.user = 300;
+    w.demo.trainUntil = 250;
+    w.demo.learningRate = 'fast';
+    try {
+      validateWorkspace(w);
+      throw new Error('did not throw');
+    } catch (e) {
+      const p = (e as WorkspaceError).problems;
+      expect(p).toContain('tpu.numCores must be an integer in [1, 8]');
+      expect(p).toContain('tpu.sharding must be one of replicated, mod, row, table, column');
+      expect(p).toContain('tpu.extra is not a known field');
+      expect(p).toContain('demo.maxItems must be at least demo.initialItems');
+      expect(p).toContain('demo.user must be below demo.users');
+      expect(p).toContain('demo.trainUntil must be one of 100, 200, 300, 500, 1000');
+      expect(p).toContain('demo.learningRate must be a number in [0.00001, 1]');
+    }
+    expect(() => validateDemoSpec({ ...defaultDemo(), users: 0 })).toThrow(/demo\.users must be an integer/);
+  });
+
+  it("keeps the TPU modes and the defaults equal to the panels' own", () => {
+    expect([...TPU_SHARDINGS]).toEqual([...SHARDING_MODES]);
+    expect(defaultTpu()).toEqual({
+      numCores: DEFAULT_TPU_CONFIG.numCores,
+      sharding: DEFAULT_TPU_CONFIG.sharding,
+      perCore: DEFAULT_TPU_CONFIG.perCore,
+      execution: DEFAULT_TPU_CONFIG.execution,
+    });
+    const t = DEFAULT_TRAINER;
+    expect(defaultDemo()).toMatchObject({
+      seed: t.world.seed,
+      users: t.world.users,
+      initialItems: t.world.initialItems,
+      newItemsPerStep: t.world.newItemsPerStep,
+      maxItems: t.world.maxItems,
+      itemTableLimit: t.itemTableLimit,
+      dim: t.dim,
+      learningRate: t.learningRate,
+    });
   });
 
   it('refuses names that could inject code, listing the field', () => {

@@ -25,6 +25,13 @@ export const COMBINERS = ['none', 'sum', 'mean', 'sqrtn'] as const;
 export const DISTRIBUTIONS = ['uniform', 'zipf'] as const;
 export const MODELS = ['logistic', 'twoTower'] as const;
 
+/** The Virtual TPU panel's sharding modes (de.tpu.SHARDING_MODES; a unit test keeps them equal). */
+export const TPU_SHARDINGS = ['replicated', 'mod', 'row', 'table', 'column'] as const;
+/** Where the virtual cores run: the main thread, or Web Workers (de.tpu.Execution). */
+export const TPU_EXECUTIONS = ['in-process', 'workers'] as const;
+/** The demo's "Train until step" choices. */
+export const DEMO_TARGETS = [100, 200, 300, 500, 1000] as const;
+
 export type KeyDtype = (typeof KEY_DTYPES)[number];
 export type InitializerKind = (typeof INITIALIZERS)[number];
 export type OptimizerKind = (typeof OPTIMIZERS)[number];
@@ -89,6 +96,32 @@ export interface TrainingSpec {
   itemFeatures: string[];
 }
 
+/** The Virtual TPU panel's settings. */
+export interface TpuSpec {
+  numCores: number;
+  sharding: (typeof TPU_SHARDINGS)[number];
+  /** Examples per core (the global batch is numCores × perCore). */
+  perCore: number;
+  execution: (typeof TPU_EXECUTIONS)[number];
+}
+
+/** The live recommender demo's settings: its world, model, and where training stops. */
+export interface DemoSpec {
+  seed: number;
+  users: number;
+  initialItems: number;
+  newItemsPerStep: number;
+  maxItems: number;
+  /** The item table is restricted to this many keys after every step. */
+  itemTableLimit: number;
+  dim: number;
+  learningRate: number;
+  /** Play trains until this step. */
+  trainUntil: number;
+  /** The user whose recommendations are shown. */
+  user: number;
+}
+
 export interface Workspace {
   v: number;
   tables: TableSpec[];
@@ -97,6 +130,8 @@ export interface Workspace {
   batches: Record<string, string>;
   generator: GeneratorSpec;
   training: TrainingSpec;
+  tpu: TpuSpec;
+  demo: DemoSpec;
 }
 
 export const LIMITS = {
@@ -111,7 +146,31 @@ export const LIMITS = {
   idsPerExample: 64,
   maxSequenceLength: 64,
   name: 40,
+  tpuCores: 8,
+  tpuPerCore: 8,
+  demoUsers: 5000,
+  demoItems: 20_000,
+  demoDim: 128,
 } as const;
+
+export function defaultTpu(): TpuSpec {
+  return { numCores: 4, sharding: 'replicated', perCore: 4, execution: 'in-process' };
+}
+
+export function defaultDemo(): DemoSpec {
+  return {
+    seed: 42,
+    users: 300,
+    initialItems: 150,
+    newItemsPerStep: 1,
+    maxItems: 450,
+    itemTableLimit: 250,
+    dim: 16,
+    learningRate: 0.05,
+    trainUntil: 300,
+    user: 3,
+  };
+}
 
 export function defaultTable(name = 'user_emb'): TableSpec {
   return {
@@ -153,6 +212,8 @@ export function defaultWorkspace(): Workspace {
       seed: 42,
     },
     training: { model: 'logistic', seed: 7, speed: 10, itemFeatures: [] },
+    tpu: defaultTpu(),
+    demo: defaultDemo(),
   };
 }
 
@@ -223,6 +284,52 @@ const TABLE_KEYS = Object.keys(defaultTable()) as (keyof TableSpec)[];
 const FEATURE_KEYS = Object.keys(defaultFeature()) as (keyof FeatureSpec)[];
 const GEN_KEYS = Object.keys(defaultWorkspace().generator);
 const TRAIN_KEYS = Object.keys(defaultWorkspace().training);
+const TPU_KEYS = Object.keys(defaultTpu());
+const DEMO_KEYS = Object.keys(defaultDemo());
+
+function checkTpu(c: Checker, raw: unknown): TpuSpec {
+  const t = c.obj(raw, 'tpu', TPU_KEYS);
+  return {
+    numCores: c.num(t.numCores, 'tpu.numCores', 1, LIMITS.tpuCores, true),
+    sharding: c.oneOf(t.sharding, 'tpu.sharding', TPU_SHARDINGS),
+    perCore: c.num(t.perCore, 'tpu.perCore', 1, LIMITS.tpuPerCore, true),
+    // absent in links made before the cores could run on Web Workers
+    execution: t.execution === undefined ? 'in-process' : c.oneOf(t.execution, 'tpu.execution', TPU_EXECUTIONS),
+  };
+}
+
+function checkDemo(c: Checker, raw: unknown): DemoSpec {
+  const d = c.obj(raw, 'demo', DEMO_KEYS);
+  const spec: DemoSpec = {
+    seed: c.num(d.seed, 'demo.seed', 0, 2 ** 31 - 1, true),
+    users: c.num(d.users, 'demo.users', 2, LIMITS.demoUsers, true),
+    initialItems: c.num(d.initialItems, 'demo.initialItems', 10, LIMITS.demoItems, true),
+    newItemsPerStep: c.num(d.newItemsPerStep, 'demo.newItemsPerStep', 0, 100, true),
+    maxItems: c.num(d.maxItems, 'demo.maxItems', 10, LIMITS.demoItems, true),
+    itemTableLimit: c.num(d.itemTableLimit, 'demo.itemTableLimit', 10, LIMITS.demoItems, true),
+    dim: c.num(d.dim, 'demo.dim', 1, LIMITS.demoDim, true),
+    learningRate: c.num(d.learningRate, 'demo.learningRate', 1e-5, 1, false),
+    trainUntil: c.num(d.trainUntil, 'demo.trainUntil', DEMO_TARGETS[0], DEMO_TARGETS.at(-1) ?? 1000, true),
+    user: c.num(d.user, 'demo.user', 0, LIMITS.demoUsers - 1, true),
+  };
+  if (!(DEMO_TARGETS as readonly number[]).includes(spec.trainUntil) && typeof d.trainUntil === 'number') {
+    c.problems.push(`demo.trainUntil must be one of ${DEMO_TARGETS.join(', ')}`);
+  }
+  if (spec.maxItems < spec.initialItems) c.problems.push('demo.maxItems must be at least demo.initialItems');
+  if (spec.user >= spec.users) c.problems.push('demo.user must be below demo.users');
+  return spec;
+}
+
+/**
+ * Checks the demo's settings alone (the demo's settings form uses it); throws a
+ * {@link WorkspaceError} listing every problem.
+ */
+export function validateDemoSpec(input: unknown): DemoSpec {
+  const c = new Checker();
+  const spec = checkDemo(c, input);
+  if (c.problems.length > 0) throw new WorkspaceError(c.problems);
+  return spec;
+}
 
 /**
  * Checks an untrusted value and returns a fresh, fully typed workspace built from it (never the
@@ -234,7 +341,16 @@ const TRAIN_KEYS = Object.keys(defaultWorkspace().training);
 export function validateWorkspace(input: unknown): Workspace {
   const c = new Checker();
   if (!isObj(input)) throw new WorkspaceError(['the workspace must be an object']);
-  const root = c.obj(input, 'workspace', ['v', 'tables', 'features', 'batches', 'generator', 'training']);
+  const root = c.obj(input, 'workspace', [
+    'v',
+    'tables',
+    'features',
+    'batches',
+    'generator',
+    'training',
+    'tpu',
+    'demo',
+  ]);
   if (root.v !== SCHEMA_VERSION) {
     throw new WorkspaceError([
       `version ${JSON.stringify(root.v) ?? 'missing'} is not supported (this app reads version ${SCHEMA_VERSION})`,
@@ -327,8 +443,11 @@ export function validateWorkspace(input: unknown): Workspace {
   for (const n of training.itemFeatures) {
     if (!features.some((f) => f.name === n)) c.problems.push(`training.itemFeatures names ${n}, which is no feature`);
   }
+  // Absent in links made before the TPU panel's and the demo's settings were kept: the defaults.
+  const tpu = root.tpu === undefined ? defaultTpu() : checkTpu(c, root.tpu);
+  const demo = root.demo === undefined ? defaultDemo() : checkDemo(c, root.demo);
   if (c.problems.length > 0) throw new WorkspaceError(c.problems);
-  return { v: SCHEMA_VERSION, tables, features, batches, generator, training };
+  return { v: SCHEMA_VERSION, tables, features, batches, generator, training, tpu, demo };
 }
 
 function toBase64Url(bytes: Uint8Array): string {
