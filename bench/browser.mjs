@@ -3,7 +3,7 @@
 // a markdown table, and writes bench/results/browser.{json,md}.
 //
 // Flags: --quick (the page's quick size; default full), --only=<section>[,<section>] (hashtable,
-// gather, workers, train, gpu; default: gpu,workers — issue #6's figures), --all (every section),
+// gather, workers, train, gpu; default: workers,gpu — issue #6's figures), --all (every section),
 // --no-build (reuse dist/app), --no-webgl (start Chromium with --disable-gpu: WebGL missing), --port=<n> (default 4179, or BENCH_PORT).
 import { execSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -15,7 +15,7 @@ const flag = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.
 const size = args.includes('--quick') ? 'quick' : 'full';
 const sections = args.includes('--all')
   ? ['hashtable', 'gather', 'workers', 'train', 'gpu']
-  : (flag('only') ?? 'gpu,workers').split(',');
+  : (flag('only') ?? 'workers,gpu').split(',');
 const PORT = Number(flag('port') ?? process.env.BENCH_PORT ?? 4179);
 function webglNote(result) {
   const renderer = result.machine?.webglRenderer ?? 'unknown';

@@ -250,7 +250,7 @@ async function gather(ctx: PerfContext, st: Stepper): Promise<void> {
           'GB/s',
           bytes / tc / 1e9,
           'memory.copy of the same bytes',
-          { keys: c.n, dist: c.dist, label: `${c.n >= 1e6 ? `${c.n / 1e6}M` : `${c.n / 1e3}k`} keys, ${c.dist}` },
+          { keys: c.n, dist: c.dist, label: `${c.n.toLocaleString('en-US')} keys, ${c.dist}` },
           { note: `${batch} ids into WASM memory; includes the hash lookups` },
         ),
       });

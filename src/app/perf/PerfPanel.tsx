@@ -153,7 +153,7 @@ export function PerfPanel() {
         a ratio against a baseline measured in the same run, timed alternately with it: absolute numbers depend on the
         machine and its load, ratios much less. Quick: hash tables of{' '}
         {q.hashSizes.map((n) => n.toLocaleString('en-US')).join(' and ')} keys, a {q.poolKeys.toLocaleString('en-US')}
-        -key table for the workers, vocabulary {q.trainVocab.toLocaleString('en-US')} (about 30 s). Full: up to{' '}
+        -key table for the workers, vocabulary {q.trainVocab.toLocaleString('en-US')} (under a minute on a 2-core machine). Full: up to{' '}
         {f.hashSizes.at(-1)?.toLocaleString('en-US')} keys, a {f.poolKeys.toLocaleString('en-US')}-key table for the
         workers, vocabulary {f.trainVocab.toLocaleString('en-US')} (a few minutes).
       </p>

@@ -31,5 +31,5 @@ export function resultsMarkdown(s: {
     ...s.notes.map((n) => `- ${n.section}: ${n.text}`),
     '',
   ];
-  return `${head.join('\n')}${toMarkdown(s.rows)}\n`;
+  return `${head.join('\n')}\n${toMarkdown(s.rows)}\n`;
 }
