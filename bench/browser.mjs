@@ -4,7 +4,7 @@
 //
 // Flags: --quick (the page's quick size; default full), --only=<section>[,<section>] (hashtable,
 // gather, workers, train, gpu; default: workers,gpu — issue #6's figures), --all (every section),
-// --no-build (reuse dist/app), --no-webgl (start Chromium with --disable-gpu: WebGL missing), --port=<n> (default 4179, or BENCH_PORT).
+// --software-webgl (measure WebGL even on SwiftShader), --no-build (reuse dist/app), --no-webgl (start Chromium with --disable-gpu: WebGL missing), --port=<n> (default 4179, or BENCH_PORT).
 import { execSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { chromium } from '@playwright/test';
@@ -56,11 +56,11 @@ try {
   await page.waitForFunction(() => 'perf' in window, null, { timeout: 60_000 });
   log(`bench:browser: ${size} run of ${sections.join(', ')} in headless Chromium (the Performance page's worker)`);
   await page.evaluate(
-    ({ size, sections }) => {
-      window.perf.setState({ size, sections });
+    ({ size, sections, softwareWebgl }) => {
+      window.perf.setState({ size, sections, softwareWebgl });
       void window.perf.getState().start();
     },
-    { size, sections },
+    { size, sections, softwareWebgl: args.includes('--software-webgl') },
   );
   const t0 = Date.now();
   let last = '';

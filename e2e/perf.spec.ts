@@ -106,3 +106,33 @@ test('Performance: Cancel stops a run at once and keeps what was measured', asyn
   expect(await page.evaluate(() => window.perf.getState().phase)).toBe('cancelled');
   expect(consoleLog.errors).toEqual([]);
 });
+
+test("Performance: WASM vs WebGL gather through the engine's GpuGather (on this machine's software renderer, when asked)", async ({
+  page,
+  consoleLog,
+}) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  const perf = page.getByRole('region', { name: 'Performance', exact: true });
+  for (const name of SECTION_LABELS.slice(0, 4)) await perf.getByRole('checkbox', { name }).uncheck();
+  await perf.getByRole('checkbox', { name: /^WebGL on a software renderer too/ }).check();
+  await perf.getByRole('button', { name: 'Run quick benchmarks' }).click();
+  await expect(perf.getByTestId('perf-status')).toHaveText(/^Done: 4 results/, { timeout: 240_000 });
+  const facts = perf.getByRole('list', { name: 'Machine facts' });
+  const rows = await page.evaluate(() => window.perf.getState().rows);
+  expect(rows.map((r) => `${r.params.batch}x${r.params.dim}`)).toEqual(['4096x16', '65536x16', '4096x64', '65536x64']);
+  if (rows[0].baseline !== undefined) {
+    // WebGL ran: every row is WebGL against WASM, with the engine's calibration in the notes
+    await expect(facts).toContainText('WASM vs WebGL gather: de.backendInfo(): gather');
+    for (const r of rows) {
+      expect(r.name).toMatch(/^WebGL gather, batch/);
+      expect(r.ratio).toBeGreaterThan(0);
+    }
+    const fig = perf.getByRole('figure', { name: 'WASM vs WebGL gather, milliseconds per batch (lower is better)' });
+    await expect(fig.locator('.recharts-legend-item')).toHaveText(['WASM', 'WebGL (tfjs)']);
+  } else {
+    // no usable WebGL here: the fallback says why
+    await expect(facts).toContainText(/WASM vs WebGL gather: WebGL (missing|unusable)/);
+  }
+  expect(consoleLog.errors).toEqual([]);
+});

@@ -41,11 +41,27 @@ const api = {
     return { ...machineFacts(de), tfjsBackends: tf.engine().backendNames().join(', ') };
   },
   /** Runs `sections` at `size`; `emit` receives progress, rows and notes as they happen. */
-  async run(size: PerfSize, sections: SectionId[], emit: ProxyOrClone<(e: PerfEvent) => void>): Promise<PerfRow[]> {
+  async run(
+    size: PerfSize,
+    sections: SectionId[],
+    emit: ProxyOrClone<(e: PerfEvent) => void>,
+    options: { softwareWebgl?: boolean } = {},
+  ): Promise<PerfRow[]> {
     await de.ready();
     await tf.setBackend('cpu');
     await tf.ready();
-    return runPerf({ de, tf, size, emit: (e) => void emit(e), spawn: de.pool.browserSpawner(), probeWebgl }, sections);
+    return runPerf(
+      {
+        de,
+        tf,
+        size,
+        emit: (e) => void emit(e),
+        spawn: de.pool.browserSpawner(),
+        probeWebgl,
+        softwareWebgl: options.softwareWebgl === true,
+      },
+      sections,
+    );
   },
 };
 

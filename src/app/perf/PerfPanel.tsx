@@ -113,6 +113,8 @@ export function PerfPanel() {
       phase: st.phase,
       size: st.size,
       sections: st.sections,
+      softwareWebgl: st.softwareWebgl,
+      setSoftwareWebgl: st.setSoftwareWebgl,
       progress: st.progress,
       rows: st.rows,
       notes: st.notes,
@@ -153,9 +155,9 @@ export function PerfPanel() {
         a ratio against a baseline measured in the same run, timed alternately with it: absolute numbers depend on the
         machine and its load, ratios much less. Quick: hash tables of{' '}
         {q.hashSizes.map((n) => n.toLocaleString('en-US')).join(' and ')} keys, a {q.poolKeys.toLocaleString('en-US')}
-        -key table for the workers, vocabulary {q.trainVocab.toLocaleString('en-US')} (under a minute on a 2-core machine). Full: up to{' '}
-        {f.hashSizes.at(-1)?.toLocaleString('en-US')} keys, a {f.poolKeys.toLocaleString('en-US')}-key table for the
-        workers, vocabulary {f.trainVocab.toLocaleString('en-US')} (a few minutes).
+        -key table for the workers, vocabulary {q.trainVocab.toLocaleString('en-US')} (under a minute on a 2-core
+        machine). Full: up to {f.hashSizes.at(-1)?.toLocaleString('en-US')} keys, a {f.poolKeys.toLocaleString('en-US')}
+        -key table for the workers, vocabulary {f.trainVocab.toLocaleString('en-US')} (a few minutes).
       </p>
       <div className="perf-controls">
         <fieldset disabled={running}>
@@ -174,6 +176,10 @@ export function PerfPanel() {
               {SECTION_TITLES[sec]}
             </label>
           ))}
+          <label>
+            <input type="checkbox" checked={s.softwareWebgl} onChange={(e) => s.setSoftwareWebgl(e.target.checked)} />{' '}
+            WebGL on a software renderer too (slow; says nothing about a GPU)
+          </label>
         </fieldset>
         <div className="perf-buttons">
           <button type="button" onClick={() => void s.start()} disabled={running || s.sections.length === 0}>

@@ -14,6 +14,8 @@ export interface PerfState {
   size: PerfSize;
   /** Sections chosen for the next run. */
   sections: SectionId[];
+  /** Measure WebGL on a software renderer too (off by default). */
+  softwareWebgl: boolean;
   progress: { done: number; total: number; label: string };
   rows: PerfRow[];
   notes: { section: SectionId; text: string }[];
@@ -23,6 +25,7 @@ export interface PerfState {
   ran: { size: PerfSize; sections: SectionId[]; ms: number } | null;
   setSize(size: PerfSize): void;
   toggleSection(section: SectionId): void;
+  setSoftwareWebgl(on: boolean): void;
   start(): Promise<void>;
   cancel(): void;
   /** The shown results as markdown (what "Copy as markdown" copies). */
@@ -41,6 +44,7 @@ export const usePerf = create<PerfState>()((set, get) => ({
   phase: 'idle',
   size: 'quick',
   sections: [...SECTIONS],
+  softwareWebgl: false,
   progress: { done: 0, total: 0, label: '' },
   rows: [],
   notes: [],
@@ -57,8 +61,9 @@ export const usePerf = create<PerfState>()((set, get) => ({
         ? s.sections.filter((x) => x !== section)
         : SECTIONS.filter((x) => x === section || s.sections.includes(x)),
     })),
+  setSoftwareWebgl: (on) => set({ softwareWebgl: on === true }),
   start: async () => {
-    const { size, sections, phase } = get();
+    const { size, sections, phase, softwareWebgl } = get();
     if (phase === 'running') return;
     if (sections.length === 0) {
       set({ phase: 'error', error: 'Choose at least one section to run.' });
@@ -88,7 +93,7 @@ export const usePerf = create<PerfState>()((set, get) => ({
       const machine = await remote.machine();
       if (!current()) return;
       set({ machine });
-      await remote.run(size, [...sections], proxy(onEvent));
+      await remote.run(size, [...sections], proxy(onEvent), { softwareWebgl });
       if (!current()) return;
       set({ phase: 'done', ran: { size, sections: [...sections], ms: performance.now() - t0 } });
     } catch (err) {
