@@ -280,3 +280,67 @@ test('Tables: the gather path per table is wired to the engine; WebGL and WASM l
   expect(await output()).toEqual(sparseWasm);
   expect(consoleLog.errors).toEqual([]);
 });
+
+test('Tables: placement on the worker pool: the same lookup as in-process, training through the pool moves the loss', async ({
+  page,
+  consoleLog,
+}) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load preset: TFRA Embedding' }).click();
+  const table = page.getByRole('group', { name: 'Table embedding' });
+  const run = page.getByRole('region', { name: 'Batch', exact: true }).getByRole('button', { name: 'Run lookup' });
+  const inspector = page.getByRole('region', { name: 'Lookup inspector', exact: true });
+  const read = async () => ({
+    statuses: await inspector.locator('tbody td.status').allTextContents(),
+    vectors: await inspector
+      .getByRole('img', { name: /^id / })
+      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label'))),
+    output: await inspector
+      .getByRole('img', { name: /^output vector / })
+      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label'))),
+  });
+  await expect(table.getByTestId('placement-note')).toContainText('Placement: in-process');
+  await run.click();
+  await expect(inspector.getByTestId('output-shape')).toHaveText('(3, 2, 8)');
+  const local = await read();
+
+  await table.getByLabel('Placement').selectOption('workers');
+  await expect(table.getByTestId('placement-note')).toContainText('Placement: worker pool');
+  await expect(table.getByTestId('placement-note')).toContainText(/Shard → worker: 0 → 0/);
+  await run.click();
+  await expect(inspector.getByTestId('lookup-pool')).toContainText('Placement: worker pool');
+  await expect(inspector).toContainText('await embedding.lookup(ids) (pooled)');
+  await expect(inspector.getByTestId('output-shape')).toHaveText('(3, 2, 8)');
+  await expect(inspector.getByRole('columnheader', { name: 'Worker' })).toBeVisible();
+  // Same seed, same ids: the same vectors and output as in-process.
+  expect(await read()).toEqual(local);
+
+  // A combination the pool refuses changes nothing and says why.
+  await table.getByLabel('Insert on lookup').click();
+  await expect(table.getByRole('alert')).toContainText('Not applied: insert on lookup cannot be used with placement');
+  await expect(table.getByLabel('Insert on lookup')).not.toBeChecked();
+
+  // Training through the pool: the loss moves; Step back is off and says why.
+  const training = page.getByRole('region', { name: 'Training', exact: true });
+  await expect(page.getByTestId('stepback-pooled')).toContainText('placed on the worker pool');
+  await expect(training.getByRole('button', { name: 'Step back' })).toBeDisabled();
+  const loss = page.getByTestId('chart-loss');
+  await training.getByRole('button', { name: 'Play' }).click();
+  await expect.poll(async () => Number(await loss.getAttribute('data-points'))).toBeGreaterThan(3);
+  const first = await loss.getAttribute('data-last');
+  await expect.poll(() => loss.getAttribute('data-last')).not.toBe(first);
+  await training.getByRole('button', { name: 'Pause' }).click();
+  await expect(training.getByRole('button', { name: 'Play' })).toBeEnabled();
+  await expect(page.getByTestId('chart-size')).not.toHaveAttribute('data-points', '0');
+  await expect(page.getByTestId('chart-hit')).not.toHaveAttribute('data-points', '0');
+  // The trained keys live on the pool: a lookup now hits some ids, each with its shard's worker.
+  await run.click();
+  await expect.poll(async () => (await read()).statuses).toContain('hit');
+  await expect(table.locator('legend')).not.toContainText('(0 keys)');
+  await expect(page.getByTestId('internals-pooled')).toContainText('placed on the worker pool');
+
+  // The placement is part of the saved workspace.
+  await page.reload();
+  await expect(page.getByRole('group', { name: 'Table embedding' }).getByLabel('Placement')).toHaveValue('workers');
+  expect(consoleLog.errors).toEqual([]);
+});

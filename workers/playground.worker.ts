@@ -4,7 +4,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { expose } from 'comlink';
 import * as de from '../src/engine/index.js';
-import { type NormHistogram, peek, type StepMetrics, type TrainConfig, Trainer, type TrainFeature } from './trainer.js';
+import { poolSize } from '../src/app/workspace/schema.js';
+import {
+  type NormHistogram,
+  peek,
+  pooledCheckpointMessage,
+  type StepMetrics,
+  type TrainConfig,
+  Trainer,
+  type TrainFeature,
+} from './trainer.js';
 
 export interface WorkerTable {
   name: string;
@@ -23,6 +32,8 @@ export interface WorkerTable {
   insertOnLookup: boolean;
   /** Where the inspector's lookups gather rows: asked for; see {@link GatherInfo} for what ran. */
   gather: 'wasm' | 'webgl' | 'auto';
+  /** 'in-process': a de.Variable in this worker; 'workers': de.pool.placeVariable on the worker pool. */
+  placement: 'in-process' | 'workers';
 }
 
 /** The gather path a table asked for, the one that ran, and why (de.backendInfo().gatherReason). */
@@ -58,7 +69,9 @@ export interface IdInfo {
    */
   status: 'hit' | 'miss' | 'inserted';
   shard: number;
-  /** Slot in the shard's control-byte array, -1 for a miss. */
+  /** The pool worker holding the shard (placement 'workers'), else -1. */
+  worker: number;
+  /** Slot in the shard's control-byte array, -1 for a miss (and on the pool, where the slot is not read). */
   slot: number;
   /** Row in the shard's value arena, -1 for a miss. */
   row: number;
@@ -81,10 +94,61 @@ export interface LookupReply {
   /** The table inserts missing keys on lookup. */
   insertOnLookup: boolean;
   gather: GatherInfo;
+  /** Placement 'workers': how many pool workers hold the table's shards; null in-process. */
+  poolWorkers: number | null;
   ms: number;
 }
 
-const tables = new Map<string, { key: string; v: de.Variable }>();
+/** A table in this worker (in-process) or on the pool, with an in-process router for its ids. */
+export type AnyVariable = de.Variable | de.pool.PooledVariable;
+
+interface Held {
+  key: string;
+  ready: Promise<AnyVariable>;
+  /** Set once `ready` resolved. */
+  value: AnyVariable | null;
+  /**
+   * Pooled tables: an empty in-process Variable with the same options, used only to parse ids
+   * and route keys to shards exactly as the pooled Variable does (de.Variable.shardOf).
+   */
+  router: de.Variable | null;
+}
+
+const tables = new Map<string, Held>();
+
+let pool: Promise<de.pool.WorkerPool> | null = null;
+let poolWorkers = 0;
+
+/** The worker pool, started once, lazily, the first time a table is placed on it. */
+function workerPool(): Promise<de.pool.WorkerPool> {
+  if (!pool) {
+    poolWorkers = poolSize(self.navigator?.hardwareConcurrency);
+    pool = de.pool.WorkerPool.create({ size: poolWorkers, spawn: de.pool.browserSpawner() });
+    pool.catch(() => {
+      pool = null;
+    });
+  }
+  return pool;
+}
+
+function disposeHeld(h: Held): void {
+  h.router?.dispose();
+  void h.ready.then(
+    (v) => v.dispose(),
+    () => undefined,
+  );
+}
+
+/** The held table's Variable (resolved); throws when it is not ready. */
+function current(name: string): AnyVariable {
+  const h = tables.get(name);
+  if (!h?.value) throw new Error(`Table ${name} is not ready yet.`);
+  return h.value;
+}
+
+function isPooled(v: AnyVariable): v is de.pool.PooledVariable {
+  return v instanceof de.pool.PooledVariable;
+}
 
 function initializerOf(t: WorkerTable): de.initializers.Initializer {
   const I = de.initializers;
@@ -104,22 +168,8 @@ function initializerOf(t: WorkerTable): de.initializers.Initializer {
   }
 }
 
-/** The Variable for a table spec, recreated (empty) when a field fixed at creation changed. */
-function variableFor(t: WorkerTable): de.Variable {
-  const key = JSON.stringify([
-    t.dim,
-    t.keyDtype,
-    t.partitions,
-    t.initializer,
-    t.initScale,
-    t.initSeed,
-    t.restrictPolicy,
-    t.insertOnLookup,
-  ]);
-  const held = tables.get(t.name);
-  if (held && held.key === key) return held.v;
-  held?.v.dispose();
-  const v = new de.Variable({
+function variableOptions(t: WorkerTable): de.VariableOptions {
+  return {
     name: t.name,
     dim: t.dim,
     keyDtype: t.keyDtype,
@@ -132,9 +182,57 @@ function variableFor(t: WorkerTable): de.Variable {
           ? de.FrequencyRestrictPolicy
           : undefined,
     insertOnLookup: t.insertOnLookup,
-  });
-  tables.set(t.name, { key, v });
-  return v;
+  };
+}
+
+/** The held table for a spec, recreated (empty) when a field fixed at creation changed. */
+function heldFor(t: WorkerTable): Held {
+  const key = JSON.stringify([
+    t.dim,
+    t.keyDtype,
+    t.partitions,
+    t.initializer,
+    t.initScale,
+    t.initSeed,
+    t.restrictPolicy,
+    t.insertOnLookup,
+    t.placement,
+  ]);
+  const held = tables.get(t.name);
+  if (held && held.key === key) return held;
+  if (held) disposeHeld(held);
+  let h: Held;
+  if (t.placement === 'workers') {
+    const options = variableOptions(t);
+    if (options.insertOnLookup) {
+      throw new Error(
+        `Table ${t.name}: insert on lookup cannot be used with placement on the worker pool (a pooled lookup is read-only).`,
+      );
+    }
+    const ready = workerPool().then((p) => de.pool.placeVariable(p, options));
+    h = { key, ready, value: null, router: new de.Variable({ ...options, initCapacity: t.partitions }) };
+  } else {
+    const v = new de.Variable(variableOptions(t));
+    h = { key, ready: Promise.resolve(v), value: v, router: null };
+  }
+  h.ready.then(
+    (v) => {
+      h.value = v;
+    },
+    () => {
+      if (tables.get(t.name) === h) tables.delete(t.name);
+    },
+  );
+  tables.set(t.name, h);
+  return h;
+}
+
+async function variableFor(t: WorkerTable): Promise<AnyVariable> {
+  return heldFor(t).ready;
+}
+
+async function sizeOf(v: AnyVariable): Promise<number> {
+  return isPooled(v) ? v.size() : v.size();
 }
 
 function nest(flat: unknown[], shape: number[]): unknown {
@@ -158,13 +256,18 @@ function rowSplitsOf(b: WorkerBatch): number[] {
 let trainer: Trainer | null = null;
 let trainerKey = '';
 
+function noCheckpoints(t: Trainer): string | null {
+  const pooled = t.pooledTables;
+  return pooled.length > 0 ? pooledCheckpointMessage(pooled) : null;
+}
+
 function requireTrainer(): Trainer {
   if (!trainer) throw new Error('Training is not configured yet.');
   return trainer;
 }
 
-function histograms(t: Trainer): NormHistogram[] {
-  return [...new Set(t.features.map((f) => f.table))].map((name) => t.normHistogram(name));
+function histograms(t: Trainer): Promise<NormHistogram[]> {
+  return Promise.all([...new Set(t.features.map((f) => f.table))].map((name) => t.normHistogram(name)));
 }
 
 export interface ShardInternals {
@@ -284,16 +387,16 @@ const core = {
   },
 
   /** Drops tables no longer in the workspace; returns the size of each remaining one. */
-  sync(specs: WorkerTable[]): Record<string, number> {
+  async sync(specs: WorkerTable[]): Promise<Record<string, number>> {
     const names = new Set(specs.map((s) => s.name));
     for (const [name, held] of tables) {
       if (!names.has(name)) {
-        held.v.dispose();
+        disposeHeld(held);
         tables.delete(name);
       }
     }
     const sizes: Record<string, number> = {};
-    for (const s of specs) sizes[s.name] = variableFor(s).size();
+    for (const s of specs) sizes[s.name] = await sizeOf(await variableFor(s));
     return sizes;
   },
 
@@ -301,7 +404,9 @@ const core = {
 
   async lookup(t: WorkerTable, f: WorkerFeature, b: WorkerBatch): Promise<LookupReply> {
     const t0 = performance.now();
-    const v = variableFor(t);
+    const any = await variableFor(t);
+    if (isPooled(any)) return pooledLookup(t, f, b, any, t0);
+    const v = any;
     const maxNorm = t.maxNorm > 0 ? t.maxNorm : undefined;
     let gather = await gatherChoice(t.gather);
     // The GPU mirror serves dense reads of stored rows; a lookup that inserts, or a sparse one,
@@ -427,6 +532,7 @@ const core = {
         id: typeof b.ids[i] === 'string' ? JSON.stringify(b.ids[i]) : String(b.ids[i]),
         status: before.exists[i] ? 'hit' : row >= 0 ? 'inserted' : 'miss',
         shard: s,
+        worker: -1,
         slot,
         row,
         vector,
@@ -444,10 +550,127 @@ const core = {
       tableSize: v.size(),
       insertOnLookup: v.insertOnLookup,
       gather,
+      poolWorkers: null,
       ms: performance.now() - t0,
     };
   },
 };
+
+/**
+ * The inspector's lookup of a table on the worker pool: the same engine calls, awaited (the
+ * rows are fetched from the workers), and per id its shard and the worker holding it. Which ids
+ * are held is read first (a pooled lookup never inserts).
+ */
+async function pooledLookup(
+  t: WorkerTable,
+  f: WorkerFeature,
+  b: WorkerBatch,
+  pv: de.pool.PooledVariable,
+  t0: number,
+): Promise<LookupReply> {
+  const router = tables.get(t.name)!.router!;
+  const maxNorm = t.maxNorm > 0 ? t.maxNorm : undefined;
+  const gather: GatherInfo = {
+    asked: t.gather,
+    used: 'wasm',
+    reason: `this table is on the worker pool: its rows are gathered in WASM on the ${poolWorkers} pool workers and assembled here`,
+    fellBack: t.gather !== 'wasm',
+  };
+  const flatIds = b.ids as de.NestedIds;
+  const before = await pv.lookup(flatIds, { returnExists: true });
+  const vectors = (await before.values.data()) as Float32Array;
+  before.values.dispose();
+  const splits = rowSplitsOf(b);
+  const rows = splits.length - 1;
+  let engineCall: string;
+  let out: tf.Tensor;
+  if (f.op === 'sparse') {
+    let longest = 0;
+    const indices: number[][] = [];
+    for (let r = 0; r < rows; r++) {
+      longest = Math.max(longest, splits[r + 1] - splits[r]);
+      for (let j = 0; j < splits[r + 1] - splits[r]; j++) indices.push([r, j]);
+    }
+    const denseShape = [rows, Math.max(1, longest)];
+    const sp = new de.SparseTensor({ indices, values: b.ids as number[], denseShape });
+    const w = b.weights ? new de.SparseTensor({ indices, values: b.weights, denseShape }) : null;
+    engineCall = `await ${t.name}.safeLookupSparse(spIds, ${w ? 'spWeights' : 'null'}, { combiner: '${f.combiner}'${maxNorm ? `, maxNorm: ${maxNorm}` : ''} }) (pooled)`;
+    out = await pv.safeLookupSparse(sp, w, { combiner: f.combiner === 'none' ? 'mean' : f.combiner, maxNorm });
+  } else if (f.op === 'sequence') {
+    const seq = f.maxSequenceLength;
+    const flat = await pv.lookup(flatIds, { maxNorm });
+    const idx: number[] = [];
+    const mask: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < seq; j++) {
+        const k = splits[r] + j;
+        const inRow = k < splits[r + 1];
+        idx.push(inRow ? k : 0);
+        mask.push(inRow ? 1 : 0);
+      }
+    }
+    engineCall = `await ${t.name}.lookup(ids) (pooled) padded with zero vectors to [${rows}, ${seq}, ${t.dim}] (TensorX Lookup, seqSize ${seq})`;
+    out = tf.tidy(() =>
+      tf
+        .mul(tf.gather(flat, tf.tensor1d(idx, 'int32')), tf.tensor2d(mask, [mask.length, 1]))
+        .reshape([rows, seq, t.dim]),
+    );
+    flat.dispose();
+  } else {
+    const e = await pv.lookup(nest(b.ids, b.shape) as de.NestedIds, { maxNorm });
+    const call = `await ${t.name}.lookup(ids${maxNorm ? `, { maxNorm: ${maxNorm} }` : ''}) (pooled)`;
+    if (f.op === 'embedding') {
+      engineCall = call;
+      out = e;
+    } else {
+      const axes = b.shape.length === 1 ? [0] : Array.from({ length: b.shape.length - 1 }, (_, i) => i + 1);
+      engineCall = `${call} then tf.${f.combiner === 'sum' ? 'sum' : 'mean'} over axes [${axes.join(', ')}]${f.combiner === 'sqrtn' ? ' × √n' : ''}`;
+      out = tf.tidy(() => {
+        if (f.combiner === 'sum') return tf.sum(e, axes);
+        if (f.combiner === 'mean') return tf.mean(e, axes);
+        const n = axes.reduce((a, ax) => a * b.shape[ax], 1);
+        return tf.div(tf.sum(e, axes), Math.sqrt(n));
+      });
+      e.dispose();
+    }
+  }
+  const output = (await out.data()) as Float32Array;
+  const shape = out.shape.slice();
+  out.dispose();
+  const { keys } = router.keysOf(flatIds, 'ids');
+  const shards = router.shardOf(keys);
+  const infos: IdInfo[] = [];
+  for (let i = 0; i < b.ids.length; i++) {
+    const vector = vectors.slice(i * t.dim, (i + 1) * t.dim);
+    let sq = 0;
+    for (const x of vector) sq += x * x;
+    const norm = Math.sqrt(sq);
+    infos.push({
+      id: typeof b.ids[i] === 'string' ? JSON.stringify(b.ids[i]) : String(b.ids[i]),
+      status: before.exists[i] ? 'hit' : 'miss',
+      shard: shards[i],
+      worker: shards[i] % poolWorkers,
+      slot: -1,
+      row: -1,
+      vector,
+      norm,
+      clipped: maxNorm !== undefined && norm > maxNorm,
+    });
+  }
+  return {
+    feature: f.name,
+    table: t.name,
+    engineCall: engineCall,
+    shape,
+    output,
+    ids: infos,
+    tableSize: await pv.size(),
+    insertOnLookup: false,
+    gather,
+    poolWorkers,
+    ms: performance.now() - t0,
+  };
+}
 
 const api = {
   ...core,
@@ -457,20 +680,39 @@ const api = {
     specs: WorkerTable[],
     features: TrainFeature[],
     config: Omit<TrainConfig, 'tables' | 'features'>,
-  ): Promise<{ rebuilt: boolean; step: number; histograms: NormHistogram[]; summary: string }> {
+  ): Promise<{
+    rebuilt: boolean;
+    step: number;
+    histograms: NormHistogram[];
+    summary: string;
+    /** Why Step back and the checkpoint download are off (a table on the worker pool), or null. */
+    noCheckpoints: string | null;
+  }> {
     // The gather path only changes how the inspector reads: it does not start training over.
     const key = JSON.stringify([specs.map((s) => ({ ...s, gather: undefined })), features, config]);
     if (trainer && key === trainerKey) {
-      return { rebuilt: false, step: trainer.step, histograms: histograms(trainer), summary: trainer.summary };
+      return {
+        rebuilt: false,
+        step: trainer.step,
+        histograms: await histograms(trainer),
+        summary: trainer.summary,
+        noCheckpoints: noCheckpoints(trainer),
+      };
     }
     // A model that cannot be built throws before anything changes (the old one keeps training).
-    const next = new Trainer({ tables: specs, features, ...config }, (name) => tables.get(name)!.v);
-    for (const s of specs) variableFor(s);
+    for (const s of specs) await variableFor(s);
+    const next = new Trainer({ tables: specs, features, ...config }, current);
     trainer?.dispose();
     trainer = next;
     trainerKey = key;
     await trainer.reset();
-    return { rebuilt: true, step: 0, histograms: histograms(trainer), summary: trainer.summary };
+    return {
+      rebuilt: true,
+      step: 0,
+      histograms: await histograms(trainer),
+      summary: trainer.summary,
+      noCheckpoints: noCheckpoints(trainer),
+    };
   },
 
   /** Runs `n` steps; returns each step's metrics and the embedding-norm histograms after them. */
@@ -479,26 +721,26 @@ const api = {
     const t0 = performance.now();
     const metrics: StepMetrics[] = [];
     for (let i = 0; i < n; i++) metrics.push(await t.runStep());
-    return { metrics, histograms: histograms(t), ms: performance.now() - t0 };
+    return { metrics, histograms: await histograms(t), ms: performance.now() - t0 };
   },
 
   async trainStepBack(): Promise<{ step: number; histograms: NormHistogram[] }> {
     const t = requireTrainer();
     const step = await t.stepBack();
-    return { step, histograms: histograms(t) };
+    return { step, histograms: await histograms(t) };
   },
 
   async trainReset(): Promise<{ histograms: NormHistogram[] }> {
     const t = requireTrainer();
     await t.reset();
-    return { histograms: histograms(t) };
+    return { histograms: await histograms(t) };
   },
 
   /** Control bytes and statistics of each shard of a table (the first INTERNALS_SLOTS slots). */
   internals(name: string): ShardInternals[] | null {
-    const held = tables.get(name);
-    if (!held) return null;
-    return held.v.shards.map((table, shard) => {
+    const v = tables.get(name)?.value;
+    if (!v || isPooled(v)) return null;
+    return v.shards.map((table, shard) => {
       const ins = table.inspect();
       const st = table.stats();
       return {

@@ -10,6 +10,10 @@
 // unique-row gradients the step applied (de.train.step's onGradients). Step back restores the
 // nearest keyframe checkpoint (de.checkpoint.save, every KEYFRAME steps) and replays the batches,
 // which are deterministic, so the state after step back is exactly the state before the last step.
+// A table placed on the worker pool (de.pool.PooledVariable) is read and trained through
+// `await de.train.step(opt, loss, { async: true })` (the loss runs a discovery pass, then the step);
+// there are no checkpoints of pooled tables, so a model with one has no Step back or checkpoint
+// download, and Reset clears the tables and starts new optimizers.
 import * as tf from '@tensorflow/tfjs';
 import {
   type GeneratedBatch,
@@ -19,7 +23,14 @@ import {
   mulberry32,
 } from '../src/app/batch/generate.js';
 import { type PlannedFeature, planModel, TOWER_UNITS } from '../src/app/training/model.js';
-import type { FeatureSpec, GeneratorSpec, ModelKind } from '../src/app/workspace/schema.js';
+import {
+  type FeatureSpec,
+  type GeneratorSpec,
+  type ModelKind,
+  pooledCheckpointMessage,
+} from '../src/app/workspace/schema.js';
+
+export { pooledCheckpointMessage };
 import * as de from '../src/engine/index.js';
 
 export const KEYFRAME = 10;
@@ -53,7 +64,8 @@ export interface TrainConfig {
 
 export interface TableMetrics {
   size: number;
-  capacity: number;
+  /** Slots allocated; null for a table on the worker pool (the pool reports sizes, not capacities). */
+  capacity: number | null;
   /** Fraction of the batch's ids of this table already held before the step. */
   hitRate: number;
   /** L2 norm of the gradient de.train.step applied to the table's unique rows (all its features summed). */
@@ -79,7 +91,8 @@ export interface NormHistogram {
 
 interface Keyframe {
   step: number;
-  bytes: Uint8Array;
+  /** The tables' and optimizers' checkpoint; null when a table is on the worker pool (step 0 only). */
+  bytes: Uint8Array | null;
   dense: Float32Array[];
   denseSlots: Float32Array[][];
 }
@@ -144,6 +157,23 @@ export function peek(v: de.Variable, keys: de.Keys): { values: Float32Array; exi
 
 let serial = 0;
 
+/** A table in the engine worker (de.Variable) or on the worker pool (de.pool.PooledVariable). */
+export type TrainVariable = de.Variable | de.pool.PooledVariable;
+
+function isPooled(v: TrainVariable): v is de.pool.PooledVariable {
+  return v instanceof de.pool.PooledVariable;
+}
+
+/** The one engine read a feature's input makes: rows of dense ids, or a safe sparse lookup. */
+type Read =
+  | { kind: 'dense'; ids: de.NestedIds | de.Id[]; maxNorm: number | undefined }
+  | {
+      kind: 'sparse';
+      sp: de.SparseTensor;
+      w: de.SparseTensor | null;
+      options: { combiner: 'sum' | 'mean' | 'sqrtn'; maxNorm: number | undefined };
+    };
+
 /** One model over live Variables (owned by the worker's table map). */
 export class Trainer {
   readonly features: PlannedFeature[];
@@ -158,7 +188,7 @@ export class Trainer {
 
   constructor(
     readonly config: TrainConfig,
-    private readonly variable: (name: string) => de.Variable,
+    private readonly variable: (name: string) => TrainVariable,
   ) {
     const plan = planModel(config.model, config.itemFeatures, config.features, config.tables);
     if (!plan.ok) throw new Error(plan.message);
@@ -196,16 +226,31 @@ export class Trainer {
     }
   }
 
-  private get variables(): de.Variable[] {
+  private get variables(): TrainVariable[] {
     return this.groups.flatMap((g) => g.tables.map((n) => this.variable(n)));
+  }
+
+  /** The trained tables placed on the worker pool (no checkpoints, so no Step back). */
+  get pooledTables(): string[] {
+    return this.groups.flatMap((g) => g.tables.filter((n) => isPooled(this.variable(n))));
   }
 
   /** Empties every trained table and puts the model back to step 0 (keyframe 0 is that state). */
   async reset(): Promise<void> {
-    for (const v of this.variables) v.clear();
+    for (const v of this.variables) await v.clear();
     this.step = 0;
     de.train.setGlobalStep(0);
-    if (this.keyframes.length > 0) {
+    if (this.pooledTables.length > 0 && this.keyframes.length > 0) {
+      // No checkpoint of pooled tables: fresh optimizers (new slots on the workers, iterations 0)
+      // and the head's initial weights.
+      const k = this.keyframes[0];
+      this.groups.forEach((g) => {
+        const t = this.tableOf.get(g.tables[0])!;
+        g.opt = makeOptimizer(t.optimizer, t.learningRate);
+      });
+      this.dense.forEach((v, i) => v.assign(tf.tensor(k.dense[i], v.shape)));
+      this.keyframes = [k];
+    } else if (this.keyframes.length > 0) {
       await this.restoreKeyframe(this.keyframes[0]);
       this.keyframes = [this.keyframes[0]];
     } else {
@@ -215,16 +260,18 @@ export class Trainer {
 
   private async snapshot(): Promise<Keyframe> {
     const opts = this.groups.map((g) => g.opt);
+    const local = this.pooledTables.length === 0;
     return {
       step: this.step,
-      bytes: await de.checkpoint.save([...this.variables, ...opts]),
+      bytes: local ? await de.checkpoint.save([...(this.variables as de.Variable[]), ...opts]) : null,
       dense: this.dense.map((v) => Float32Array.from(v.dataSync() as Float32Array)),
       denseSlots: this.dense.map((v) => this.groups[0].opt.denseSlotValues(v).map((s) => s.slice())),
     };
   }
 
   private async restoreKeyframe(k: Keyframe): Promise<void> {
-    await de.checkpoint.restore(k.bytes, [...this.variables, ...this.groups.map((g) => g.opt)]);
+    if (!k.bytes) throw new Error(pooledCheckpointMessage(this.pooledTables));
+    await de.checkpoint.restore(k.bytes, [...(this.variables as de.Variable[]), ...this.groups.map((g) => g.opt)]);
     this.dense.forEach((v, i) => {
       v.assign(tf.tensor(k.dense[i], v.shape));
       this.groups[0].opt.denseSlotValues(v).forEach((s, j) => s.set(k.denseSlots[i][j]));
@@ -243,13 +290,9 @@ export class Trainer {
     );
   }
 
-  /**
-   * One feature's part of the model input, [B, width], read with the engine call the Lookup
-   * inspector uses for the feature (inside de.train.step the reads are taped and trained).
-   */
-  private featureInput(f: PlannedFeature, gf: GeneratedFeature): tf.Tensor2D {
+  /** The one engine read of a feature's input (see {@link featureInput}). */
+  private readOf(f: PlannedFeature, gf: GeneratedFeature): Read {
     const t = this.tableOf.get(f.table)!;
-    const v = this.variable(f.table);
     const maxNorm = t.maxNorm > 0 ? t.maxNorm : undefined;
     const splits = rowsOf(gf);
     const B = splits.length - 1;
@@ -259,10 +302,7 @@ export class Trainer {
         const n = gf.shape[1];
         const nested: de.Id[][] = [];
         for (let r = 0; r < B; r++) nested.push(gf.ids.slice(r * n, (r + 1) * n) as de.Id[]);
-        const e = de.embeddingLookup(v, nested as de.NestedIds, { maxNorm }) as tf.Tensor3D;
-        if (f.combiner === 'sum') return tf.sum(e, 1);
-        if (f.combiner === 'sqrtn') return tf.div(tf.sum(e, 1), Math.sqrt(n));
-        return tf.mean(e, 1); // mean, and 'none' (Embedding) pooled by mean
+        return { kind: 'dense', ids: nested as de.NestedIds, maxNorm };
       }
       case 'sparse': {
         let longest = 1;
@@ -274,34 +314,89 @@ export class Trainer {
         const denseShape = [B, longest];
         const sp = new de.SparseTensor({ indices, values: gf.ids as de.Id[] as number[], denseShape });
         const w = f.weights && gf.weights ? new de.SparseTensor({ indices, values: gf.weights, denseShape }) : null;
-        return de.safeEmbeddingLookupSparse(v, sp, w, {
-          combiner: f.combiner === 'none' ? 'mean' : f.combiner,
-          maxNorm,
-        }) as tf.Tensor2D;
+        return { kind: 'sparse', sp, w, options: { combiner: f.combiner === 'none' ? 'mean' : f.combiner, maxNorm } };
       }
       case 'sequence': {
-        // TensorX Lookup: each row padded with zero vectors (or cut) to maxSequenceLength, then
-        // concatenated, so every position has its own weights.
         // Only the ids kept are read: a cut id is never looked up, so training never inserts it.
         const seq = f.maxSequenceLength;
         const kept: de.Id[] = [];
+        for (let r = 0; r < B; r++)
+          for (let j = 0; j < seq && splits[r] + j < splits[r + 1]; j++) kept.push(gf.ids[splits[r] + j] as de.Id);
+        return { kind: 'dense', ids: kept, maxNorm };
+      }
+    }
+  }
+
+  /** The feature's input, [B, width], from what its read returned. */
+  private fromRead(f: PlannedFeature, gf: GeneratedFeature, e: tf.Tensor): tf.Tensor2D {
+    const splits = rowsOf(gf);
+    const B = splits.length - 1;
+    switch (f.op) {
+      case 'embedding':
+      case 'squashed': {
+        const n = gf.shape[1];
+        if (f.combiner === 'sum') return tf.sum(e, 1);
+        if (f.combiner === 'sqrtn') return tf.div(tf.sum(e, 1), Math.sqrt(n));
+        return tf.mean(e, 1); // mean, and 'none' (Embedding) pooled by mean
+      }
+      case 'sparse':
+        return e as tf.Tensor2D;
+      case 'sequence': {
+        // TensorX Lookup: each row padded with zero vectors (or cut) to maxSequenceLength, then
+        // concatenated, so every position has its own weights.
+        const seq = f.maxSequenceLength;
+        const dim = this.tableOf.get(f.table)!.dim;
         const gather = new Int32Array(B * seq);
         const mask = new Float32Array(B * seq);
+        let kept = 0;
         for (let r = 0; r < B; r++) {
           for (let j = 0; j < seq; j++) {
-            const k = splits[r] + j;
-            if (k < splits[r + 1]) {
-              gather[r * seq + j] = kept.length;
+            if (splits[r] + j < splits[r + 1]) {
+              gather[r * seq + j] = kept++;
               mask[r * seq + j] = 1;
-              kept.push(gf.ids[k] as de.Id);
             }
           }
         }
-        const flat = de.embeddingLookup(v, kept, { maxNorm }) as tf.Tensor2D;
-        const g = tf.gather(flat, tf.tensor1d(gather, 'int32'));
-        return tf.reshape(tf.mul(g, tf.tensor2d(mask, [B * seq, 1])), [B, seq * t.dim]);
+        const g = tf.gather(e, tf.tensor1d(gather, 'int32'));
+        return tf.reshape(tf.mul(g, tf.tensor2d(mask, [B * seq, 1])), [B, seq * dim]);
       }
     }
+  }
+
+  /**
+   * One feature's part of the model input, [B, width], read with the engine call the Lookup
+   * inspector uses for the feature (inside de.train.step the reads are taped and trained).
+   */
+  private featureInput(f: PlannedFeature, gf: GeneratedFeature): tf.Tensor2D {
+    const v = this.variable(f.table);
+    const r = this.readOf(f, gf);
+    const e =
+      r.kind === 'dense'
+        ? (de.embeddingLookup(v, r.ids, { maxNorm: r.maxNorm }) as tf.Tensor)
+        : (de.safeEmbeddingLookupSparse(v, r.sp, r.w, r.options) as tf.Tensor);
+    return this.fromRead(f, gf, e);
+  }
+
+  /** A feature's input read outside a step (a constant for another optimizer group's step). */
+  private async fixedInput(f: PlannedFeature, gf: GeneratedFeature): Promise<tf.Tensor2D> {
+    const v = this.variable(f.table);
+    if (!isPooled(v)) return tf.tidy(() => this.featureInput(f, gf));
+    const r = this.readOf(f, gf);
+    const e =
+      r.kind === 'dense'
+        ? await v.lookup(r.ids, { maxNorm: r.maxNorm })
+        : await v.safeLookupSparse(r.sp, r.w, r.options);
+    const out = tf.tidy(() => this.fromRead(f, gf, e));
+    if (out !== e) e.dispose(); // a sparse read is the input itself
+    return out;
+  }
+
+  /** Which of `ids` the table holds (never inserts). */
+  private async held(v: TrainVariable, ids: de.NestedIds): Promise<ArrayLike<number | boolean>> {
+    if (!isPooled(v)) return peek(v, v.keysOf(ids, 'ids').keys).exists;
+    const r = await v.lookup(ids, { returnExists: true });
+    r.values.dispose();
+    return r.exists;
   }
 
   /** The logit per example, [B, 1], from each feature's input. */
@@ -335,9 +430,8 @@ export class Trainer {
         let total = 0;
         for (const f of this.features) {
           if (f.table !== name) continue;
-          const { keys } = v.keysOf(batch.features[f.name].ids as de.NestedIds, 'ids');
-          const ex = peek(v, keys).exists;
-          for (const e of ex) hits += e;
+          const ex = await this.held(v, batch.features[f.name].ids as de.NestedIds);
+          for (let i = 0; i < ex.length; i++) hits += Number(ex[i]);
           total += ex.length;
         }
         metrics[name] = { size: 0, capacity: 0, hitRate: total > 0 ? hits / total : 0, gradNorm: 0, evictions: 0 };
@@ -345,39 +439,42 @@ export class Trainer {
     }
     let loss = 0;
     try {
-      this.groups.forEach((g, gi) => {
+      for (const [gi, g] of this.groups.entries()) {
         const mine = new Set(g.tables);
         // Other optimizers' tables are read outside the step (not taped): constants here, they
         // are stepped in their own group.
-        const fixed = this.features.map((f) =>
-          mine.has(f.table) ? null : tf.tidy(() => this.featureInput(f, batch.features[f.name])),
-        );
+        const fixed: (tf.Tensor2D | null)[] = [];
         try {
-          loss = de.train.step(
-            g.opt,
-            () => {
-              const inputs = this.features.map((f, k) => fixed[k] ?? this.featureInput(f, batch.features[f.name]));
-              const z = this.logits(inputs);
-              // Binary cross-entropy from logits: mean(softplus(z) - y z).
-              return tf.mean(tf.sub(tf.softplus(z), tf.mul(labels, z))) as tf.Scalar;
+          for (const f of this.features) {
+            fixed.push(mine.has(f.table) ? null : await this.fixedInput(f, batch.features[f.name]));
+          }
+          const lossFn = () => {
+            const inputs = this.features.map((f, k) => fixed[k] ?? this.featureInput(f, batch.features[f.name]));
+            const z = this.logits(inputs);
+            // Binary cross-entropy from logits: mean(softplus(z) - y z).
+            return tf.mean(tf.sub(tf.softplus(z), tf.mul(labels, z))) as tf.Scalar;
+          };
+          const options: de.train.StepOptions & { async?: false } = {
+            varList: gi === 0 ? this.dense : [],
+            onGradients: (rows) => {
+              for (const r of rows) {
+                const name = nameOf.get(r.variable);
+                if (name === undefined) continue;
+                let sq = 0;
+                for (const x of r.grad) sq += x * x;
+                metrics[name].gradNorm = Math.sqrt(sq);
+              }
             },
-            {
-              varList: gi === 0 ? this.dense : [],
-              onGradients: (rows) => {
-                for (const r of rows) {
-                  const name = nameOf.get(r.variable);
-                  if (name === undefined) continue;
-                  let sq = 0;
-                  for (const x of r.grad) sq += x * x;
-                  metrics[name].gradNorm = Math.sqrt(sq);
-                }
-              },
-            },
-          );
+          };
+          // A group with a pooled table: the loss runs twice (a dry run learns the ids, their rows
+          // are fetched from the workers, then the step), and the update is applied on the workers.
+          loss = g.tables.some((n) => isPooled(this.variable(n)))
+            ? await de.train.step(g.opt, lossFn, { ...options, async: true })
+            : de.train.step(g.opt, lossFn, options);
         } finally {
           for (const x of fixed) x?.dispose();
         }
-      });
+      }
     } finally {
       labels.dispose();
     }
@@ -385,12 +482,20 @@ export class Trainer {
     for (const [name, m] of Object.entries(metrics)) {
       const t = this.tableOf.get(name)!;
       const v = this.variable(name);
+      if (isPooled(v)) {
+        if (t.restrictPolicy !== 'none' && (await v.size()) > t.restrictLimit) {
+          m.evictions = await v.restrict(t.restrictLimit);
+        }
+        m.size = await v.size();
+        m.capacity = null;
+        continue;
+      }
       if (t.restrictPolicy !== 'none' && v.size() > t.restrictLimit) m.evictions = v.restrict(t.restrictLimit);
       const s = v.stats();
       m.size = s.size;
       m.capacity = s.capacity;
     }
-    if (this.step % KEYFRAME === 0) {
+    if (this.step % KEYFRAME === 0 && this.pooledTables.length === 0) {
       this.keyframes.push(await this.snapshot());
       // Keep keyframe 0 (reset) and the latest ones.
       if (this.keyframes.length > KEYFRAMES_KEPT + 1) this.keyframes.splice(1, 1);
@@ -400,6 +505,7 @@ export class Trainer {
 
   /** Goes back to the state before the last step: restore the nearest keyframe, replay. */
   async stepBack(): Promise<number> {
+    if (this.pooledTables.length > 0) throw new Error(pooledCheckpointMessage(this.pooledTables));
     if (this.step === 0) return 0;
     const target = this.step - 1;
     // Keyframe 0 is step 0; others are kept while they are recent.
@@ -411,9 +517,9 @@ export class Trainer {
     return this.step;
   }
 
-  normHistogram(name: string, bins = 20): NormHistogram {
+  async normHistogram(name: string, bins = 20): Promise<NormHistogram> {
     const v = this.variable(name);
-    const { values, dim } = v.export();
+    const { values, dim } = await v.export();
     const n = values.length / dim;
     const norms = new Float64Array(n);
     let max = 0;
@@ -432,14 +538,18 @@ export class Trainer {
 
   /** The checkpoint (tables, restrict status, optimizers), each table's .npy files and the TFRA script. */
   async exportFiles(): Promise<{ checkpoint: Uint8Array; npy: Record<string, Uint8Array>; python: string }> {
-    const vars = this.variables;
+    if (this.pooledTables.length > 0) throw new Error(pooledCheckpointMessage(this.pooledTables));
+    const vars = this.variables as de.Variable[];
     const opts = this.groups.map((g) => g.opt);
     const checkpoint = await de.checkpoint.save([...vars, ...opts]);
     const npy: Record<string, Uint8Array> = {};
     for (const v of vars) Object.assign(npy, de.interop.toNpy(v));
     const features: Record<string, de.interop.TfraFeature> = {};
     for (const f of this.features) {
-      features[f.name] = { variable: this.variable(f.table), combiner: f.combiner === 'none' ? 'mean' : f.combiner };
+      features[f.name] = {
+        variable: this.variable(f.table) as de.Variable,
+        combiner: f.combiner === 'none' ? 'mean' : f.combiner,
+      };
     }
     const python = de.interop.toTfraPython({ variables: vars, features, optimizer: opts[0] });
     return { checkpoint, npy, python };

@@ -79,6 +79,7 @@ function LookupResult({ lookup }: { lookup: Extract<LookupState, { phase: 'done'
   const outRows = reply.output.length / dim;
   const count = (st: string) => reply.ids.filter((i) => i.status === st).length;
   const hits = count('hit');
+  const pooled = reply.poolWorkers !== null;
   const inserted = new Set(reply.ids.filter((i) => i.status === 'inserted').map((i) => i.id)).size;
   return (
     <div>
@@ -115,6 +116,16 @@ function LookupResult({ lookup }: { lookup: Extract<LookupState, { phase: 'done'
           </>
         )}
         {lookup.maxNorm > 0 && <> maxNorm {lookup.maxNorm}: clipped vectors are marked ✂.</>}
+        {pooled && (
+          <>
+            <br />
+            <span data-testid="lookup-pool">
+              Placement: worker pool — {reply.table}&apos;s shards live on {reply.poolWorkers} engine workers (shard i
+              on worker i mod {reply.poolWorkers}); the rows were fetched from them. Slots and rows inside a
+              worker&apos;s hash table are not read across workers (–).
+            </span>
+          </>
+        )}
       </p>
       <div className="table-scroll" tabIndex={0} role="group" aria-label="Per-id lookups">
         <table className="ids-table">
@@ -125,6 +136,7 @@ function LookupResult({ lookup }: { lookup: Extract<LookupState, { phase: 'done'
               <th scope="col">Id</th>
               <th scope="col">Status</th>
               <th scope="col">Shard</th>
+              {pooled && <th scope="col">Worker</th>}
               <th scope="col">Slot</th>
               <th scope="col">Row</th>
               <th scope="col">‖v‖</th>
@@ -140,6 +152,7 @@ function LookupResult({ lookup }: { lookup: Extract<LookupState, { phase: 'done'
                 </td>
                 <td className={`status ${r.status}`}>{STATUS_LABEL[r.status]}</td>
                 <td>{r.shard}</td>
+                {pooled && <td>{r.worker}</td>}
                 <td>{r.slot >= 0 ? r.slot : '–'}</td>
                 <td>{r.row >= 0 ? r.row : '–'}</td>
                 <td>

@@ -11,12 +11,16 @@ import {
   KEY_DTYPES,
   LIMITS,
   OPTIMIZERS,
+  PLACEMENTS,
+  placementProblem,
+  poolSize,
   RESTRICT_POLICIES,
+  shardWorkers,
   type TableSpec,
 } from '../workspace/schema.js';
 
 /** Fields whose change cannot keep the keys a table holds (TFRA fixes them at creation). */
-const DISCARDING: (keyof TableSpec)[] = ['dim', 'keyDtype', 'partitions', 'insertOnLookup'];
+const DISCARDING: (keyof TableSpec)[] = ['dim', 'keyDtype', 'partitions', 'insertOnLookup', 'placement'];
 
 const INIT_SCALE_LABEL: Record<TableSpec['initializer'], string | null> = {
   zeros: null,
@@ -51,6 +55,31 @@ function GatherNote({ asked }: { asked: TableSpec['gather'] }) {
   );
 }
 
+/** What runs where for a table's placement, and (on the pool) which worker holds each shard. */
+function PlacementNote({ table }: { table: TableSpec }) {
+  if (table.placement === 'in-process') {
+    return (
+      <p className="note" data-testid="placement-note">
+        Placement: in-process — the table (<code>new de.Variable</code>), its lookups and training all run in the
+        playground&apos;s engine worker, off the page&apos;s main thread.
+      </p>
+    );
+  }
+  const workers = poolSize(typeof navigator === 'undefined' ? undefined : navigator.hardwareConcurrency);
+  const map = shardWorkers(table.partitions, workers);
+  return (
+    <p className="note" data-testid="placement-note">
+      Placement: worker pool — the shards live on {workers} engine workers started by the playground&apos;s worker (
+      <code>de.pool.placeVariable</code>); lookups and training steps fetch rows from them (
+      <code>
+        de.train.step(…, {'{'} async: true {'}'})
+      </code>
+      ). Shard → worker: {map.map((w, s) => `${s} → ${w}`).join(', ')}. Hash-table internals and Step back need an
+      in-process table.
+    </p>
+  );
+}
+
 function TableCard({ index, table, names }: { index: number; table: TableSpec; names: string[] }) {
   const { updateTable, duplicateTable, removeTable, count, size } = usePlayground(
     useShallow((s) => ({
@@ -62,7 +91,12 @@ function TableCard({ index, table, names }: { index: number; table: TableSpec; n
     })),
   );
   const [pending, setPending] = useState<Partial<TableSpec> | null>(null);
+  const [refused, setRefused] = useState<string | null>(null);
   const change = (patch: Partial<TableSpec>) => {
+    // A combination the engine refuses (insert on lookup on the pool) changes nothing.
+    const problem = placementProblem({ ...table, ...patch });
+    setRefused(problem && `Not applied: ${problem}.`);
+    if (problem) return;
     const discards = DISCARDING.some((k) => k in patch && patch[k] !== table[k]);
     if (discards && size > 0) setPending(patch);
     else updateTable(index, patch);
@@ -177,6 +211,13 @@ function TableCard({ index, table, names }: { index: number; table: TableSpec; n
           integer
           onCommit={(partitions) => change({ partitions })}
         />
+        <SelectField
+          label="Placement"
+          value={table.placement}
+          options={PLACEMENTS}
+          labels={{ 'in-process': 'In-process', workers: 'Worker pool' }}
+          onCommit={(placement) => change({ placement })}
+        />
         <CheckField
           label="Insert on lookup"
           value={table.insertOnLookup}
@@ -198,11 +239,12 @@ function TableCard({ index, table, names }: { index: number; table: TableSpec; n
         />
       </div>
       <GatherNote asked={table.gather} />
-      <p className="note">
-        Placement: in-process, in the playground&apos;s engine worker (off the page&apos;s main thread). Placing a
-        table&apos;s shards on a pool of workers (<code>de.pool.placeVariable</code>) is not offered here yet: the
-        inspector&apos;s slot and row view, the hash-table internals and Step back (checkpoints) read in-process tables.
-      </p>
+      {refused && (
+        <p role="alert" className="note warn">
+          {refused}
+        </p>
+      )}
+      <PlacementNote table={table} />
       <div className="actions">
         <button type="button" disabled={count >= LIMITS.tables} onClick={() => duplicateTable(index)}>
           Duplicate {table.name}

@@ -27,6 +27,7 @@ export function toWorkerTable(t: TableSpec): WorkerTable {
     restrictLimit: t.restrictLimit,
     insertOnLookup: t.insertOnLookup,
     gather: t.gather,
+    placement: t.placement,
   };
 }
 

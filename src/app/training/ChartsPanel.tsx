@@ -78,7 +78,8 @@ function build(): { rows: Row[]; note: string; steps: number } {
     const r: Row = { step: m.step, loss: m.loss };
     for (const [name, t] of Object.entries(m.tables)) {
       r[`${name} size`] = t.size;
-      r[`${name} capacity`] = t.capacity;
+      // A table on the worker pool reports its size, not its capacity: no capacity point.
+      if (t.capacity !== null) r[`${name} capacity`] = t.capacity;
       r[`${name} hit rate`] = t.hitRate * 100;
       r[`${name} grad norm`] = t.gradNorm;
       r[`${name} evictions`] = t.evictions;

@@ -136,6 +136,7 @@ function TableInternals() {
   const version = useMetricsFrame(1000);
   const selectId = useId();
   const table = tables.some((t) => t.name === name) ? name : tables[0].name;
+  const pooled = tables.find((t) => t.name === table)?.placement === 'workers';
   const refresh = useCallback(async () => {
     const r = await startWorker();
     const next = await r.internals(table);
@@ -159,7 +160,13 @@ function TableInternals() {
       <button type="button" onClick={() => void refresh()}>
         Refresh internals
       </button>
-      {shards === undefined ? (
+      {pooled ? (
+        <p className="note" data-testid="internals-pooled">
+          {table} is placed on the worker pool: its hash tables live in the pool&apos;s engine workers, and the pool
+          answers lookups, training and sizes, not slot-level reads, so its control bytes cannot be shown here. To see
+          them, set its Placement to In-process in the Tables panel (the tiny table below works either way).
+        </p>
+      ) : shards === undefined ? (
         <p className="muted">Reading the table…</p>
       ) : shards === null ? (
         <p className="muted">The engine holds no table named {table} yet.</p>

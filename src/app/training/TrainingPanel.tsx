@@ -4,7 +4,7 @@ import { useEffect, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { CheckField, NumberField, SelectField } from '../components/fields.js';
 import { usePlayground } from '../store.js';
-import { MODELS } from '../workspace/schema.js';
+import { MODELS, pooledCheckpointMessage } from '../workspace/schema.js';
 import './training.css';
 import { configureTraining, pause, play, reset, stepBack, stepOnce } from './controller.js';
 import { metrics, useMetricsFrame } from './metrics.js';
@@ -57,6 +57,11 @@ export function TrainingPanel() {
     handoff.current = null;
   }, [playing]);
   const down = worker === 'error';
+  // Step back restores checkpoints, which a table on the worker pool does not have.
+  const pooledUsed = tables
+    .filter((t) => t.placement === 'workers' && features.some((f) => f.table === t.name))
+    .map((t) => t.name);
+  const noStepBack = pooledUsed.length > 0 ? pooledCheckpointMessage(pooledUsed) : null;
   const optimizers = [...new Set(features.map((f) => f.table))].map((name) => {
     const t = tables.find((x) => x.name === name);
     return t ? `${name}: ${t.optimizer}, lr ${t.learningRate}` : name;
@@ -67,6 +72,11 @@ export function TrainingPanel() {
   const itemSet = new Set(chosen.length > 0 ? chosen : features.slice(-1).map((f) => f.name));
   return (
     <div>
+      {noStepBack && (
+        <p className="note" data-testid="stepback-pooled">
+          Step back is off: {noStepBack}
+        </p>
+      )}
       <div className="form-grid">
         <SelectField
           label="Model"
@@ -145,7 +155,12 @@ export function TrainingPanel() {
         >
           Step
         </button>
-        <button type="button" onClick={() => !busy && void stepBack()} disabled={down || playing} aria-disabled={busy}>
+        <button
+          type="button"
+          onClick={() => !busy && void stepBack()}
+          disabled={down || playing || noStepBack !== null}
+          aria-disabled={busy}
+        >
           Step back
         </button>
         <button type="button" onClick={() => !busy && void reset()} disabled={down} aria-disabled={busy}>

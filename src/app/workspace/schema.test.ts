@@ -8,7 +8,10 @@ import {
   defaultTpu,
   defaultWorkspace,
   encodeWorkspace,
+  placementProblem,
+  poolSize,
   SCHEMA_VERSION,
+  shardWorkers,
   TPU_SHARDINGS,
   validateDemoSpec,
   validateWorkspace,
@@ -161,5 +164,33 @@ describe('workspace schema', () => {
     w.training.itemFeatures = ['user_id'];
     w.tables[0].insertOnLookup = 'yes';
     expect(() => validateWorkspace(w)).toThrow(/tables\[0\].insertOnLookup must be true or false/);
+  });
+
+  it('placement: in-process or the worker pool; old links (worker / main) read as in-process; pool + insert on lookup refused', () => {
+    const w = defaultWorkspace() as unknown as { tables: Record<string, unknown>[] };
+    expect(defaultWorkspace().tables[0].placement).toBe('in-process');
+    for (const legacy of ['worker', 'main']) {
+      w.tables[0].placement = legacy;
+      expect(validateWorkspace(w).tables[0].placement).toBe('in-process');
+    }
+    w.tables[0].placement = 'workers';
+    const pooled = validateWorkspace(w);
+    expect(pooled.tables[0].placement).toBe('workers');
+    expect(decodeWorkspace(encodeWorkspace(pooled))).toEqual(pooled);
+    w.tables[0].placement = 'gpu';
+    expect(() => validateWorkspace(w)).toThrow(/tables\[0\].placement must be one of in-process, workers/);
+    w.tables[0].placement = 'workers';
+    w.tables[0].insertOnLookup = true;
+    expect(() => validateWorkspace(w)).toThrow(
+      /tables\[0\]: insert on lookup cannot be used with placement on the worker pool/,
+    );
+    expect(placementProblem({ placement: 'in-process', insertOnLookup: true })).toBeNull();
+    expect(placementProblem({ placement: 'workers', insertOnLookup: false })).toBeNull();
+  });
+
+  it('pool size min(hardwareConcurrency, 4), at least 2; shard i on worker i mod N', () => {
+    expect([undefined, 0, 1, 2, 3, 4, 16, 2.5].map(poolSize)).toEqual([2, 2, 2, 2, 3, 4, 4, 2]);
+    expect(shardWorkers(5, 2)).toEqual([0, 1, 0, 1, 0]);
+    expect(shardWorkers(1, 4)).toEqual([0]);
   });
 });

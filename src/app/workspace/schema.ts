@@ -16,7 +16,13 @@ export const INITIALIZERS = [
 ] as const;
 export const OPTIMIZERS = ['SGD', 'Momentum', 'Adagrad', 'Adam', 'Ftrl', 'RMSprop'] as const;
 export const RESTRICT_POLICIES = ['none', 'timestamp', 'frequency'] as const;
-export const PLACEMENTS = ['worker', 'main'] as const;
+/**
+ * Where a table's shards live: 'in-process' in the playground's engine worker (de.Variable), or
+ * 'workers' on a pool of engine workers (de.pool.placeVariable). Links made before the pool was
+ * offered said 'worker' (the engine worker) or 'main'; both read as 'in-process'.
+ */
+export const PLACEMENTS = ['in-process', 'workers'] as const;
+const LEGACY_PLACEMENTS: readonly unknown[] = ['worker', 'main'];
 /** 'auto': calibrate on this machine and take the faster (de.gpu.chooseGather). */
 export const GATHER_PATHS = ['wasm', 'webgl', 'auto'] as const;
 export const INPUT_KINDS = ['dense', 'sparse', 'ragged'] as const;
@@ -185,7 +191,7 @@ export function defaultTable(name = 'user_emb'): TableSpec {
     restrictPolicy: 'none',
     restrictLimit: 1000,
     partitions: 1,
-    placement: 'worker',
+    placement: 'in-process',
     gather: 'wasm',
     maxNorm: 0,
     insertOnLookup: false,
@@ -375,7 +381,9 @@ export function validateWorkspace(input: unknown): Workspace {
         restrictPolicy: c.oneOf(t.restrictPolicy, `${p}.restrictPolicy`, RESTRICT_POLICIES),
         restrictLimit: c.num(t.restrictLimit, `${p}.restrictLimit`, 1, LIMITS.restrictLimit, true),
         partitions: c.num(t.partitions, `${p}.partitions`, 1, LIMITS.partitions, true),
-        placement: c.oneOf(t.placement, `${p}.placement`, PLACEMENTS),
+        placement: LEGACY_PLACEMENTS.includes(t.placement)
+          ? 'in-process'
+          : c.oneOf(t.placement, `${p}.placement`, PLACEMENTS),
         gather: c.oneOf(t.gather, `${p}.gather`, GATHER_PATHS),
         maxNorm: c.num(t.maxNorm, `${p}.maxNorm`, 0, 1000, false),
         // Absent in links made before it existed: TFRA's default.
@@ -384,6 +392,10 @@ export function validateWorkspace(input: unknown): Workspace {
     });
   }
   const names = new Set<string>();
+  tables.forEach((t, i) => {
+    const problem = placementProblem(t);
+    if (problem) c.problems.push(`tables[${i}]: ${problem}`);
+  });
   for (const t of tables) {
     if (names.has(t.name)) c.problems.push(`table name ${t.name} is used twice`);
     names.add(t.name);
@@ -489,4 +501,28 @@ export function decodeWorkspace(hash: string): Workspace | null {
     throw new WorkspaceError(['the link does not hold a readable workspace (it may be cut short)']);
   }
   return validateWorkspace(json);
+}
+
+/** How many engine workers the playground's pool starts: min(hardwareConcurrency, 4), at least 2. */
+export function poolSize(hardwareConcurrency: number | undefined): number {
+  const hc = Number.isInteger(hardwareConcurrency) && hardwareConcurrency! > 0 ? hardwareConcurrency! : 2;
+  return Math.max(2, Math.min(hc, 4));
+}
+
+/** The pool worker each shard of a pooled table lives on (de.pool: shard i on worker i mod N). */
+export function shardWorkers(partitions: number, workers: number): number[] {
+  return Array.from({ length: partitions }, (_, s) => s % workers);
+}
+
+/** Why a table's settings cannot be combined with its placement, or null when they can. */
+export function placementProblem(t: Pick<TableSpec, 'placement' | 'insertOnLookup'>): string | null {
+  if (t.placement === 'workers' && t.insertOnLookup) {
+    return 'insert on lookup cannot be used with placement on the worker pool (a pooled lookup is read-only: de.pool.placeVariable refuses insertOnLookup); turn insert on lookup off or keep the table in-process';
+  }
+  return null;
+}
+
+/** Why Step back and the checkpoint download are not offered with a table on the worker pool. */
+export function pooledCheckpointMessage(names: string[]): string {
+  return `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} placed on the worker pool, and de.checkpoint saves and restores in-process tables only (a pooled table can export its rows, but not its optimizer slots and restrict status), so Step back and the checkpoint download are not available; set the Placement to In-process in the Tables panel to use them.`;
 }

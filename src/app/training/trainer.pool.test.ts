@@ -1,0 +1,120 @@
+// The worker's model with a table placed on the worker pool (de.pool.placeVariable, Node worker
+// threads here): the same losses, sizes and hit rates as the same model in-process, trained
+// through de.train.step({ async: true }); no Step back or checkpoint for pooled tables; Reset
+// starts over exactly.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as de from '../../engine/index.js';
+import { type TrainFeature, type TrainTable, Trainer, type TrainVariable } from '../../../workers/trainer.js';
+import { defaultWorkspace } from '../workspace/schema.js';
+
+const tables: TrainTable[] = [
+  {
+    name: 'user_emb',
+    dim: 4,
+    keyDtype: 'int64',
+    optimizer: 'Adagrad',
+    learningRate: 0.3,
+    restrictPolicy: 'frequency',
+    restrictLimit: 30,
+    maxNorm: 0,
+  },
+  // Another optimizer: its group's step reads user_emb as a constant (outside the step).
+  {
+    name: 'item_emb',
+    dim: 3,
+    keyDtype: 'int32',
+    optimizer: 'Adam',
+    learningRate: 0.05,
+    restrictPolicy: 'none',
+    restrictLimit: 1,
+    maxNorm: 0.5,
+  },
+];
+
+const features: TrainFeature[] = [
+  { name: 'user_id', table: 'user_emb', input: 'dense', combiner: 'mean', maxSequenceLength: 0, weights: false },
+  { name: 'items', table: 'item_emb', input: 'sparse', combiner: 'sqrtn', maxSequenceLength: 0, weights: true },
+  { name: 'history', table: 'user_emb', input: 'ragged', combiner: 'sum', maxSequenceLength: 3, weights: false },
+];
+
+const options = (t: TrainTable): de.VariableOptions => ({
+  name: t.name,
+  dim: t.dim,
+  keyDtype: t.keyDtype,
+  partitions: 3,
+  initializer: de.initializers.randomNormal({ mean: 0, stddev: 0.05, seed: 7 }),
+  restrictPolicy: t.restrictPolicy === 'frequency' ? de.FrequencyRestrictPolicy : undefined,
+});
+
+let pool: de.pool.WorkerPool;
+
+beforeAll(async () => {
+  await de.ready();
+  pool = await de.pool.WorkerPool.create({ size: 2 });
+});
+
+afterAll(async () => {
+  await pool.terminate();
+});
+
+async function build(pooled: boolean): Promise<{ trainer: Trainer; vars: Map<string, TrainVariable> }> {
+  const vars = new Map<string, TrainVariable>();
+  for (const t of tables) {
+    vars.set(t.name, pooled ? await de.pool.placeVariable(pool, options(t)) : new de.Variable(options(t)));
+  }
+  const generator = { ...defaultWorkspace().generator, vocabulary: 60, newIdRate: 0.1, batchSize: 16 };
+  const trainer = new Trainer({ tables, features, generator, seed: 3, model: 'logistic', itemFeatures: [] }, (name) =>
+    vars.get(name)!,
+  );
+  return { trainer, vars };
+}
+
+describe('Trainer with tables on the worker pool', () => {
+  it('gives the same losses, sizes, hit rates and evictions as in-process; no step back; reset starts over', async () => {
+    const local = await build(false);
+    const pooled = await build(true);
+    await local.trainer.reset();
+    await pooled.trainer.reset();
+    expect(local.trainer.pooledTables).toEqual([]);
+    expect(pooled.trainer.pooledTables).toEqual(['user_emb', 'item_emb']);
+    const a = [];
+    const b = [];
+    for (let i = 0; i < 6; i++) {
+      a.push(await local.trainer.runStep());
+      b.push(await pooled.trainer.runStep());
+    }
+    for (let i = 0; i < a.length; i++) {
+      expect(b[i].step).toBe(a[i].step);
+      expect(b[i].loss).toBeCloseTo(a[i].loss, 5);
+      for (const name of ['user_emb', 'item_emb']) {
+        const x = a[i].tables[name];
+        const y = b[i].tables[name];
+        expect(y.size).toBe(x.size);
+        expect(y.hitRate).toBe(x.hitRate);
+        expect(y.evictions).toBe(x.evictions);
+        expect(y.gradNorm).toBeCloseTo(x.gradNorm, 4);
+        expect(y.capacity).toBeNull();
+        expect(x.capacity).toBeGreaterThanOrEqual(x.size);
+      }
+    }
+    // The loss moved, and the restrict policy evicted in both.
+    expect(a[5].loss).not.toBe(a[0].loss);
+    expect(a.some((m) => m.tables.user_emb.evictions > 0)).toBe(true);
+    const h1 = await local.trainer.normHistogram('user_emb');
+    const h2 = await pooled.trainer.normHistogram('user_emb');
+    expect(h2.keys).toBe(h1.keys);
+
+    await expect(pooled.trainer.stepBack()).rejects.toThrow(/worker pool.*Step back/);
+    await expect(pooled.trainer.exportFiles()).rejects.toThrow(/de\.checkpoint/);
+    expect(pooled.trainer.step).toBe(6);
+
+    await pooled.trainer.reset();
+    expect(pooled.trainer.step).toBe(0);
+    expect(await (pooled.vars.get('user_emb') as de.pool.PooledVariable).size()).toBe(0);
+    const again = await pooled.trainer.runStep();
+    expect(again.loss).toBeCloseTo(a[0].loss, 5);
+    for (const v of pooled.vars.values()) await v.dispose();
+    local.trainer.dispose();
+    pooled.trainer.dispose();
+  }, 120_000);
+});
