@@ -332,7 +332,7 @@ async function gpu(ctx: PerfContext, st: Stepper): Promise<void> {
           // tensor of CPU values would be uploaded and read back, charging WASM for WebGL.
           const out = new Float32Array(batch * dim);
           const wasmSec = timeIt(() => table.gather(ranks, out), { minMs, maxRuns: 200 });
-          const label = `batch ${batch / 1024}k, dim ${dim}`;
+          const label = `${batch / 1024}k × ${dim}`;
           const params = { batch, dim, label };
           if (g) {
             const webglSec = await timeItAsync(

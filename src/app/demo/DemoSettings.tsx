@@ -22,6 +22,8 @@ export function DemoSettings({ disabled }: { disabled: boolean }) {
   const spec = usePlayground(useShallow((s) => demoSpecOf(s.demoConfig, s.demoTarget, s.demoUser)));
   const [draft, setDraft] = useState<Record<string, string> | null>(null);
   const [problems, setProblems] = useState<string[]>([]);
+  // The form is rendered only while open: closed, its fields are neither shown nor in the tab order.
+  const [open, setOpen] = useState(false);
   const base = useId();
   const values = draft ?? Object.fromEntries(FIELDS.map((f) => [f.key, String(spec[f.key])]));
 
@@ -40,54 +42,56 @@ export function DemoSettings({ disabled }: { disabled: boolean }) {
   };
 
   return (
-    <details className="demo-settings">
+    <details className="demo-settings" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>World and model settings</summary>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          apply();
-        }}
-      >
-        <div className="demo-settings-grid">
-          {FIELDS.map((f) => (
-            <div className="field" key={f.key}>
-              <label htmlFor={`${base}-${f.key}`}>{f.label}</label>
-              <input
-                id={`${base}-${f.key}`}
-                type="number"
-                step={f.step ?? '1'}
-                value={values[f.key]}
-                disabled={disabled}
-                onChange={(e) => setDraft({ ...values, [f.key]: e.target.value })}
-              />
-            </div>
-          ))}
-        </div>
-        <button type="submit" disabled={disabled}>
-          Apply and restart the demo
-        </button>{' '}
-        {draft && (
-          <button
-            type="button"
-            onClick={() => {
-              setDraft(null);
-              setProblems([]);
-            }}
-          >
-            Discard changes
-          </button>
-        )}
-        {problems.length > 0 && (
-          <div className="notice error" role="alert">
-            These settings were not applied:
-            <ul>
-              {problems.map((p) => (
-                <li key={p}>{p}</li>
-              ))}
-            </ul>
+      {open && (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            apply();
+          }}
+        >
+          <div className="demo-settings-grid">
+            {FIELDS.map((f) => (
+              <div className="field" key={f.key}>
+                <label htmlFor={`${base}-${f.key}`}>{f.label}</label>
+                <input
+                  id={`${base}-${f.key}`}
+                  type="number"
+                  step={f.step ?? '1'}
+                  value={values[f.key]}
+                  disabled={disabled}
+                  onChange={(e) => setDraft({ ...values, [f.key]: e.target.value })}
+                />
+              </div>
+            ))}
           </div>
-        )}
-      </form>
+          <button type="submit" disabled={disabled}>
+            Apply and restart the demo
+          </button>{' '}
+          {draft && (
+            <button
+              type="button"
+              onClick={() => {
+                setDraft(null);
+                setProblems([]);
+              }}
+            >
+              Discard changes
+            </button>
+          )}
+          {problems.length > 0 && (
+            <div className="notice error" role="alert">
+              These settings were not applied:
+              <ul>
+                {problems.map((p) => (
+                  <li key={p}>{p}</li>
+                ))}
+              </ul>
+            </div>
+          )}
+        </form>
+      )}
     </details>
   );
 }

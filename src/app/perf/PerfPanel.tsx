@@ -28,10 +28,15 @@ function SectionChart({ spec }: { spec: ChartSpec }) {
   return (
     <figure className="perf-chart" aria-label={spec.title}>
       <figcaption>{spec.title}</figcaption>
-      <ResponsiveContainer width="100%" height={230}>
-        <BarChart data={spec.data} margin={{ top: 4, right: 12, bottom: 4, left: 12 }}>
+      <ResponsiveContainer width="100%" height={250}>
+        <BarChart data={spec.data} margin={{ top: 4, right: 12, bottom: 20, left: 12 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="x" fontSize={11} />
+          <XAxis
+            dataKey="x"
+            fontSize={11}
+            interval={0}
+            label={{ value: spec.xLabel, position: 'insideBottom', offset: -12, fontSize: 11 }}
+          />
           <YAxis
             fontSize={11}
             width={56}

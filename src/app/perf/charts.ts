@@ -6,6 +6,8 @@ export interface ChartSpec {
   section: SectionId;
   title: string;
   yLabel: string;
+  /** What the categories on the x axis are. */
+  xLabel: string;
   /** One entry per x category: { x, [series]: value }. */
   data: Record<string, string | number>[];
   series: { key: string; name: string }[];
@@ -49,6 +51,7 @@ export function chartFor(section: SectionId, all: PerfRow[]): ChartSpec | null {
         section,
         title: 'Hash table throughput, as a multiple of the plain-JS table (higher is better)',
         yLabel: '× plain-JS keys/s',
+        xLabel: 'keys in the table',
         data,
         series: [
           { key: 'insert', name: 'insert new keys' },
@@ -66,6 +69,7 @@ export function chartFor(section: SectionId, all: PerfRow[]): ChartSpec | null {
         section,
         title: 'Gather bandwidth vs memory.copy of the same bytes (higher is better)',
         yLabel: 'GB/s',
+        xLabel: 'keys in the table, id distribution',
         data: rows.map((r) => ({ x: String(r.params.label), gather: r.value, copy: r.baseline ?? 0 })),
         series: [
           { key: 'gather', name: 'dynemb lookup + gather' },
@@ -79,6 +83,7 @@ export function chartFor(section: SectionId, all: PerfRow[]): ChartSpec | null {
         section,
         title: 'WASM vs WebGL gather, milliseconds per batch (lower is better)',
         yLabel: 'ms per batch',
+        xLabel: 'batch (ids) × dim',
         data: rows.map((r): Record<string, string | number> =>
           webgl
             ? { x: String(r.params.label), wasm: r.baseline ?? 0, webgl: r.value }
@@ -108,6 +113,7 @@ export function chartFor(section: SectionId, all: PerfRow[]): ChartSpec | null {
         section,
         title: 'Lookup throughput: worker pool vs in-process (higher is better)',
         yLabel: 'million keys/s',
+        xLabel: 'where the lookups run',
         data,
         series: [
           { key: 'in-process', name: 'in-process' },
@@ -122,6 +128,7 @@ export function chartFor(section: SectionId, all: PerfRow[]): ChartSpec | null {
         section,
         title: 'Training steps per second: dynemb vs a dense tfjs embedding + Adagrad (higher is better)',
         yLabel: 'steps/s',
+        xLabel: 'ids drawn',
         data: rows.map((r) => ({ x: String(r.params.label), dynemb: r.value, tfjs: r.baseline ?? 0 })),
         series: [
           { key: 'dynemb', name: 'dynemb (de.train.step)' },
