@@ -320,10 +320,9 @@ test('Tables: placement on the worker pool: the same lookup as in-process, train
   await expect(table.getByRole('alert')).toContainText('Not applied: insert on lookup cannot be used with placement');
   await expect(table.getByLabel('Insert on lookup')).not.toBeChecked();
 
-  // Training through the pool: the loss moves; Step back is off and says why.
+  // Training through the pool: the loss moves; Step back replays from step 0 (no checkpoints there).
   const training = page.getByRole('region', { name: 'Training', exact: true });
-  await expect(page.getByTestId('stepback-pooled')).toContainText('placed on the worker pool');
-  await expect(training.getByRole('button', { name: 'Step back' })).toBeDisabled();
+  await expect(page.getByTestId('stepback-pooled')).toContainText('Step back resets and replays');
   const loss = page.getByTestId('chart-loss');
   await training.getByRole('button', { name: 'Play' }).click();
   await expect.poll(async () => Number(await loss.getAttribute('data-points'))).toBeGreaterThan(3);
@@ -331,6 +330,9 @@ test('Tables: placement on the worker pool: the same lookup as in-process, train
   await expect.poll(() => loss.getAttribute('data-last')).not.toBe(first);
   await training.getByRole('button', { name: 'Pause' }).click();
   await expect(training.getByRole('button', { name: 'Play' })).toBeEnabled();
+  const paused = Number(await page.getByTestId('train-step').textContent());
+  await training.getByRole('button', { name: 'Step back' }).click();
+  await expect(page.getByTestId('train-step')).toHaveText(String(paused - 1));
   await expect(page.getByTestId('chart-size')).not.toHaveAttribute('data-points', '0');
   await expect(page.getByTestId('chart-hit')).not.toHaveAttribute('data-points', '0');
   // The trained keys live on the pool: a lookup now hits some ids, each with its shard's worker.

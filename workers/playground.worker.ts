@@ -5,15 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { expose } from 'comlink';
 import * as de from '../src/engine/index.js';
 import { poolSize } from '../src/app/workspace/schema.js';
-import {
-  type NormHistogram,
-  peek,
-  pooledCheckpointMessage,
-  type StepMetrics,
-  type TrainConfig,
-  Trainer,
-  type TrainFeature,
-} from './trainer.js';
+import { type NormHistogram, peek, type StepMetrics, type TrainConfig, Trainer, type TrainFeature } from './trainer.js';
 
 export interface WorkerTable {
   name: string;
@@ -255,11 +247,6 @@ function rowSplitsOf(b: WorkerBatch): number[] {
 
 let trainer: Trainer | null = null;
 let trainerKey = '';
-
-function noCheckpoints(t: Trainer): string | null {
-  const pooled = t.pooledTables;
-  return pooled.length > 0 ? pooledCheckpointMessage(pooled) : null;
-}
 
 function requireTrainer(): Trainer {
   if (!trainer) throw new Error('Training is not configured yet.');
@@ -685,8 +672,6 @@ const api = {
     step: number;
     histograms: NormHistogram[];
     summary: string;
-    /** Why Step back and the checkpoint download are off (a table on the worker pool), or null. */
-    noCheckpoints: string | null;
   }> {
     // The gather path only changes how the inspector reads: it does not start training over.
     const key = JSON.stringify([specs.map((s) => ({ ...s, gather: undefined })), features, config]);
@@ -696,7 +681,6 @@ const api = {
         step: trainer.step,
         histograms: await histograms(trainer),
         summary: trainer.summary,
-        noCheckpoints: noCheckpoints(trainer),
       };
     }
     // A model that cannot be built throws before anything changes (the old one keeps training).
@@ -711,7 +695,6 @@ const api = {
       step: 0,
       histograms: await histograms(trainer),
       summary: trainer.summary,
-      noCheckpoints: noCheckpoints(trainer),
     };
   },
 

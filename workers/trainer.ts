@@ -12,8 +12,9 @@
 // which are deterministic, so the state after step back is exactly the state before the last step.
 // A table placed on the worker pool (de.pool.PooledVariable) is read and trained through
 // `await de.train.step(opt, loss, { async: true })` (the loss runs a discovery pass, then the step);
-// there are no checkpoints of pooled tables, so a model with one has no Step back or checkpoint
-// download, and Reset clears the tables and starts new optimizers.
+// there are no checkpoints of pooled tables, so a model with one has no checkpoint download,
+// Reset clears the tables and starts new optimizers, and Step back resets and replays the
+// (deterministic) batches from step 0, at most POOLED_REPLAY_MAX of them.
 import * as tf from '@tensorflow/tfjs';
 import {
   type GeneratedBatch,
@@ -28,9 +29,8 @@ import {
   type GeneratorSpec,
   type ModelKind,
   pooledCheckpointMessage,
+  POOLED_REPLAY_MAX,
 } from '../src/app/workspace/schema.js';
-
-export { pooledCheckpointMessage };
 import * as de from '../src/engine/index.js';
 
 export const KEYFRAME = 10;
@@ -237,7 +237,12 @@ export class Trainer {
 
   /** Empties every trained table and puts the model back to step 0 (keyframe 0 is that state). */
   async reset(): Promise<void> {
-    for (const v of this.variables) await v.clear();
+    for (const v of this.variables) {
+      // A pooled table's clear() empties its values but not its restrict status; restrict(0)
+      // removes every key from the values, the status and the optimizer slots on the workers.
+      if (isPooled(v) && v.policy !== null && (await v.size()) > 0) await v.restrict(0, { trigger: 0 });
+      await v.clear();
+    }
     this.step = 0;
     de.train.setGlobalStep(0);
     if (this.pooledTables.length > 0 && this.keyframes.length > 0) {
@@ -271,6 +276,13 @@ export class Trainer {
 
   private async restoreKeyframe(k: Keyframe): Promise<void> {
     if (!k.bytes) throw new Error(pooledCheckpointMessage(this.pooledTables));
+    // A checkpoint taken before a table's first step holds no optimizer slots for it, and
+    // de.checkpoint.restore then leaves the slots as they are: empty them first, so restoring
+    // keyframe 0 (Reset, Step back to an early step) starts the optimizers over too.
+    for (const g of this.groups) {
+      for (const name of g.tables)
+        for (const slot of g.opt.slotVariables(this.variable(name) as de.Variable)) slot.clear();
+    }
     await de.checkpoint.restore(k.bytes, [...(this.variables as de.Variable[]), ...this.groups.map((g) => g.opt)]);
     this.dense.forEach((v, i) => {
       v.assign(tf.tensor(k.dense[i], v.shape));
@@ -505,8 +517,20 @@ export class Trainer {
 
   /** Goes back to the state before the last step: restore the nearest keyframe, replay. */
   async stepBack(): Promise<number> {
-    if (this.pooledTables.length > 0) throw new Error(pooledCheckpointMessage(this.pooledTables));
     if (this.step === 0) return 0;
+    const pooled = this.pooledTables;
+    if (pooled.length > 0) {
+      // No checkpoints on the pool: start over and replay the deterministic batches.
+      const target = this.step - 1;
+      if (target > POOLED_REPLAY_MAX) {
+        throw new Error(
+          `Step back replays from step 0 when a table is on the worker pool (${pooled.join(', ')}: no checkpoints there), at most ${POOLED_REPLAY_MAX} steps; this model is at step ${this.step}. Press Reset, or set the Placement to In-process for keyframe checkpoints.`,
+        );
+      }
+      await this.reset();
+      while (this.step < target) await this.runStep();
+      return this.step;
+    }
     const target = this.step - 1;
     // Keyframe 0 is step 0; others are kept while they are recent.
     let k = this.keyframes[0];

@@ -74,8 +74,8 @@ function PlacementNote({ table }: { table: TableSpec }) {
       <code>
         de.train.step(…, {'{'} async: true {'}'})
       </code>
-      ). Shard → worker: {map.map((w, s) => `${s} → ${w}`).join(', ')}. Hash-table internals and Step back need an
-      in-process table.
+      ). Shard → worker: {map.map((w, s) => `${s} → ${w}`).join(', ')}. The hash-table internals grid and the checkpoint
+      downloads need an in-process table; Step back replays from step 0.
     </p>
   );
 }
@@ -238,7 +238,13 @@ function TableCard({ index, table, names }: { index: number; table: TableSpec; n
           onCommit={(maxNorm) => change({ maxNorm })}
         />
       </div>
-      <GatherNote asked={table.gather} />
+      {table.placement === 'workers' ? (
+        <p className="note" data-testid="gather-note">
+          Gather path: not used on the worker pool — the pool&apos;s workers gather the rows in WASM and send them back.
+        </p>
+      ) : (
+        <GatherNote asked={table.gather} />
+      )}
       {refused && (
         <p role="alert" className="note warn">
           {refused}

@@ -4,7 +4,7 @@ import { useEffect, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { CheckField, NumberField, SelectField } from '../components/fields.js';
 import { usePlayground } from '../store.js';
-import { MODELS, pooledCheckpointMessage } from '../workspace/schema.js';
+import { MODELS, POOLED_REPLAY_MAX } from '../workspace/schema.js';
 import './training.css';
 import { configureTraining, pause, play, reset, stepBack, stepOnce } from './controller.js';
 import { metrics, useMetricsFrame } from './metrics.js';
@@ -57,11 +57,10 @@ export function TrainingPanel() {
     handoff.current = null;
   }, [playing]);
   const down = worker === 'error';
-  // Step back restores checkpoints, which a table on the worker pool does not have.
+  // Step back restores keyframe checkpoints, which a table on the worker pool does not have.
   const pooledUsed = tables
     .filter((t) => t.placement === 'workers' && features.some((f) => f.table === t.name))
     .map((t) => t.name);
-  const noStepBack = pooledUsed.length > 0 ? pooledCheckpointMessage(pooledUsed) : null;
   const optimizers = [...new Set(features.map((f) => f.table))].map((name) => {
     const t = tables.find((x) => x.name === name);
     return t ? `${name}: ${t.optimizer}, lr ${t.learningRate}` : name;
@@ -72,9 +71,11 @@ export function TrainingPanel() {
   const itemSet = new Set(chosen.length > 0 ? chosen : features.slice(-1).map((f) => f.name));
   return (
     <div>
-      {noStepBack && (
+      {pooledUsed.length > 0 && (
         <p className="note" data-testid="stepback-pooled">
-          Step back is off: {noStepBack}
+          {pooledUsed.join(', ')} {pooledUsed.length === 1 ? 'is' : 'are'} on the worker pool, which keeps no
+          checkpoints: Step back resets and replays the batches (deterministic) from step 0, up to {POOLED_REPLAY_MAX}{' '}
+          steps.
         </p>
       )}
       <div className="form-grid">
@@ -155,12 +156,7 @@ export function TrainingPanel() {
         >
           Step
         </button>
-        <button
-          type="button"
-          onClick={() => !busy && void stepBack()}
-          disabled={down || playing || noStepBack !== null}
-          aria-disabled={busy}
-        >
+        <button type="button" onClick={() => !busy && void stepBack()} disabled={down || playing} aria-disabled={busy}>
           Step back
         </button>
         <button type="button" onClick={() => !busy && void reset()} disabled={down} aria-disabled={busy}>

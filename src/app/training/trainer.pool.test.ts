@@ -1,7 +1,7 @@
 // The worker's model with a table placed on the worker pool (de.pool.placeVariable, Node worker
 // threads here): the same losses, sizes and hit rates as the same model in-process, trained
-// through de.train.step({ async: true }); no Step back or checkpoint for pooled tables; Reset
-// starts over exactly.
+// through de.train.step({ async: true }); no checkpoint for pooled tables, Step back resets and
+// replays, and lands on the same state as the in-process keyframe Step back; Reset starts over.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as de from '../../engine/index.js';
 import { type TrainFeature, type TrainTable, Trainer, type TrainVariable } from '../../../workers/trainer.js';
@@ -70,16 +70,30 @@ async function build(pooled: boolean): Promise<{ trainer: Trainer; vars: Map<str
 }
 
 describe('Trainer with tables on the worker pool', () => {
-  it('gives the same losses, sizes, hit rates and evictions as in-process; no step back; reset starts over', async () => {
+  it('gives the same losses, sizes, hit rates and evictions as in-process; step back replays; reset starts over', async () => {
     const local = await build(false);
     const pooled = await build(true);
     await local.trainer.reset();
     await pooled.trainer.reset();
     expect(local.trainer.pooledTables).toEqual([]);
     expect(pooled.trainer.pooledTables).toEqual(['user_emb', 'item_emb']);
+    const rows = async (v: TrainVariable) => {
+      const e = await v.export();
+      const keys = Array.from(e.keys as ArrayLike<number | bigint>, Number);
+      const order = keys.map((_, i) => i).sort((i, j) => keys[i] - keys[j]);
+      return order.map((i) => [keys[i], ...Array.from(e.values.subarray(i * e.dim, (i + 1) * e.dim))]);
+    };
+    const names = ['user_emb', 'item_emb'];
+    const atStep5: Record<string, number[][][]> = { local: [], pooled: [] };
     const a = [];
     const b = [];
     for (let i = 0; i < 6; i++) {
+      if (i === 5) {
+        for (const n of names) {
+          atStep5.local.push(await rows(local.vars.get(n)!));
+          atStep5.pooled.push(await rows(pooled.vars.get(n)!));
+        }
+      }
       a.push(await local.trainer.runStep());
       b.push(await pooled.trainer.runStep());
     }
@@ -104,9 +118,23 @@ describe('Trainer with tables on the worker pool', () => {
     const h2 = await pooled.trainer.normHistogram('user_emb');
     expect(h2.keys).toBe(h1.keys);
 
-    await expect(pooled.trainer.stepBack()).rejects.toThrow(/worker pool.*Step back/);
     await expect(pooled.trainer.exportFiles()).rejects.toThrow(/de\.checkpoint/);
     expect(pooled.trainer.step).toBe(6);
+
+    // Step back: in-process restores keyframe 0 (its optimizer slots emptied too) and replays,
+    // pooled resets and replays; each is exactly its state at step 5, and the two agree.
+    expect(await local.trainer.stepBack()).toBe(5);
+    expect(await pooled.trainer.stepBack()).toBe(5);
+    for (const [k, name] of names.entries()) {
+      const x = await rows(local.vars.get(name)!);
+      const y = await rows(pooled.vars.get(name)!);
+      expect(x).toEqual(atStep5.local[k]);
+      expect(y).toEqual(atStep5.pooled[k]);
+      expect(y.length).toBe(x.length);
+      y.forEach((r, i) => r.forEach((c, j) => expect(c).toBeCloseTo(x[i][j], 5)));
+    }
+    const replayed = await pooled.trainer.runStep();
+    expect(replayed.loss).toBeCloseTo(b[5].loss, 5);
 
     await pooled.trainer.reset();
     expect(pooled.trainer.step).toBe(0);

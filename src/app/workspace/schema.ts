@@ -522,7 +522,10 @@ export function placementProblem(t: Pick<TableSpec, 'placement' | 'insertOnLooku
   return null;
 }
 
-/** Why Step back and the checkpoint download are not offered with a table on the worker pool. */
+/** Step back with a table on the worker pool resets and replays from step 0: at most this many steps. */
+export const POOLED_REPLAY_MAX = 200;
+
+/** Why the checkpoint and file downloads are not offered with a table on the worker pool. */
 export function pooledCheckpointMessage(names: string[]): string {
-  return `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} placed on the worker pool, and de.checkpoint saves and restores in-process tables only (a pooled table can export its rows, but not its optimizer slots and restrict status), so Step back and the checkpoint download are not available; set the Placement to In-process in the Tables panel to use them.`;
+  return `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} placed on the worker pool, and de.checkpoint saves and restores in-process tables only (a pooled table can export its rows, but not its optimizer slots and restrict status), so the checkpoint, .npy and script downloads are not available; set the Placement to In-process in the Tables panel to use them.`;
 }
