@@ -271,6 +271,64 @@ describe.each(flavours)('HashTable (%s kernels)', (flavour) => {
     expect(t.find(keys).exists.every((x) => x === 1)).toBe(true);
   });
 
+  it.each(['int64', 'string'] as const)(
+    'gives the same find and gather results when a large batch probes in group order (%s keys)',
+    (keyDtype) => {
+      // Slots of >= 4 MiB (int64: 2^19 slots of 13 B; string: 2^18 of 17 B) and batches of
+      // >= slot groups / 4 take the kernels' ordered lookup; chunks of 1,000 keys never do.
+      const cap = keyDtype === 'int64' ? 2 ** 19 : 2 ** 18;
+      const t = make(keyDtype, 3, { initCapacity: Math.floor(cap * 0.9), maxLoadFactor: 0.95 });
+      expect(t.stats().capacity).toBe(cap);
+      const size = Math.floor(cap * 0.85);
+      const keyOf = (r: number) => (r * 2654435761) % 4294967291;
+      const mk = (ranks: number[]) =>
+        keyDtype === 'int64'
+          ? BigInt64Array.from(ranks, (r) => BigInt(keyOf(r)) * (r % 2 ? -1n : 1n) * 4099n)
+          : ranks.map((r) => `k${keyOf(r)}-${r}`);
+      for (let s = 0; s < size; s += 50000) {
+        const ranks = Array.from({ length: Math.min(50000, size - s) }, (_, i) => s + i);
+        t.upsert(
+          mk(ranks),
+          Float32Array.from({ length: ranks.length * 3 }, (_, i) => ranks[Math.floor(i / 3)] * 4 + (i % 3)),
+        );
+      }
+      // tombstones: every 7th key removed
+      const removed = Array.from({ length: Math.ceil(size / 7) }, (_, i) => i * 7);
+      expect(t.remove(mk(removed))).toBe(removed.length);
+      expect(t.stats().capacity).toBe(cap);
+      // a batch with present, removed, never-inserted and repeated keys
+      const n = 40000;
+      let seed = 12345;
+      const ranks = Array.from({ length: n }, () => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return seed % (size + 20000);
+      });
+      for (let i = 0; i < 500; i++) ranks[n - 1 - i] = ranks[i];
+      const keys = mk(ranks);
+      const big = t.find(keys);
+      const rows = new Int32Array(n);
+      const exists = new Uint8Array(n);
+      for (let s = 0; s < n; s += 1000) {
+        const part = t.find(keys.slice(s, s + 1000));
+        rows.set(part.rows, s);
+        exists.set(part.exists, s);
+      }
+      expect(big.rows).toEqual(rows);
+      expect(big.exists).toEqual(exists);
+      ranks.forEach((r, i) => expect(exists[i]).toBe(r < size && r % 7 !== 0 ? 1 : 0));
+      const outBig = new Float32Array(n * 3).fill(-7);
+      expect(t.gather(keys, outBig)).toEqual(exists);
+      const outParts = new Float32Array(n * 3).fill(-7);
+      for (let s = 0; s < n; s += 1000) t.gather(keys.slice(s, s + 1000), outParts.subarray(s * 3, (s + 1000) * 3));
+      expect(outBig).toEqual(outParts);
+      const want = Float32Array.from({ length: n * 3 }, (_, j) =>
+        exists[Math.floor(j / 3)] ? ranks[Math.floor(j / 3)] * 4 + (j % 3) : -7,
+      );
+      expect(outBig).toEqual(want);
+      t.dispose();
+    },
+  );
+
   it('records last-update step and count once per call for restrict policies', () => {
     const t = make('int64', 2, { metadata: true });
     const k = new BigInt64Array([1n, 2n]);

@@ -47,6 +47,13 @@ const F_SIZE = 20;
 const F_TOMB = 24;
 const F_BYTES = 92;
 const HIST_BUCKETS = 16;
+/**
+ * Batches of at least this many keys get scratch for the kernels' ordered lookup (find and
+ * gather probe a large batch in home-group order when the table's slots are far bigger than
+ * the caches; the kernel decides, see src/wasm/batch.ts). Below it the kernel could not choose
+ * the ordered path anyway (it needs n >= slot groups / 4 and >= 4 MiB of slots).
+ */
+const ORDER_MIN_BATCH = 4096;
 
 const scratches = new WeakMap<WasmHeap, Scratch>();
 function scratchOf(heap: WasmHeap): Scratch {
@@ -177,6 +184,11 @@ export class HashTable {
     return ptrs;
   }
 
+  /** Scratch bytes for the kernels' ordered lookup of n keys (0 below ORDER_MIN_BATCH). */
+  private orderScratch(n: number): number {
+    return n >= ORDER_MIN_BATCH ? this.k.tableOrderScratchBytes(n) : 0;
+  }
+
   private checkMaxNorm(method: string, opts: { maxNorm?: number }): number {
     const maxNorm = opts?.maxNorm ?? 0;
     if (typeof maxNorm !== 'number' || !Number.isFinite(maxNorm) || maxNorm < 0) {
@@ -220,8 +232,8 @@ export class HashTable {
    */
   find(keys: Keys): { rows: Int32Array; exists: Uint8Array } {
     const n = checkKeys('find', this.keyDtype, keys);
-    const [kp, aux, rp, ep] = this.stage(keys, [n * 4, n]);
-    this.k.tableFind(this.t, this.mode, kp, aux, n, rp, ep);
+    const [kp, aux, rp, ep, sp] = this.stage(keys, [n * 4, n, this.orderScratch(n)]);
+    this.k.tableFind(this.t, this.mode, kp, aux, n, rp, ep, n >= ORDER_MIN_BATCH ? sp : 0);
     return { rows: this.heap.i32.slice(rp >> 2, (rp >> 2) + n), exists: this.heap.u8.slice(ep, ep + n) };
   }
 
@@ -240,9 +252,10 @@ export class HashTable {
     const maxNorm = this.checkMaxNorm('gather', opts);
     const dim = this.dim;
     const direct = out.buffer === this.heap.exports.memory.buffer;
-    const [kp, aux, ep, tp, op] = this.stage(keys, [n, n * 4, direct ? 0 : n * dim * 4]);
+    const [kp, aux, ep, tp, op, sp] = this.stage(keys, [n, n * 4, direct ? 0 : n * dim * 4, this.orderScratch(n)]);
     const outPtr = this.directOut('gather', out, direct, op);
-    const found = this.k.tableGather(this.t, this.mode, kp, aux, n, outPtr, maxNorm, ep, tp);
+    const scratch = n >= ORDER_MIN_BATCH ? sp : 0;
+    const found = this.k.tableGather(this.t, this.mode, kp, aux, n, outPtr, maxNorm, ep, tp, scratch);
     const exists = this.heap.u8.slice(ep, ep + n);
     if (!direct) {
       const f32 = this.heap.f32;

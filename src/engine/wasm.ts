@@ -110,7 +110,18 @@ export interface KernelExports {
   tableDestroy(t: number): void;
   tableClear(t: number): void;
   tableField(t: number, offset: number): number;
-  tableFind(t: number, mode: number, keys: number, aux: number, n: number, outRows: number, exists: number): number;
+  tableFind(
+    t: number,
+    mode: number,
+    keys: number,
+    aux: number,
+    n: number,
+    outRows: number,
+    exists: number,
+    scratch: number,
+  ): number;
+  /** Bytes of the `scratch` of tableFind / tableGather that let a batch of n keys probe in group order. */
+  tableOrderScratchBytes(n: number): number;
   tableGather(
     t: number,
     mode: number,
@@ -121,6 +132,7 @@ export interface KernelExports {
     maxNorm: number,
     exists: number,
     tmp: number,
+    scratch: number,
   ): number;
   tableFindOrInsert(
     t: number,

@@ -19,13 +19,14 @@ import {
   keyAt,
   matchByte,
   probeInt,
+  probeIntIn,
   probeStr,
   rowAt,
   slotRow,
   strAt,
   wasDeleted,
 } from './groups';
-import { hashBytes, intKey, mix64, strLen, strPtr } from './hash';
+import { hashBytes, hashOf, intKey, mix64, strLen, strPtr } from './hash';
 import { copyRows, sumSquares } from './rows';
 import { limitFor, rehash, resetSlotsMoved, slotsMoved } from './slots';
 import { entryBytes, internString, releaseString, reserveStrings, stringEntry } from './strings';
@@ -146,15 +147,145 @@ function resolveSlot(t: usize, mode: i32, keys: usize, aux: usize, i: i32, tmp: 
   return s;
 }
 
-// ---- lookups and gathers ----
+// ---- ordered lookups for large batches ----
+//
+// A batch that is large relative to a table whose slots are far bigger than the caches probes
+// its keys in ascending order of their home group (sort-then-probe): the hashes are computed
+// first, the positions are bucket-sorted by home group (a counting sort into ORDER_BUCKETS
+// buckets, so each bucket spans a few pages of slots), and the probes sweep the slots from low
+// to high addresses, where consecutive probes share pages (cached page-table lines, TLB
+// entries) and the hardware prefetchers run ahead. Each result goes to its key's own position,
+// so the output is exactly that of the plain loop (duplicates included: a lookup changes
+// nothing). Measured in Node (CPU time, alternated with the plain loop in the same process,
+// int64 keys, batch 65,536, a loaded 2-core machine): find 1.13-1.26x faster on a 1e6-key
+// table (27 MB of slots), uniform and Zipf(1.1), and 1.34x uniform on 3e5 keys; no gain on
+// 1e5 keys (1.7 MB of slots, cache-resident), and 10-30% slower on 1e4 keys or for batches
+// of a few thousand keys: hence the thresholds below. In a gather the row copies dominate, so
+// the ordered lookup moves lookup+gather by 0.94-1.15x (within the noise). Copying the rows in
+// ascending source-address order as well (a counting sort of the resolved rows) was measured
+// and gained nothing (0.82-1.02x): 65,536 rows of a 1e6-row arena stay about one row per 4 KB
+// page in any order, and the output writes become random.
 
-/** Rows (or -1) of n keys to `outRows` (i32) and, when nonzero, a 0/1 mask to `exists` (u8). */
-export function tableFind(t: usize, mode: i32, keys: usize, aux: usize, n: i32, outRows: usize, exists: usize): i32 {
+/** Slot blocks smaller than this stay in the plain probe loop (they are mostly cache-resident). */
+const ORDER_MIN_SLOT_BYTES: usize = 4 << 20;
+/** log2 of the number of buckets of the counting sort. */
+const ORDER_BUCKETS_LOG = 8;
+/** Bytes of scratch an ordered lookup of n keys needs (see findRowsOrdered). */
+// @ts-ignore: decorator
+@inline
+function orderScratchBytes(n: i32): usize {
+  return (n as usize) * 28 + ((1 as usize) << (ORDER_BUCKETS_LOG + 2));
+}
+
+/** Whether a lookup of n keys in table t runs ordered (scratch == 0: never). */
+function useOrder(t: usize, n: i32, scratch: usize): bool {
+  if (scratch == 0) return false;
+  const groups = load<i32>(t, T_CAP) >> 4;
+  if ((groups as usize) * load<usize>(t, T_GS) < ORDER_MIN_SLOT_BYTES) return false;
+  return n >= groups >> 2;
+}
+
+/**
+ * Rows (or -1) of n keys to `outRows`, probing in ascending home-group order (see above).
+ * `scratch` holds orderScratchBytes(n): the hashes by position (8n), the sorted entries
+ * (16n: hash, then the integer key or, for strings, the position), the sorted positions (4n)
+ * and the histogram. Returns the number found.
+ */
+function findRowsOrdered(t: usize, mode: i32, keys: usize, aux: usize, n: i32, outRows: usize, scratch: usize): i32 {
   const slots = load<usize>(t, T_SLOTS);
   const gs = load<usize>(t, T_GS);
+  const groups = load<i32>(t, T_CAP) >> 4;
+  const gmask = (groups - 1) as u32;
+  const bshift = (ctz(groups) - ORDER_BUCKETS_LOG) as u32;
+  const nb: usize = 1 << ORDER_BUCKETS_LOG;
+  const hashes = scratch;
+  const entries = hashes + ((n as usize) << 3);
+  const order = entries + ((n as usize) << 4);
+  const hist = order + ((n as usize) << 2);
+  memory.fill(hist, 0, nb << 2);
+  for (let i = 0; i < n; i++) {
+    const h = hashOf(mode, keys, aux, i);
+    store<u64>(hashes + ((i as usize) << 3), h);
+    const b = (((((h >> 7) as u32) & gmask) >> bshift) as usize) << 2;
+    store<u32>(hist + b, load<u32>(hist + b) + 1);
+  }
+  let acc: u32 = 0;
+  for (let b: usize = 0; b < nb; b++) {
+    const c = load<u32>(hist + (b << 2));
+    store<u32>(hist + (b << 2), acc);
+    acc += c;
+  }
+  // stable scatter: within a bucket, positions stay in batch order
+  for (let i = 0; i < n; i++) {
+    const h = load<u64>(hashes + ((i as usize) << 3));
+    const b = (((((h >> 7) as u32) & gmask) >> bshift) as usize) << 2;
+    const at = load<u32>(hist + b) as usize;
+    store<u32>(hist + b, (at as u32) + 1);
+    store<u32>(order + (at << 2), i);
+    store<u64>(entries + (at << 4), h);
+    store<i64>(entries + (at << 4), mode == 2 ? (i as i64) : intKey(mode, keys, i), 8);
+  }
+  let found = 0;
+  for (let j = 0; j < n; j++) {
+    const e = entries + ((j as usize) << 4);
+    const h = load<u64>(e);
+    let s: i32;
+    if (mode == 2) {
+      const i = load<i32>(e, 8);
+      s = probeStr(t, strPtr(keys, aux, i), strLen(keys, i), h);
+    } else {
+      s = probeIntIn(slots, gs, gmask, load<i64>(e, 8), h);
+    }
+    let r = -1;
+    if (s >= 0) {
+      r = load<i32>(rowAt(slots, gs, s));
+      found++;
+    }
+    store<i32>(outRows + ((load<u32>(order + ((j as usize) << 2)) as usize) << 2), r);
+  }
+  return found;
+}
+
+/** Slot of key i of a batch, or -1: findSlot with the integer probe inlined. */
+// @ts-ignore: decorator
+@inline
+function slotOfKey(t: usize, mode: i32, keys: usize, aux: usize, i: i32, slots: usize, gs: usize, gmask: u32): i32 {
+  if (mode == 2) return findSlot(t, mode, keys, aux, i);
+  const k = intKey(mode, keys, i);
+  return probeIntIn(slots, gs, gmask, k, mix64(k as u64));
+}
+
+// ---- lookups and gathers ----
+
+/**
+ * Rows (or -1) of n keys to `outRows` (i32) and, when nonzero, a 0/1 mask to `exists` (u8).
+ * `scratch` (0 or orderScratchBytes(n) bytes) lets a large batch probe in group order.
+ */
+export function tableFind(
+  t: usize,
+  mode: i32,
+  keys: usize,
+  aux: usize,
+  n: i32,
+  outRows: usize,
+  exists: usize,
+  scratch: usize,
+): i32 {
+  if (useOrder(t, n, scratch)) {
+    const found = findRowsOrdered(t, mode, keys, aux, n, outRows, scratch);
+    if (exists != 0) {
+      for (let i = 0; i < n; i++) {
+        store<u8>(exists + (i as usize), load<i32>(outRows + ((i as usize) << 2)) >= 0 ? 1 : 0);
+      }
+    }
+    return found;
+  }
+  const slots = load<usize>(t, T_SLOTS);
+  const gs = load<usize>(t, T_GS);
+  const gmask = ((load<i32>(t, T_CAP) >> 4) - 1) as u32;
   let found = 0;
   for (let i = 0; i < n; i++) {
-    const s = findSlot(t, mode, keys, aux, i);
+    const s = slotOfKey(t, mode, keys, aux, i, slots, gs, gmask);
     const r = s >= 0 ? load<i32>(rowAt(slots, gs, s)) : -1;
     store<i32>(outRows + ((i as usize) << 2), r);
     if (exists != 0) store<u8>(exists + (i as usize), s >= 0 ? 1 : 0);
@@ -166,7 +297,8 @@ export function tableFind(t: usize, mode: i32, keys: usize, aux: usize, n: i32, 
 /**
  * Looks up n keys and copies each found row into `out` ([n, dim] f32), clipped to maxNorm when
  * > 0; missing rows of `out` are left as they are. Writes the exists mask; returns found count.
- * `tmp` holds 4n bytes.
+ * `tmp` holds 4n bytes; `scratch` (0 or orderScratchBytes(n) bytes) lets a large batch probe
+ * in group order.
  *
  * Two passes: all lookups first (row addresses to tmp), then all copies, so neither loop waits
  * on the other's cache misses.
@@ -181,6 +313,7 @@ export function tableGather(
   maxNorm: f32,
   exists: usize,
   tmp: usize,
+  scratch: usize,
 ): i32 {
   const slots = load<usize>(t, T_SLOTS);
   const gs = load<usize>(t, T_GS);
@@ -188,18 +321,35 @@ export function tableGather(
   const shift = load<i32>(t, T_SHIFT);
   const stride = load<usize>(t, T_STRIDE);
   let found = 0;
-  for (let i = 0; i < n; i++) {
-    const s = findSlot(t, mode, keys, aux, i);
-    let addr: usize = 0;
-    if (s >= 0) {
-      addr = rowAddr(dir, shift, stride, load<i32>(rowAt(slots, gs, s)));
-      found++;
+  if (useOrder(t, n, scratch)) {
+    // rows to tmp in group order, then addresses in place
+    found = findRowsOrdered(t, mode, keys, aux, n, tmp, scratch);
+    for (let i = 0; i < n; i++) {
+      const p = tmp + ((i as usize) << 2);
+      const r = load<i32>(p);
+      store<u32>(p, r >= 0 ? (rowAddr(dir, shift, stride, r) as u32) : 0);
+      store<u8>(exists + (i as usize), r >= 0 ? 1 : 0);
     }
-    store<u32>(tmp + ((i as usize) << 2), addr as u32);
-    store<u8>(exists + (i as usize), s >= 0 ? 1 : 0);
+  } else {
+    const gmask = ((load<i32>(t, T_CAP) >> 4) - 1) as u32;
+    for (let i = 0; i < n; i++) {
+      const s = slotOfKey(t, mode, keys, aux, i, slots, gs, gmask);
+      let addr: usize = 0;
+      if (s >= 0) {
+        addr = rowAddr(dir, shift, stride, load<i32>(rowAt(slots, gs, s)));
+        found++;
+      }
+      store<u32>(tmp + ((i as usize) << 2), addr as u32);
+      store<u8>(exists + (i as usize), s >= 0 ? 1 : 0);
+    }
   }
   copyRows(tmp, n, out, load<i32>(t, T_DIM), maxNorm);
   return found;
+}
+
+/** Bytes of the `scratch` of tableFind / tableGather that let a batch of n keys probe in order. */
+export function tableOrderScratchBytes(n: i32): i32 {
+  return orderScratchBytes(n) as i32;
 }
 
 /**
@@ -482,3 +632,4 @@ export function tableMetadata(t: usize, mode: i32, keys: usize, aux: usize, n: i
     store<i32>(outCount + ((i as usize) << 2), ct);
   }
 }
+

@@ -109,11 +109,10 @@ export function emptyGroups(slots: usize, gs: usize, cap: i32): void {
   for (let g: u32 = 0; g < groups; g++) memory.fill(groupAt(slots, gs, g), EMPTY, 16);
 }
 
-/** Slot of integer key `key` (hash h), or -1. */
-export function probeInt(t: usize, key: i64, h: u64): i32 {
-  const slots = load<usize>(t, T_SLOTS);
-  const gs = load<usize>(t, T_GS);
-  const gmask = ((load<i32>(t, T_CAP) >> 4) - 1) as u32;
+/** Slot of integer key `key` (hash h) in slots of `groups - 1 == gmask`, or -1. */
+// @ts-ignore: decorator
+@inline
+export function probeIntIn(slots: usize, gs: usize, gmask: u32, key: i64, h: u64): i32 {
   const tag = (h & 0x7f) as u8;
   let g = ((h >> 7) as u32) & gmask;
   let step: u32 = 0;
@@ -129,6 +128,12 @@ export function probeInt(t: usize, key: i64, h: u64): i32 {
     step++;
     g = (g + step) & gmask;
   }
+}
+
+/** Slot of integer key `key` (hash h), or -1. */
+export function probeInt(t: usize, key: i64, h: u64): i32 {
+  const gmask = ((load<i32>(t, T_CAP) >> 4) - 1) as u32;
+  return probeIntIn(load<usize>(t, T_SLOTS), load<usize>(t, T_GS), gmask, key, h);
 }
 
 // @ts-ignore: decorator

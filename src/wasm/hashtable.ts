@@ -36,6 +36,7 @@ export {
   tableGather,
   tableGatherRows,
   tableMetadata,
+  tableOrderScratchBytes,
   tableRemove,
   tableRowNorms,
   tableRowPointers,

@@ -19,6 +19,7 @@ export {
   tableGatherRows,
   tableInspect,
   tableMetadata,
+  tableOrderScratchBytes,
   tableProbeHistogram,
   tableRemove,
   tableRowNorms,
