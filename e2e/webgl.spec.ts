@@ -3,7 +3,7 @@
 // gather 'wasm' (tfjs cpu backend) and gather 'webgl' (a GpuGather mirror on the webgl
 // backend); results agree to float32 rounding, the mirror uploads only the rows training
 // touched, and gather 'auto' reports its choice and the reason in de.backendInfo().
-import { expect, test } from './fixtures.js';
+import { expect, openApp, test } from './fixtures.js';
 import { serveLib } from './lib-route.js';
 
 interface SpecResult {
@@ -124,7 +124,8 @@ test("gather 'wasm' and 'webgl' give the same lookups, combiners and training; '
     const cpuAuto = await de.gpu.chooseGather('auto');
     const cpuInfo = de.backendInfo();
     const webgl = await spec('webgl');
-    const auto = await de.gpu.chooseGather('auto');
+    // a budget large enough for a loaded machine: this checks the calibration's figures
+    const auto = await de.gpu.chooseGather('auto', { budgetMs: 60_000 });
     const info = de.backendInfo();
     return { wasm, webgl, cpuAuto, cpuInfo, auto, info };
   });
@@ -157,8 +158,92 @@ test("gather 'wasm' and 'webgl' give the same lookups, combiners and training; '
   expect(['wasm', 'webgl']).toContain(r.auto.gather);
   expect(r.info.gather).toBe(r.auto.gather);
   expect(r.info.gatherReason).toMatch(
-    /^calibrated on this machine \(batch 4096, dim 16\): WASM [\d.]+ ms, WebGL [\d.]+ ms per batch; (WASM|WebGL) is faster$/,
+    /^calibrated on this machine \(batch 4096, dim 16\): WASM [\d.]+ ms, WebGL [\d.]+ ms per batch; (WASM|WebGL) is faster \(5 WASM and [1-5] WebGL runs after a first WebGL lookup of \d+ ms \(renderer: .+\)\)$/,
   );
   expect(r.auto.webglMs).toBeGreaterThan(0);
+  expect(consoleLog.errors).toEqual([]);
+});
+
+// What a Web Worker reports back: the choice, de.backendInfo() after it, and how long it took.
+interface WorkerAuto {
+  error?: string;
+  choice?: { gather: string; reason: string; webglMs?: number };
+  info?: { gather: string; gatherReason: string };
+  ms?: number;
+  backend?: string;
+}
+
+// A module Web Worker like the app's engine worker: it imports the engine and its tfjs, lets
+// tfjs pick its default backend (webgl through OffscreenCanvas) and calls
+// chooseGather('auto', options). Returns the worker's reply (the test's expect timeout bounds the wait).
+const autoInWorker = (budgetMs: number | null) => {
+  const src = `
+    const origin = ${'${JSON.stringify(location.origin)}'};
+    (async () => {
+      try {
+        const de = await import(origin + '/__lib/index.js');
+        const tf = await import(origin + '/__lib/vendor/tf.js');
+        await de.ready();
+        const t0 = performance.now();
+        const choice = await de.gpu.chooseGather('auto', BUDGET);
+        postMessage({ choice, info: de.backendInfo(), ms: performance.now() - t0, backend: tf.getBackend() });
+      } catch (e) {
+        postMessage({ error: String(e && e.stack || e) });
+      }
+    })();`;
+  return `new Promise((resolve) => {
+    const src = \`${src}\`.replace('BUDGET', ${JSON.stringify(budgetMs === null ? 'undefined' : JSON.stringify({ budgetMs }))});
+    const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), { type: 'module' });
+    w.onmessage = (e) => { resolve(e.data); w.terminate(); };
+    w.onerror = (e) => resolve({ error: 'worker error: ' + e.message });
+  })`;
+};
+
+test("gather 'auto' decides within seconds in a module Web Worker and always resolves, saying why", async ({
+  page,
+  context,
+  consoleLog,
+}) => {
+  await serveLib(context);
+  await page.goto('./__lib/blank.html');
+  // A budget too small for any calibration: WASM at once, and the reason names the step. (It runs
+  // first: GPU work a timed-out calibration left queued would keep Chromium's GPU process busy.)
+  const tight = await page.evaluate<WorkerAuto>(autoInWorker(1));
+  expect(tight.error).toBeUndefined();
+  expect(tight.choice!.gather).toBe('wasm');
+  expect(tight.info!.gatherReason).toMatch(
+    /^WebGL not used: the calibration budget of 1 ms ran out waiting for .+, so lookups gather in WASM$/,
+  );
+  // The default budget: a decision (WebGL, WASM, or WASM because the budget ran out) within
+  // the expect timeout, never a pending promise (a 65536-row mirror upload once hung here).
+  const reply = page.evaluate<WorkerAuto>(autoInWorker(null));
+  await expect.poll(() => Promise.race([reply, new Promise((r) => setTimeout(() => r(null), 500))])).not.toBeNull();
+  const r = await reply;
+  expect(r.error).toBeUndefined();
+  expect(r.backend).toBe('webgl');
+  expect(['wasm', 'webgl']).toContain(r.choice!.gather);
+  expect(r.info!.gather).toBe(r.choice!.gather);
+  expect(r.info!.gatherReason).toBe(r.choice!.reason);
+  expect(r.choice!.reason).toMatch(
+    /^calibrated on this machine \(batch 4096, dim 16\): .* is faster \(.*renderer: .*\)$|^WebGL not used: the calibration budget of 4 s ran out waiting for .*, so lookups gather in WASM$/,
+  );
+  expect(consoleLog.errors).toEqual([]);
+});
+
+test("the app's Tables panel: gather 'auto' shows the engine's decision and its reason", async ({
+  page,
+  consoleLog,
+}) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load preset: TFRA Embedding' }).click();
+  const table = page.getByRole('group', { name: 'Table embedding' });
+  await expect(table.getByTestId('gather-note')).toContainText('Lookups gather in WASM');
+  await table.getByLabel('Gather path').selectOption('auto');
+  // The engine's own reason (calibrated, or the budget ran out), within the expect timeout:
+  // not the app's 20 s "had not finished" fallback.
+  await expect(table.getByTestId('gather-note')).toContainText(
+    /Lookups gather in (WASM|WebGL): calibrated on this machine|WebGL not used: the calibration budget/,
+  );
+  await expect(table.getByTestId('gather-note')).not.toContainText('had not finished');
   expect(consoleLog.errors).toEqual([]);
 });

@@ -239,4 +239,39 @@ describe("gather: 'auto'", () => {
     expect(backendInfo().gatherReason).toMatch(/^WebGL missing: the tfjs backend is 'cpu'/);
     await expect(chooseGather('webgl')).rejects.toThrow("chooseGather('webgl'): WebGL missing");
   });
+
+  it('refuses a bad budget and leaves the last choice as it was', async () => {
+    await chooseGather('auto');
+    const before = backendInfo().gatherReason;
+    for (const budgetMs of [0, -1, Number.NaN, Infinity, '100' as unknown as number]) {
+      await expect(chooseGather('auto', { budgetMs })).rejects.toThrow(
+        'chooseGather: budgetMs must be a positive number of milliseconds, got',
+      );
+    }
+    await expect(chooseGather('auto', null as unknown as object)).rejects.toThrow('options must be an object');
+    expect(backendInfo().gatherReason).toBe(before);
+  });
+
+  it('resolves within its budget when the tfjs backend never becomes ready, choosing WASM with the reason', async () => {
+    // a backend whose start never finishes: tf.ready() stays pending for good
+    tf.registerBackend('never_ready', () => new Promise<tf.KernelBackend>(() => undefined), 99);
+    void tf.setBackend('never_ready');
+    try {
+      const t0 = performance.now();
+      const c = await chooseGather('auto', { budgetMs: 150 });
+      expect(performance.now() - t0).toBeLessThan(5000); // bounded (generous on a loaded machine)
+      expect(c.gather).toBe('wasm');
+      expect(c.reason).toBe(
+        'WebGL not used: the calibration budget of 150 ms ran out waiting for the tfjs backend to become ready (tf.ready()), so lookups gather in WASM',
+      );
+      expect(backendInfo().gatherReason).toBe(c.reason);
+      await expect(chooseGather('webgl', { budgetMs: 50 })).rejects.toThrow(
+        "chooseGather('webgl'): WebGL not used: the calibration budget of 50 ms ran out",
+      );
+    } finally {
+      tf.removeBackend('never_ready');
+      await tf.setBackend('cpu');
+    }
+    expect((await chooseGather('auto')).reason).toMatch(/^WebGL missing: the tfjs backend is 'cpu'/);
+  });
 });
