@@ -63,4 +63,31 @@ describe('typescriptFor', () => {
     w.training.itemFeatures = ['user_id', 'item_id', 'history'];
     expect(typescriptFor(w)).toMatch(/cannot train this workspace: .*needs at least one feature in each tower/);
   });
+
+  it('places worker-pool tables with de.pool.placeVariable and trains them with de.train.step({ async: true })', async () => {
+    const w = defaultWorkspace();
+    w.tables = [
+      { ...w.tables[0], placement: 'workers', partitions: 3, restrictPolicy: 'frequency', restrictLimit: 5 },
+      { ...w.tables[0], name: 'item_emb', optimizer: 'SGD', maxNorm: 0.5 },
+    ];
+    w.features = [
+      { ...w.features[0], input: 'sparse', combiner: 'sqrtn', weights: true },
+      { ...w.features[0], name: 'item_id', table: 'item_emb', combiner: 'sum' },
+      { ...w.features[0], name: 'history', maxSequenceLength: 3 },
+    ];
+    const code = typescriptFor(w);
+    expect(code).toContain('const user_emb = await de.pool.placeVariable(pool, {');
+    expect(code).toContain('const item_emb = new de.Variable({');
+    expect(code).toContain('{ varList, async: true }');
+    expect(code).toContain('await user_emb.restrict(5)');
+    const logs = await run(code);
+    expect(logs[0]).toBe('loss');
+    expect(Number.isFinite(logs[1])).toBe(true);
+    expect(logs[2]).toBe('user_emb');
+    expect(logs[3]).toBeGreaterThan(0);
+    expect(logs[3]).toBeLessThanOrEqual(5);
+    expect(logs[5]).toBeGreaterThan(0);
+    // In-process workspaces keep the synchronous step.
+    expect(typescriptFor(defaultWorkspace())).not.toContain('async: true');
+  }, 60_000);
 });

@@ -27,6 +27,9 @@ const POLICY = { timestamp: 'de.TimestampRestrictPolicy', frequency: 'de.Frequen
 /** dynemb TypeScript for the workspace: tables, features, one optimizer per table, one training step. */
 export function typescriptFor(w: Workspace): string {
   const used = w.tables.filter((t) => w.features.some((f) => f.table === t.name));
+  // Tables placed on the worker pool: async reads outside a step, de.train.step({ async: true }).
+  const pooled = used.some((t) => t.placement === 'workers');
+  const aw = pooled ? 'await ' : '';
   const g = w.generator;
   const L: string[] = [
     "import * as tf from '@tensorflow/tfjs';",
@@ -36,8 +39,18 @@ export function typescriptFor(w: Workspace): string {
     '',
     '// Tables',
   ];
+  if (pooled) {
+    L.push(
+      '// The tables placed on the worker pool: shard i on worker i mod 2 (Web Workers in a browser, worker threads in Node)',
+      'const pool = await de.pool.WorkerPool.create({ size: 2 });',
+    );
+  }
   for (const t of used) {
-    L.push(`const ${t.name} = new de.Variable({`);
+    L.push(
+      t.placement === 'workers'
+        ? `const ${t.name} = await de.pool.placeVariable(pool, {`
+        : `const ${t.name} = new de.Variable({`,
+    );
     L.push(`  name: '${t.name}',`);
     L.push(`  dim: ${t.dim},`);
     L.push(`  keyDtype: '${t.keyDtype}',`);
@@ -90,32 +103,54 @@ export function typescriptFor(w: Workspace): string {
     '}',
     'const labels = tf.tensor2d(Array.from({ length: B }, () => (Math.random() < 0.5 ? 1 : 0)), [B, 1]);',
     '',
-    "/** A feature's part of the model input, [B, width]. */",
-    'function featureInput(f) {',
+    '/** The one engine read of a feature: rows of dense ids, or a safe sparse lookup. */',
+    'function readOf(f) {',
     '  const { rows, weights } = batch[f.name];',
-    '  const opts = { maxNorm: f.maxNorm };',
-    "  if (f.op === 'embedding') return tf.mean(de.embeddingLookup(f.table, rows, opts), 1);",
-    "  if (f.op === 'squashed') {",
-    '    const e = de.embeddingLookup(f.table, rows, opts);',
-    "    return f.combiner === 'sum' ? tf.sum(e, 1) : f.combiner === 'mean' ? tf.mean(e, 1) : tf.div(tf.sum(e, 1), Math.sqrt(N));",
-    '  }',
     "  if (f.op === 'sparse') {",
     '    const indices = rows.flatMap((r, i) => r.map((_, j) => [i, j]));',
     '    const denseShape = [B, Math.max(...rows.map((r) => r.length))];',
     '    const spIds = new de.SparseTensor({ indices, values: rows.flat(), denseShape });',
     '    const spWeights = weights ? new de.SparseTensor({ indices, values: weights.flat(), denseShape }) : null;',
-    '    return de.safeEmbeddingLookupSparse(f.table, spIds, spWeights, { combiner: f.combiner, ...opts });',
+    '    return { sparse: [spIds, spWeights, { combiner: f.combiner, maxNorm: f.maxNorm }] };',
     '  }',
-    '  // sequence (TensorX Lookup): rows cut / padded with zero vectors to f.seq, then concatenated',
-    '  const kept = rows.map((r) => r.slice(0, f.seq));',
-    '  const flat = de.embeddingLookup(f.table, kept.flat(), opts);',
+    '  // sequence (TensorX Lookup): only the ids kept (each row cut to f.seq) are read',
+    "  const ids = f.op === 'sequence' ? rows.map((r) => r.slice(0, f.seq)).flat() : rows;",
+    '  return { ids, opts: { maxNorm: f.maxNorm } };',
+    '}',
+    '',
+    "/** A feature's part of the model input, [B, width], from what its read returned. */",
+    'function fromRead(f, e) {',
+    "  if (f.op === 'embedding') return tf.mean(e, 1);",
+    "  if (f.op === 'squashed') {",
+    "    return f.combiner === 'sum' ? tf.sum(e, 1) : f.combiner === 'mean' ? tf.mean(e, 1) : tf.div(tf.sum(e, 1), Math.sqrt(N));",
+    '  }',
+    "  if (f.op === 'sparse') return e;",
+    '  // sequence: rows padded with zero vectors to f.seq, then concatenated',
+    '  const kept = batch[f.name].rows.map((r) => r.slice(0, f.seq));',
     '  const index = [];',
     '  const mask = [];',
     '  let k = 0;',
     '  for (const r of kept) for (let j = 0; j < f.seq; j++) { index.push(j < r.length ? k++ : 0); mask.push(j < r.length ? 1 : 0); }',
-    "  const padded = tf.mul(tf.gather(flat, tf.tensor1d(index, 'int32')), tf.tensor2d(mask, [mask.length, 1]));",
+    "  const padded = tf.mul(tf.gather(e, tf.tensor1d(index, 'int32')), tf.tensor2d(mask, [mask.length, 1]));",
     '  return tf.reshape(padded, [B, f.seq * f.table.dim]);',
     '}',
+    '',
+    "/** A feature's part of the model input, [B, width] (inside de.train.step the reads are taped). */",
+    'function featureInput(f) {',
+    '  const r = readOf(f);',
+    '  return fromRead(f, r.sparse ? de.safeEmbeddingLookupSparse(f.table, ...r.sparse) : de.embeddingLookup(f.table, r.ids, r.opts));',
+    '}',
+    ...(pooled
+      ? [
+          '',
+          '// Outside a step a pooled table is read asynchronously (inside one, de.train.step({ async: true }) fetches its rows).',
+          'async function fixedInput(f) {',
+          '  if (!(f.table instanceof de.pool.PooledVariable)) return featureInput(f);',
+          '  const r = readOf(f);',
+          '  return fromRead(f, r.sparse ? await f.table.safeLookupSparse(...r.sparse) : await f.table.lookup(r.ids, r.opts));',
+          '}',
+        ]
+      : []),
     '',
     "const glorot = (rows, cols, seed) => tf.variable(tf.randomUniform([rows, cols], -Math.sqrt(3 / rows), Math.sqrt(3 / rows), 'float32', seed));",
     'const cat = (xs) => (xs.length === 1 ? xs[0] : tf.concat(xs, 1));',
@@ -152,27 +187,38 @@ export function typescriptFor(w: Workspace): string {
     '',
     '// Binary cross-entropy from logits. Tables outside `trained` are read before the step (not',
     '// taped), so that step leaves them to their own optimizer.',
-    'function trainStep(optimizer, trained, varList) {',
-    '  const fixed = features.map((f) => (trained.includes(f.table) ? null : featureInput(f)));',
+    ...(pooled
+      ? [
+          '// With a pooled table the loss runs twice: a dry run learns the ids, their rows are fetched, then the step.',
+          'async function trainStep(optimizer, trained, varList) {',
+          '  const fixed = await Promise.all(features.map((f) => (trained.includes(f.table) ? null : fixedInput(f))));',
+        ]
+      : [
+          'function trainStep(optimizer, trained, varList) {',
+          '  const fixed = features.map((f) => (trained.includes(f.table) ? null : featureInput(f)));',
+        ]),
     '  return de.train.step(',
     '    optimizer,',
     '    () => {',
     '      const z = logits(features.map((f, k) => fixed[k] ?? featureInput(f)));',
     '      return tf.mean(tf.sub(tf.softplus(z), tf.mul(labels, z)));',
     '    },',
-    '    { varList },',
+    pooled ? '    { varList, async: true },' : '    { varList },',
     '  );',
     '}',
   );
   groups.forEach((gr, i) => {
     // The dense head is trained with the first optimizer.
     L.push(
-      `const loss${i} = trainStep(optimizer${i}, [${gr.map((t) => t.name).join(', ')}], ${i === 0 ? 'head' : '[]'});`,
+      `const loss${i} = ${aw}trainStep(optimizer${i}, [${gr.map((t) => t.name).join(', ')}], ${i === 0 ? 'head' : '[]'});`,
     );
   });
   for (const t of used) {
-    if (t.restrictPolicy !== 'none') L.push(`${t.name}.restrict(${t.restrictLimit}); // keep ${t.restrictLimit} keys`);
+    if (t.restrictPolicy !== 'none') {
+      L.push(`${aw}${t.name}.restrict(${t.restrictLimit}); // keep ${t.restrictLimit} keys`);
+    }
   }
-  L.push(`console.log('loss', loss0, ${used.map((t) => `'${t.name}', ${t.name}.size()`).join(', ')});`);
+  L.push(`console.log('loss', loss0, ${used.map((t) => `'${t.name}', ${aw}${t.name}.size()`).join(', ')});`);
+  if (pooled) L.push('await pool.terminate();');
   return `${L.join('\n')}\n`;
 }
