@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors.js';
 import { FeatureConfig, TableConfig } from './config.js';
 import { TPUEmbeddingV0 } from './embedding.js';
-import { Adam, FTRL, SGD } from './optimizers.js';
+import { Adagrad, Adam, FTRL, SGD } from './optimizers.js';
 import { VirtualTPUStrategy } from './strategy.js';
 
 const iota = (shape: [number, number]) =>
@@ -73,8 +73,32 @@ describe('TableConfig and FeatureConfig validation', () => {
             ],
           }),
       ),
-    ).toThrow('Multiple tables with name x found.');
+    ).toThrow(new InvalidArgumentError('Tables must have a unique name. Multiple tables with name x found.'));
     expect(e.name).toBeUndefined(); // a failed constructor names nothing
+    // An unnamed table is named table_i before the check (as TF), so it can collide with a given name.
+    const f = new TableConfig({ vocabularySize: 4, dim: 2 });
+    const g = new TableConfig({ vocabularySize: 4, dim: 2, name: 'table_0' });
+    expect(() =>
+      strategy.scope(
+        () => new TPUEmbeddingV0({ featureConfig: [new FeatureConfig({ table: f }), new FeatureConfig({ table: g })] }),
+      ),
+    ).toThrow(new InvalidArgumentError('Tables must have a unique name. Multiple tables with name table_0 found.'));
+    expect(f.name).toBeUndefined();
+  });
+
+  it('rejects an initializer that is neither a function nor a tfjs initializer, with the full message', () => {
+    expect(() => new TableConfig({ vocabularySize: 4, dim: 2, initializer: 5 as unknown as () => number[][] })).toThrow(
+      new InvalidArgumentError(
+        'Argument initializer must be a callable (shape) => values or a tfjs initializer if specified. Received: 5.',
+      ),
+    );
+    expect(
+      () => new TableConfig({ vocabularySize: 4, dim: 2, initializer: {} as unknown as () => number[][] }),
+    ).toThrow(
+      new InvalidArgumentError(
+        'Argument initializer must be a callable (shape) => values or a tfjs initializer if specified. Received: an object.',
+      ),
+    );
   });
 });
 
@@ -149,6 +173,58 @@ describe('embeddingLookup', () => {
     expect(v[0][1]).toBeCloseTo(5.8, 6);
     expect(v[1]).toEqual([0, 0]);
     expect(v[2]).toEqual([10, 11]);
+  });
+
+  it('weighted mean over ragged input: weights [1, 3] on rows 1 and 2 give (row1 + 3 row2) / 4', () => {
+    const strategy = new VirtualTPUStrategy({ numCores: 1 });
+    const t = new TableConfig({ vocabularySize: 6, dim: 2, initializer: iota, combiner: 'mean', name: 't' });
+    const emb = strategy.scope(
+      () => new TPUEmbeddingV0({ featureConfig: new FeatureConfig({ table: t, name: 'f' }), optimizer: new SGD() }),
+    );
+    // row 1 = [2, 3], row 2 = [4, 5]: ([2, 3] + 3 [4, 5]) / 4 = [14 / 4, 18 / 4] = [3.5, 4.5];
+    // example 1: row 5 = [10, 11] with weight 2 -> 2 [10, 11] / 2 = [10, 11]; example 2 empty -> 0.
+    const out = emb.embeddingLookup(
+      { values: [1, 2, 5], rowSplits: [0, 2, 3, 3] },
+      { values: [1, 3, 2], rowSplits: [0, 2, 3, 3] },
+    ) as tf.Tensor;
+    expect(out.arraySync()).toEqual([
+      [3.5, 4.5],
+      [10, 11],
+      [0, 0],
+    ]);
+    // Unweighted, the same ids give the plain mean [3, 4].
+    expect((emb.embeddingLookup({ values: [1, 2], rowSplits: [0, 2] }) as tf.Tensor).arraySync()).toEqual([[3, 4]]);
+  });
+
+  it('sequence features from a SparseTensor: positions from the indices, truncated at L, zero-padded', () => {
+    const { emb } = setup(2);
+    // row 0 has ids at positions 0, 1, 2 (position 2 is cut at L = 2); row 1 is empty; row 2 has
+    // one id at position 1 only, so its position 0 stays zero.
+    const out = emb.embeddingLookup({
+      indices: [
+        [0, 0],
+        [0, 1],
+        [0, 2],
+        [2, 1],
+      ],
+      values: [1, 2, 3, 4],
+      denseShape: [3, 3],
+    }) as tf.Tensor;
+    expect(out.shape).toEqual([3, 2, 2]);
+    expect(out.arraySync()).toEqual([
+      [
+        [2, 3],
+        [4, 5],
+      ],
+      [
+        [0, 0],
+        [0, 0],
+      ],
+      [
+        [0, 0],
+        [8, 9],
+      ],
+    ]);
   });
 
   it('sequence features: [B, L, dim], truncated and zero-padded', () => {
@@ -240,6 +316,24 @@ describe('TPU optimizer rules, one element by hand', () => {
     expect([w[1], m[1], v[1]]).toEqual([1, 0, 0]); // row 1 not touched
   });
 
+  it('Adam with a large epsilon: sumInsideSqrt puts ε² inside the root, false adds ε outside', () => {
+    // g = 2: m = 0.1 * 2 = 0.2, v = 0.001 * 4 = 0.004, lr m = 0.02.
+    // inside:  w = 1 - 0.02 / √(0.004 + 0.25) = 1 - 0.02 / 0.5039841 = 0.9603162
+    // outside: w = 1 - 0.02 / (√0.004 + 0.5) = 1 - 0.02 / 0.5632456 = 0.9644915
+    const run = (sumInsideSqrt: boolean) => {
+      const adam = new Adam({ learningRate: 0.1, epsilon: 0.5, sumInsideSqrt });
+      const w = new Float32Array([1]);
+      const m = new Float32Array(1);
+      const v = new Float32Array(1);
+      adam.apply(w, [m, v], new Float32Array([2]), 1, [0]);
+      expect(m[0]).toBeCloseTo(0.2, 6);
+      expect(v[0]).toBeCloseTo(0.004, 7);
+      return w[0];
+    };
+    expect(run(true)).toBeCloseTo(0.9603162, 6);
+    expect(run(false)).toBeCloseTo(0.9644915, 6);
+  });
+
   it('FTRL with defaults: a′ = a + g², σ = (√a′ − √a)/lr, linear += g − σw, w = −linear/(√a′/lr)', () => {
     const ftrl = new FTRL({ learningRate: 0.5 });
     const w = new Float32Array([1]);
@@ -264,6 +358,14 @@ describe('TPU optimizer rules, one element by hand', () => {
       true,
       true,
     ]);
+    expect(adam.slots()).toEqual([
+      { name: 'momenta', initialValue: 0 },
+      { name: 'velocities', initialValue: 0 },
+    ]);
+    expect([new Adagrad().learningRate, new Adam().learningRate, new FTRL().learningRate]).toEqual([
+      0.001, 0.001, 0.001,
+    ]);
+    expect(new Adagrad().slots()).toEqual([{ name: 'accumulators', initialValue: 0.1 }]);
     expect(new FTRL().slots()).toEqual([
       { name: 'accumulators', initialValue: 0.1 },
       { name: 'linears', initialValue: 0 },

@@ -125,7 +125,8 @@ export class TPUEmbeddingV0<C extends FeatureConfigStructure = FeatureConfigStru
     const names = tables.map((t, i) => t.name ?? `table_${i}`);
     const seen = new Set<string>();
     for (const name of names) {
-      if (seen.has(name)) throw new InvalidArgumentError(`Multiple tables with name ${name} found.`);
+      if (seen.has(name))
+        throw new InvalidArgumentError(`Tables must have a unique name. Multiple tables with name ${name} found.`);
       seen.add(name);
     }
     tables.forEach((t, i) => {

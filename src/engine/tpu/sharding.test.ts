@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { FeatureConfig, TableConfig } from './config.js';
 import { TPUEmbeddingV0 } from './embedding.js';
-import { Adam, FTRL, SGD, type TPUEmbeddingOptimizer } from './optimizers.js';
+import { Adagrad, Adam, FTRL, SGD, type TPUEmbeddingOptimizer } from './optimizers.js';
 import { predictStepBytes, type ShardingMode, TableLayout } from './sharding.js';
 import { VirtualTPUStrategy } from './strategy.js';
 
@@ -100,6 +100,7 @@ describe('TableLayout', () => {
 describe('sharded modes train exactly like replicated', () => {
   for (const [name, opt] of [
     ['SGD', () => new SGD({ learningRate: 0.05 })],
+    ['Adagrad', () => new Adagrad({ learningRate: 0.1 })],
     ['Adam', () => new Adam({ learningRate: 0.05 })],
     ['FTRL', () => new FTRL({ learningRate: 0.5 })],
   ] as const) {

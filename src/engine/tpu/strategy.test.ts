@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { RuntimeError } from '../errors.js';
+import { InvalidArgumentError, RuntimeError } from '../errors.js';
 import { FeatureConfig, TableConfig } from './config.js';
 import { TPUEmbeddingV0 } from './embedding.js';
 import { Adagrad, SGD, type TPUEmbeddingOptimizer } from './optimizers.js';
@@ -89,7 +89,52 @@ describe('VirtualTPUStrategy + TPUEmbeddingV0: the classic two-table example', (
 
   it('one SGD step: per-core losses, summed gradients, identical replicas', async () => {
     const { strategy, emb, features, video, user } = classic(2);
-    const { losses } = await strategy.run(sumLoss(emb), { features });
+    // Each core's outputs inside the step, keyed by the running core.
+    const seen = new Map<number, Record<string, number[][]>>();
+    const { losses } = await strategy.run(
+      (slice) => {
+        const out = emb.embeddingLookup(slice.features) as Record<string, tf.Tensor>;
+        const core = strategy.runContext()!.core;
+        seen.set(core, {
+          watched: out.watched.arraySync() as number[][],
+          favorited: out.favorited.arraySync() as number[][],
+          friends: out.friends.arraySync() as number[][],
+        });
+        return sumLoss(emb)(slice);
+      },
+      { features },
+    );
+    // The global batch is split contiguously: core 0 gets examples 0-1, core 1 examples 2-3 of the
+    // activations derived by hand above.
+    expect([...seen.keys()].sort()).toEqual([0, 1]);
+    expect(seen.get(0)).toEqual({
+      watched: [
+        [4, 6, 8, 10],
+        [8, 9, 10, 11],
+      ],
+      favorited: [
+        [24, 25, 26, 27],
+        [28, 30, 32, 34],
+      ],
+      friends: [
+        [6, 7],
+        [1, 2],
+      ],
+    });
+    expect(seen.get(1)).toEqual({
+      watched: [
+        [28, 30, 32, 34],
+        [20, 21, 22, 23],
+      ],
+      favorited: [
+        [0, 0, 0, 0],
+        [4, 5, 6, 7],
+      ],
+      friends: [
+        [30, 31],
+        [8, 9],
+      ],
+    });
     // core 0 (examples 0,1): watched 28+38, favorited 102+124, friends 13+3 = 308
     // core 1 (examples 2,3): watched 124+86, favorited 0+22, friends 61+17 = 310
     expect(losses).toEqual([308, 310]);
@@ -111,6 +156,67 @@ describe('VirtualTPUStrategy + TPUEmbeddingV0: the classic two-table example', (
       ['all-reduce', 'video', 2 * 1 * 32 * 4],
       ['all-reduce', 'user', 2 * 1 * 32 * 4],
     ]);
+  });
+
+  it("each core gathers from its own replica: after a drop on core 1, core 1's lookups read core 1's tables", async () => {
+    const { strategy, emb, features } = classic(2);
+    // Step 1 with core 1's all-reduce messages dropped. Ring on 2 cores, chunk 0 = first half of the
+    // rows, chunk 1 = second half: core 0 ends with only its own gradient g0 everywhere; core 1 gets
+    // g0 for chunk 0 (copied from core 0) and g0 + g1 for chunk 1.
+    // video (sum, 0.5 per use): g0 = rows 0:1, 1,2,6,7:0.5; g1 = rows 1,3,4,5:0.5. Chunk 1 = rows 4..7.
+    // user (mean): g0 = row 3:0.5, rows 0,1:0.25; g1 = row 15:0.5, rows 2,4,6:1/6. Chunk 1 = rows 8..15.
+    strategy.injectFault({ kind: 'drop', core: 1 });
+    await strategy.run(sumLoss(emb), { features });
+    const [s0, s1] = strategy.replicaChecksums();
+    expect(s0).not.toBe(s1);
+    const replica = [0, 1].map((c) => emb.coreArrays(c).map((a) => Array.from(a)));
+    // video row 4 = [16..19]: untouched on core 0, -0.05 on core 1; user row 15 likewise.
+    expectClose(replica[0][0].slice(16, 20), [16, 17, 18, 19], 6);
+    expectClose(replica[1][0].slice(16, 20), [15.95, 16.95, 17.95, 18.95], 5);
+    expectClose(replica[0][1].slice(30, 32), [30, 31], 6);
+    expectClose(replica[1][1].slice(30, 32), [29.95, 30.95], 5);
+
+    // Step 2 (no fault): record what each core's lookups return.
+    const seen: Record<string, number[][]>[] = [];
+    await strategy.run(
+      (slice) => {
+        const out = emb.embeddingLookup(slice.features) as Record<string, tf.Tensor>;
+        seen[strategy.runContext()!.core] = {
+          watched: out.watched.arraySync() as number[][],
+          favorited: out.favorited.arraySync() as number[][],
+          friends: out.friends.arraySync() as number[][],
+        };
+        return sumLoss(emb)(slice);
+      },
+      { features },
+    );
+    // The same lookup computed from one core's replica as it was before step 2 (core 1's slice:
+    // watched [3, 4] and [5], favorited [] and [1], friends [15, 15] and [2, 4, 6]).
+    const row = (a: number[], dim: number, i: number) => a.slice(i * dim, (i + 1) * dim);
+    const add = (...xs: number[][]) => xs[0].map((_, j) => xs.reduce((acc, x) => acc + x[j], 0));
+    const mean = (...xs: number[][]) => add(...xs).map((x) => x / xs.length);
+    const lookupCore1Slice = ([video, user]: number[][]) => ({
+      watched: [add(row(video, 4, 3), row(video, 4, 4)), row(video, 4, 5)],
+      favorited: [[0, 0, 0, 0], row(video, 4, 1)],
+      friends: [mean(row(user, 2, 15), row(user, 2, 15)), mean(row(user, 2, 2), row(user, 2, 4), row(user, 2, 6))],
+    });
+    const fromOwn = lookupCore1Slice(replica[1]);
+    const fromCore0 = lookupCore1Slice(replica[0]);
+    for (const k of ['watched', 'favorited', 'friends'] as const) {
+      expectClose(seen[1][k].flat(), fromOwn[k].flat(), 4);
+    }
+    // By hand: core 1's video rows 3 (unchanged: its g1 was lost), 4, 5 (-0.05), row 1 (-0.05 from
+    // g0 only); user row 15 -0.05, rows 2, 4, 6 unchanged (their g1 is in chunk 0, lost).
+    expectClose(seen[1].watched.flat(), [27.95, 29.95, 31.95, 33.95, 19.95, 20.95, 21.95, 22.95], 4);
+    expectClose(seen[1].favorited.flat(), [0, 0, 0, 0, 3.95, 4.95, 5.95, 6.95], 4);
+    expectClose(seen[1].friends.flat(), [29.95, 30.95, 8, 9], 4);
+    // Core 0's replica would have given other values for the same slice.
+    expect(fromCore0.watched[0]).toEqual([28, 30, 32, 34]);
+    expect(fromCore0.friends[0]).toEqual([30, 31]);
+    expect(seen[1].watched[0][0]).not.toBeCloseTo(fromCore0.watched[0][0], 3);
+    expect(seen[1].friends[0][0]).not.toBeCloseTo(fromCore0.friends[0][0], 3);
+    // Core 0 read its own replica: watched rows 0 + 1 = [-0.1, 0.9, 1.9, 2.9] + [3.95, ..] and row 2.
+    expectClose(seen[0].watched.flat(), [3.85, 5.85, 7.85, 9.85, 7.95, 8.95, 9.95, 10.95], 4);
   });
 
   it('with a per-example mean loss, 1, 2 and 4 cores train to the same tables', async () => {
@@ -179,6 +285,22 @@ describe('VirtualTPUStrategy + TPUEmbeddingV0: the classic two-table example', (
       ),
     ).rejects.toThrow('boom on core 1');
     expect(strategy.replicaChecksums()).toEqual(before);
+  });
+});
+
+describe('VirtualTPUStrategy options', () => {
+  it('numCores must be an int in [1, 8]', () => {
+    for (const [n, shown] of [
+      [0, '0'],
+      [9, '9'],
+      [2.5, '2.5'],
+      ['2', '"2"'],
+    ] as const) {
+      expect(() => new VirtualTPUStrategy({ numCores: n as number })).toThrow(
+        new InvalidArgumentError(`VirtualTPUStrategy: numCores must be an int in [1, 8], got ${shown}.`),
+      );
+    }
+    expect([1, 8].map((n) => new VirtualTPUStrategy({ numCores: n }).numCores)).toEqual([1, 8]);
   });
 });
 
