@@ -157,6 +157,16 @@ test('pool of Web Workers: same lookups, SAB, crash mid-training loses nothing, 
     const aliveAfter = await alive();
     let afterTerminate = '';
     await pv.lookup([1]).catch((e: Error) => (afterTerminate = e.message));
+    // the default size, and terminate() while a killed worker is being respawned (it must end the new one too)
+    const dflt = await de.pool.WorkerPool.create({ spawn, callTimeoutMs: 8000 });
+    const defaultSize = dflt.size;
+    const spawnedBefore = workers.length;
+    dflt.killWorker(dflt.size - 1);
+    await dflt.terminate();
+    await dflt.whenReady();
+    const respawnedThenTerminated = workers.length - spawnedBefore;
+    await new Promise((res) => setTimeout(res, 1500)); // time for a leaked worker to load and beat
+    const aliveAfterRespawnTerminate = await alive();
     return {
       lookups,
       tables,
@@ -170,7 +180,11 @@ test('pool of Web Workers: same lookups, SAB, crash mid-training loses nothing, 
       isolated: crossOriginIsolated,
       info,
       infoAfter: de.backendInfo(),
-      spawned: workers.length,
+      spawned: workers.length - defaultSize - respawnedThenTerminated,
+      defaultSize,
+      cores: navigator.hardwareConcurrency,
+      respawnedThenTerminated,
+      aliveAfterRespawnTerminate,
     };
   });
 
@@ -198,5 +212,8 @@ test('pool of Web Workers: same lookups, SAB, crash mid-training loses nothing, 
   expect(r.aliveAfter).toBe(0);
   expect(r.infoAfter.threads).toBe(1);
   expect(r.afterTerminate).toMatch(/after terminate\(\)/);
+  expect(r.defaultSize).toBe(Math.max(1, Math.min(r.cores, 4)));
+  expect(r.respawnedThenTerminated).toBe(1);
+  expect(r.aliveAfterRespawnTerminate).toBe(0);
   expect(consoleLog.errors).toEqual([]);
 });

@@ -1,25 +1,29 @@
 // The pool against a local HashTable: same results, both transports, and every fault path.
 // Workers load dist/lib (Node cannot run .ts in a worker): `npm run test:unit` builds it first.
+import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Endpoint } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HashTable } from '../table.js';
 import type { KeyDtype, Keys } from '../table-keys.js';
 import { ready } from '../wasm.js';
 import { PoolTerminatedError, PoolTimeoutError, WorkerDiedError } from './errors.js';
-import { WorkerPool } from './pool.js';
+import { defaultPoolSize, WorkerPool } from './pool.js';
 import type { HostApi } from './protocol.js';
 import type { Spawner } from './spawn.js';
 import { PoolTable } from './table.js';
 
 // Worker threads that record their exits, so a test can check none is left behind.
-function trackedSpawner(script = new URL('../../../workers/engine.node.mjs', import.meta.url)) {
+// `delayMs` > 0 makes the spawner asynchronous: the handle arrives that much after the thread starts.
+function trackedSpawner(script = new URL('../../../workers/engine.node.mjs', import.meta.url), delayMs = 0) {
   let running = 0;
+  let started = 0;
   const exits: Promise<void>[] = [];
   const spawn: Spawner = () => {
     const w = new Worker(script);
     running++;
+    started++;
     let dead = false;
     exits.push(
       new Promise((resolve) =>
@@ -43,8 +47,21 @@ function trackedSpawner(script = new URL('../../../workers/engine.node.mjs', imp
       },
     };
   };
-  return { spawn, alive: () => running, allExited: () => Promise.all(exits) };
+  const delayed: Spawner = () => {
+    const h = spawn();
+    return new Promise((resolve) => setTimeout(() => resolve(h), delayMs));
+  };
+  return {
+    spawn: delayMs > 0 ? delayed : spawn,
+    alive: () => running,
+    started: () => started,
+    allExited: () => Promise.all(exits),
+  };
 }
+
+// Resolves when `p` does, or after `ms` (a bound on a wait that never ends when a thread leaks).
+const settleWithin = (p: Promise<unknown>, ms: number) =>
+  Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 
 // A seeded LCG, so every run sees the same batches.
 function rng(seed: number) {
@@ -93,11 +110,80 @@ describe('WorkerPool basics', () => {
     await expect(pool.call(0, 'echo', [1, 0])).rejects.toThrow(/after terminate\(\)/);
   });
 
+  it.each([0, 50])(
+    'terminate() while a killed worker is being respawned ends the new thread too (spawn delay %i ms)',
+    async (delayMs) => {
+      const t = trackedSpawner(undefined, delayMs);
+      pool = await WorkerPool.create({ size: 2, spawn: t.spawn });
+      expect(t.alive()).toBe(2);
+      pool.killWorker(1); // the respawn has called spawn() but holds no handle yet
+      await pool.terminate();
+      await pool.whenReady(); // the respawn gives up
+      expect(t.started()).toBe(3);
+      expect(await settleWithin(t.allExited(), 20_000)).toBe(true);
+      expect(t.alive()).toBe(0);
+      expect(pool.stats().pending).toBe(0);
+    },
+  );
+
+  it('a pool whose start fails ends the threads still being spawned', async () => {
+    const t = trackedSpawner(undefined, 100);
+    let calls = 0;
+    // worker 0's handle arrives 100 ms late; worker 1 fails at once, so create() terminates first
+    const spawn: Spawner = () => {
+      if (++calls === 2) throw new Error('no thread for worker 1');
+      return t.spawn();
+    };
+    await expect(WorkerPool.create({ size: 2, spawn })).rejects.toThrow('no thread for worker 1');
+    expect(t.started()).toBe(1);
+    expect(await settleWithin(t.allExited(), 20_000)).toBe(true);
+    expect(t.alive()).toBe(0);
+  });
+
   it('rejects bad options with what was expected and given', async () => {
     await expect(WorkerPool.create({ size: 0 })).rejects.toThrow('size must be an integer in [1, 64], got 0');
     await expect(WorkerPool.create({ callTimeoutMs: -1 })).rejects.toThrow(
       'callTimeoutMs must be a number > 0, got -1',
     );
+  });
+});
+
+describe('default pool size', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllGlobals();
+  });
+
+  it.each([
+    [1, 1],
+    [3, 3],
+    [16, 4],
+  ])('min(os.availableParallelism(), 4) in Node: %i -> %i', (cores, want) => {
+    const spy = vi.spyOn(os, 'availableParallelism').mockReturnValue(cores);
+    expect(defaultPoolSize()).toBe(want);
+    expect(spy).toHaveBeenCalled();
+  });
+
+  it('falls back to os.cpus(), then navigator.hardwareConcurrency, then 2', () => {
+    vi.spyOn(os, 'availableParallelism').mockReturnValue(0);
+    const cpus = vi.spyOn(os, 'cpus').mockReturnValue(new Array(3).fill(os.cpus()[0]) as os.CpuInfo[]);
+    expect(defaultPoolSize()).toBe(3);
+    cpus.mockReturnValue([]);
+    vi.stubGlobal('navigator', { hardwareConcurrency: 6 });
+    expect(defaultPoolSize()).toBe(4);
+    vi.stubGlobal('navigator', undefined);
+    expect(defaultPoolSize()).toBe(2);
+  });
+
+  it('WorkerPool.create() without a size starts that many workers', async () => {
+    vi.spyOn(os, 'availableParallelism').mockReturnValue(3);
+    const t = trackedSpawner();
+    pool = await WorkerPool.create({ spawn: t.spawn });
+    expect(pool.size).toBe(3);
+    expect(t.alive()).toBe(3);
+    await pool.terminate();
+    await t.allExited();
+    expect(t.alive()).toBe(0);
   });
 });
 

@@ -11,11 +11,11 @@ import { activeFlavour, compiledModule, ready } from '../wasm.js';
 import { PoolTerminatedError, PoolTimeoutError, WorkerDiedError } from './errors.js';
 import { browserSpawner } from './browser.js';
 import type { HostApi } from './protocol.js';
-import { isNode, nodeSpawner, type Spawner, type WorkerHandle } from './spawn.js';
+import { hostParallelism, isNode, nodeSpawner, type Spawner, type WorkerHandle } from './spawn.js';
 
 /** Options of {@link WorkerPool.create}. */
 export interface WorkerPoolOptions {
-  /** Workers to start; default `min(navigator.hardwareConcurrency, 4)`. */
+  /** Workers to start; default `min(navigator.hardwareConcurrency, 4)` (in Node, `min(os.availableParallelism(), 4)`). */
   size?: number;
   /** Starts one worker; default: worker_threads running workers/engine.node.mjs in Node, module Web Workers in a browser. */
   spawn?: Spawner;
@@ -59,9 +59,14 @@ interface Slot {
   pending: Map<number, PendingCall>;
 }
 
-function defaultSize(): number {
-  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
-  return Math.max(1, Math.min(n, 4));
+/**
+ * The default pool size: `min(hostParallelism(), 4)` (2 when the host does not say), at least 1.
+ *
+ * @example
+ * defaultPoolSize(); // 2 on a 2-core machine, 4 on an 8-core laptop
+ */
+export function defaultPoolSize(): number {
+  return Math.max(1, Math.min(hostParallelism() ?? 2, 4));
 }
 
 /** True when SharedArrayBuffer can be sent to workers here (cross-origin isolated page, or Node). */
@@ -116,7 +121,7 @@ export class WorkerPool {
    * const pool = await WorkerPool.create({ size: 4, callTimeoutMs: 10_000 });
    */
   static async create(options: WorkerPoolOptions = {}): Promise<WorkerPool> {
-    const size = options.size ?? defaultSize();
+    const size = options.size ?? defaultPoolSize();
     if (!Number.isInteger(size) || size < 1 || size > 64) {
       throw new InvalidArgumentError(`WorkerPool: size must be an integer in [1, 64], got ${show(options.size)}.`);
     }
@@ -147,6 +152,11 @@ export class WorkerPool {
   private async start(i: number): Promise<void> {
     const slot = this.slots[i];
     const handle = await this.spawn();
+    if (this.terminated) {
+      // terminate() ran while the worker was being spawned: it could not see this handle
+      handle.terminate();
+      throw new PoolTerminatedError(`WorkerPool: worker ${i} finished starting after terminate(); it was ended.`);
+    }
     slot.handle = handle;
     const remote = wrap<HostApi>(handle.endpoint);
     slot.remote = remote;
@@ -304,7 +314,14 @@ export class WorkerPool {
         for (const t of tasks) await this.track(i, generation, 'restore', false, () => t(remote), restoreMs);
         return;
       } catch (e) {
-        if (attempt >= 3 || this.terminated) {
+        if (this.terminated) {
+          // terminate() ran during the respawn: end whatever this attempt started
+          slot.handle?.terminate();
+          slot.handle = undefined;
+          slot.remote = undefined;
+          return;
+        }
+        if (attempt >= 3) {
           this.deaths.push(`worker ${i}: restore failed: ${(e as Error).message}`);
           return;
         }

@@ -88,3 +88,26 @@ export function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
   return typeof p?.versions?.node === 'string';
 }
+
+function positiveInt(n: unknown): number | undefined {
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * How many threads this host can run at once: `os.availableParallelism()` in Node (through
+ * `process.getBuiltinModule`, so browser bundles never see a `node:` import),
+ * `navigator.hardwareConcurrency` in a browser; undefined when the host does not say.
+ *
+ * @example
+ * hostParallelism(); // 2 on a 2-core machine
+ */
+export function hostParallelism(): number | undefined {
+  if (isNode()) {
+    const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const os = p?.getBuiltinModule?.('node:os') as
+      { availableParallelism?: () => number; cpus?: () => readonly unknown[] } | undefined;
+    const n = positiveInt(os?.availableParallelism?.()) ?? positiveInt(os?.cpus?.().length);
+    if (n !== undefined) return n;
+  }
+  return positiveInt((globalThis as { navigator?: { hardwareConcurrency?: unknown } }).navigator?.hardwareConcurrency);
+}
