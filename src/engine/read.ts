@@ -18,6 +18,11 @@ export interface RowRead {
   rows: tf.Tensor2D;
   /** 1 where the key was stored. */
   exists: Uint8Array;
+  /**
+   * The same rows on the CPU, `[keys.length * dim]`, when the reader has them (the GPU gather
+   * path): the tape takes the old values from here instead of reading `rows` back.
+   */
+  values?: Float32Array;
   /** The read's maxNorm: training clips the rows it writes back to it (TFRA). */
   maxNorm?: number;
   /** Write training updates as deltas through `accum` (TFRA bp_v2). */
@@ -46,6 +51,17 @@ export function setReadTape(tape: ReadTape | undefined): ReadTape | undefined {
   const prev = currentTape;
   currentTape = tape;
   return prev;
+}
+
+/**
+ * The tape installed now (a training step records reads), or undefined. For readers that build
+ * their rows another way than {@link readUnique} (the GPU gather path) and must report them too.
+ *
+ * @example
+ * if (currentReadTape()) { ...record the read... }
+ */
+export function currentReadTape(): ReadTape | undefined {
+  return currentTape;
 }
 
 /**

@@ -10,8 +10,9 @@ import { Variable } from '../variable.js';
 import { ready } from '../wasm.js';
 import { restore, save } from '../checkpoint/checkpoint.js';
 import { Adagrad } from '../train/optimizers/adagrad.js';
+import { Adam } from '../train/optimizers/adam.js';
 import { TimestampRestrictPolicy } from '../train/restrict.js';
-import { step } from '../train/step.js';
+import { type StepGradients, step } from '../train/step.js';
 import { chooseGather } from './auto.js';
 import { GpuGather } from './mirror.js';
 
@@ -227,6 +228,128 @@ describe('GpuGather', () => {
     await restore(saved, [v]); // clear + write every saved row: 51 rows
     expect(g.lookup(probe).arraySync()).toEqual(v.lookup(probe).arraySync());
     expect(g.uploadedRows).toBe(55 + 51);
+    g.dispose();
+  });
+});
+
+describe('training through the GPU mirror', () => {
+  const sortedRows = (v: Variable): [string, number[]][] => {
+    const { keys, values } = v.export();
+    return Array.from(keys as ArrayLike<number | bigint | string>, (k, i): [string, number[]] => [
+      String(k),
+      Array.from(values.subarray(i * v.dim, (i + 1) * v.dim)),
+    ]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  };
+
+  it.each(['adagrad', 'adam'] as const)(
+    'de.train.step over g.lookup / g.lookupSparse trains the Variable as the WASM lookups do (%s)',
+    (which) => {
+      const dim = 4;
+      const make = (name: string) => {
+        const v = new Variable({
+          name,
+          keyDtype: 'int64',
+          dim,
+          partitions: 2,
+          initializer: randomNormal({ seed: 11, stddev: 0.5 }),
+        });
+        v.upsert(
+          Array.from({ length: 40 }, (_, i) => i),
+          Array.from({ length: 40 }, (_, i) => [Math.sin(i), 1.5, -Math.cos(i), i / 20]),
+        );
+        return v;
+      };
+      const onGpu = make('trained_gpu');
+      const onWasm = make('trained_wasm');
+      const g = new GpuGather(onGpu);
+      const opt = () => (which === 'adam' ? new Adam({ learningRate: 0.05 }) : new Adagrad({ learningRate: 0.2 }));
+      const optGpu = opt();
+      const optWasm = opt();
+      const before = sortedRows(onGpu);
+      const gradsOf = (out: StepGradients[][]) => (rows: readonly StepGradients[]) =>
+        out.push(rows.map((r) => ({ ...r, keys: r.keys.slice(), grad: r.grad.slice() })));
+      const gpuGrads: StepGradients[][] = [];
+      const wasmGrads: StepGradients[][] = [];
+      for (let s = 0; s < 6; s++) {
+        // repeated ids, and ids 40+ that are not stored yet (training inserts them)
+        const batch = Array.from({ length: 24 }, (_, i) => (i * 7 + s * 5) % 48);
+        const sp = new SparseTensor({
+          indices: [
+            [0, 0],
+            [0, 1],
+            [1, 0],
+            [2, 0],
+            [2, 1],
+          ],
+          values: [s, 44, 3, s + 1, 3],
+          denseShape: [3, 2],
+        });
+        const w = new SparseTensor({ indices: sp.indices, values: [1, 0.5, 2, 1.5, 1], denseShape: [3, 2] });
+        const target = tf.tensor2d(
+          Array.from({ length: 24 }, (_, i) => [Math.cos(i + s)]),
+          [24, 1],
+        );
+        const loss = (dense: tf.Tensor, sparse: tf.Tensor) =>
+          tf.add(tf.mean(tf.square(tf.sub(tf.sum(dense, 1, true), target))), tf.sum(tf.square(sparse))) as tf.Scalar;
+        const lossGpu = step(
+          optGpu,
+          () => loss(g.lookup(batch, { maxNorm: 2 }), g.lookupSparse(sp, w, { combiner: 'sqrtn', maxNorm: 2 })),
+          { onGradients: gradsOf(gpuGrads) },
+        );
+        const lossWasm = step(
+          optWasm,
+          () =>
+            loss(
+              embeddingLookup(onWasm, batch, { maxNorm: 2 }),
+              embeddingLookupSparse(onWasm, sp, w, { combiner: 'sqrtn', maxNorm: 2 }),
+            ),
+          { onGradients: gradsOf(wasmGrads) },
+        );
+        target.dispose();
+        expect(lossGpu).toBeCloseTo(lossWasm, 5);
+      }
+      // the same keys and gradients at every step, and the same tables after
+      expect(gpuGrads.map((st) => st.map((r) => Array.from(r.keys as BigInt64Array, String).sort()))).toEqual(
+        wasmGrads.map((st) => st.map((r) => Array.from(r.keys as BigInt64Array, String).sort())),
+      );
+      const after = sortedRows(onGpu);
+      const want = sortedRows(onWasm);
+      expect(after.map(([k]) => k)).toEqual(want.map(([k]) => k));
+      expect(after.length).toBe(48); // the 8 new ids were inserted by training
+      after.forEach(([, row], i) => row.forEach((x, d) => expect(x).toBeCloseTo(want[i][1][d], 5)));
+      // training moved the rows (the gradient reached the table through the GPU path)
+      const moved = after.filter(([k, row]) => {
+        const old = before.find(([b]) => b === k);
+        return old !== undefined && row.some((x, d) => Math.abs(x - old[1][d]) > 1e-4);
+      }).length;
+      expect(moved).toBeGreaterThan(30);
+      // and the mirror follows: its next lookup equals the table
+      const probe = Array.from({ length: 48 }, (_, i) => i);
+      const got = g.lookup(probe).arraySync() as number[][];
+      got.flat().forEach((x, i) => expect(x).toBe(onGpu.lookup(probe).dataSync()[i]));
+      g.dispose();
+    },
+  );
+
+  it('records one read per lookup on the tape, with the unique keys and which existed', () => {
+    const v = new Variable({ name: 'taped', keyDtype: 'int32', dim: 2, partitions: 2 });
+    v.upsert(
+      [1, 2],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    );
+    const g = new GpuGather(v);
+    const seen: StepGradients[] = [];
+    step(new Adagrad({ learningRate: 0.1 }), () => tf.sum(g.lookup([2, 9, 2, 1])), {
+      onGradients: (rows) =>
+        seen.push(...rows.map((r) => ({ ...r, keys: r.keys.slice(), grad: r.grad.slice(), exists: r.exists.slice() }))),
+    });
+    expect(seen.length).toBe(1);
+    expect(Array.from(seen[0].keys as Int32Array)).toEqual([2, 9, 1]);
+    expect(Array.from(seen[0].exists)).toEqual([1, 0, 1]);
+    expect(Array.from(seen[0].grad)).toEqual([2, 2, 1, 1, 1, 1]); // key 2 read twice
     g.dispose();
   });
 });

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from '../errors.js';
 import { checkCombiner, combinerScale, type SparseCombiner, sparseInputs } from '../lookup.js';
-import { checkMaxNorm, clipByMaxNorm, segmentSumRows } from '../read.js';
+import { checkMaxNorm, clipByMaxNorm, currentReadTape, gatherByIndex, segmentSumRows, uniqueKeys } from '../read.js';
 import type { RowWatch } from '../table.js';
 import type { IdsLike, Keys, RaggedTensor, SparseTensor } from '../tensor.js';
 import type { Variable } from '../variable.js';
@@ -178,7 +178,7 @@ export class GpuGather {
     const what = `GpuGather(${show(this.variable.name)}).lookup`;
     const maxNorm = checkMaxNorm(options.maxNorm, what);
     const { keys, shape } = this.variable.keysOf(idsLike, what);
-    return tf.tidy(() => tf.reshape(this.gatherKeys(keys, maxNorm, what), [...shape, this.variable.dim]));
+    return tf.tidy(() => tf.reshape(this.rowsOf(keys, maxNorm, what), [...shape, this.variable.dim]));
   }
 
   /**
@@ -212,11 +212,39 @@ export class GpuGather {
     }
     const numRows = maxRow + 1;
     const scale = combinerScale(rows, weights, combiner, numRows);
-    return tf.tidy(() => segmentSumRows(this.gatherKeys(keys, maxNorm, what), rows, numRows, scale));
+    return tf.tidy(() => segmentSumRows(this.rowsOf(keys, maxNorm, what), rows, numRows, scale));
   }
 
-  // Rows of `keys` ([n, dim]) gathered from the mirror (initializer rows for missing keys), clipped to maxNorm.
-  private gatherKeys(keys: Keys, maxNorm: number | undefined, what: string): tf.Tensor2D {
+  // Rows of `keys` ([n, dim], clipped to maxNorm). Inside a training step (a read tape is
+  // installed) the read is recorded as readUnique records it: the unique keys, their rows as
+  // gathered on the GPU (the tensor the gradient is taken against), which existed, and the same
+  // rows read from the WASM table (the optimizer's old values, with no GPU read-back); then the
+  // clip and the gather to every id, so the gradient flows back to the unique rows.
+  private rowsOf(keys: Keys, maxNorm: number | undefined, what: string): tf.Tensor2D {
+    const tape = currentReadTape();
+    if (tape === undefined) return this.gatherKeys(keys, maxNorm, what);
+    const v = this.variable;
+    const { unique, index } = uniqueKeys(keys);
+    // stored rows, initializer rows for missing keys (inserted when insertOnLookup), as the WASM path reads them
+    const { values, exists } = v.read(unique);
+    let rows = this.gatherKeys(unique, undefined, what, values);
+    const sub = tape.onRead({ variable: v, keys: unique, rows, exists, values, maxNorm });
+    if (sub !== undefined) {
+      if (sub.shape[0] !== unique.length || sub.shape[1] !== v.dim) {
+        throw new InvalidArgumentError(
+          `The read tape returned rows of shape [${sub.shape.join(', ')}], expected [${unique.length}, ${v.dim}].`,
+        );
+      }
+      rows.dispose();
+      rows = sub;
+    }
+    if (maxNorm !== undefined) rows = clipByMaxNorm(rows, maxNorm);
+    return gatherByIndex(rows, index);
+  }
+
+  // Rows of `keys` ([n, dim]) gathered from the mirror, clipped to maxNorm. Missing keys read
+  // `known` (the rows of every key, `[n * dim]`) when given, else the initializer.
+  private gatherKeys(keys: Keys, maxNorm: number | undefined, what: string, known?: Float32Array): tf.Tensor2D {
     this.flush();
     const v = this.variable;
     const dim = v.dim;
@@ -256,7 +284,8 @@ export class GpuGather {
       const pieces: tf.Tensor2D[] = parts.map((p) => tf.gather(this.mirrors[p.s], tf.tensor1d(p.rows, 'int32')));
       if (missing.length > 0) {
         const init = new Float32Array(missing.length * dim);
-        v.initializer.fill(pickKeys(keys, missing), dim, init);
+        if (known) missing.forEach((i, m) => init.set(known.subarray(i * dim, (i + 1) * dim), m * dim));
+        else v.initializer.fill(pickKeys(keys, missing), dim, init);
         pieces.push(tf.tensor2d(init, [missing.length, dim]));
       }
       let rows = pieces.length === 1 ? pieces[0] : (tf.concat(pieces) as tf.Tensor2D);

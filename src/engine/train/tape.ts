@@ -49,8 +49,9 @@ export class RowTape implements ReadTape {
     this.reads.push({
       variable: read.variable,
       keys: read.keys,
-      // the tensor's own data (no copy): read-only here, the step copies before updating
-      old: read.rows.dataSync() as Float32Array,
+      // the reader's CPU copy, else the tensor's own data (no copy): read-only here, the step
+      // copies before updating
+      old: read.values ?? (read.rows.dataSync() as Float32Array),
       exists: read.exists,
       rows: read.rows,
       maxNorm: read.maxNorm,
