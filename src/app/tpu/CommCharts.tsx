@@ -20,6 +20,26 @@ export function formatBytes(b: number): string {
 
 const tooltipBytes = (v: unknown) => formatBytes(Number(v));
 
+/** One unit for a whole axis (the largest value's), so its ticks read as plain numbers in it. */
+export function byteUnit(max: number): { name: 'B' | 'KiB' | 'MiB'; size: number } {
+  if (max >= 1024 * 1024) return { name: 'MiB', size: 1024 * 1024 };
+  if (max >= 1024) return { name: 'KiB', size: 1024 };
+  return { name: 'B', size: 1 };
+}
+
+/** About five round ticks (1, 2, 2.5 or 5 × 10^k of the unit) from 0 to at least `max` bytes, in bytes. */
+export function byteTicks(max: number, size: number): number[] {
+  const m = max / size;
+  if (!(m > 0)) return [0];
+  const raw = m / 4;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 2.5, 5, 10].find((k) => k * p >= raw) ?? 10) * p;
+  const n = Math.ceil(m / step - 1e-9);
+  return Array.from({ length: n + 1 }, (_, i) => Number((i * step).toPrecision(6)) * size);
+}
+
+const tick = (size: number) => (v: number) => (size === 1 ? String(v) : String(Number((v / size).toFixed(2))));
+
 export function BytesPerStepChart({ history }: { history: StepSummary[] }) {
   const data = history.slice(-24).map((h) => ({
     name: h.label === 'resync' ? `resync (after ${h.step})` : `step ${h.step}`,
@@ -29,6 +49,9 @@ export function BytesPerStepChart({ history }: { history: StepSummary[] }) {
     history.some((h) => h.byKind[k] > 0),
   );
   if (data.length === 0) return <p className="muted">No step has run yet: run one to see the bytes it moves.</p>;
+  const maxBytes = Math.max(...history.slice(-24).map((h) => h.bytes));
+  const unit = byteUnit(maxBytes);
+  const ticks = byteTicks(maxBytes, unit.size);
   return (
     <figure className="tpu-chart" aria-label="Bytes moved per step, by collective">
       <ResponsiveContainer width="100%" height={220}>
@@ -37,13 +60,27 @@ export function BytesPerStepChart({ history }: { history: StepSummary[] }) {
           <XAxis
             dataKey="name"
             fontSize={11}
-            label={{ value: 'step (last 24)', position: 'insideBottom', offset: -12, fontSize: 11 }}
+            label={{
+              value: 'step (the last 24; a resync is a broadcast between steps)',
+              position: 'insideBottom',
+              offset: -12,
+              fontSize: 11,
+            }}
           />
           <YAxis
             fontSize={11}
-            tickFormatter={(v: number) => formatBytes(v)}
-            width={70}
-            label={{ value: 'bytes moved', angle: -90, position: 'insideLeft', offset: -6, fontSize: 11 }}
+            tickFormatter={tick(unit.size)}
+            ticks={ticks}
+            domain={[0, ticks.at(-1) ?? 0]}
+            width={56}
+            label={{
+              value: `bytes moved (${unit.name})`,
+              angle: -90,
+              position: 'insideLeft',
+              offset: 0,
+              dy: 50,
+              fontSize: 11,
+            }}
           />
           <Tooltip formatter={tooltipBytes} />
           <Legend verticalAlign="top" height={24} wrapperStyle={{ fontSize: 11 }} />
@@ -86,6 +123,9 @@ export function CostModel({
     'reduce-scatter': c.cost.forward.reduceScatter,
     'all-gather': c.cost.backward.allGather,
   }));
+  const maxCost = Math.max(...costs.map((c) => c.cost.total));
+  const unit = byteUnit(maxCost);
+  const ticks = byteTicks(maxCost, unit.size);
   return (
     <div className="tpu-cost">
       <p className="note">
@@ -101,8 +141,15 @@ export function CostModel({
             <XAxis
               type="number"
               fontSize={11}
-              tickFormatter={(v: number) => formatBytes(v)}
-              label={{ value: 'bytes per step (predicted)', position: 'insideBottom', offset: -12, fontSize: 11 }}
+              tickFormatter={tick(unit.size)}
+              ticks={ticks}
+              domain={[0, ticks.at(-1) ?? 0]}
+              label={{
+                value: `bytes per step, predicted (${unit.name})`,
+                position: 'insideBottom',
+                offset: -12,
+                fontSize: 11,
+              }}
             />
             <YAxis type="category" dataKey="mode" fontSize={11} width={110} />
             <Tooltip formatter={tooltipBytes} />

@@ -27,8 +27,8 @@ export function usePrefersReducedMotion(): boolean {
 
 export function RingDiagram({ ring, numCores }: { ring: Ring | null; numCores: number }) {
   const reduced = usePrefersReducedMotion();
-  const size = 260;
-  const R = 95;
+  const size = 280;
+  const R = 100;
   const cx = size / 2;
   const cy = size / 2;
   const pos = (i: number) => {
@@ -63,9 +63,17 @@ export function RingDiagram({ ring, numCores }: { ring: Ring | null; numCores: n
             const style = m ? FATE_STYLE[m.fate] : null;
             const mx = (a.x + b.x) / 2;
             const my = (a.y + b.y) / 2;
-            const ox = (mx - cx) * 0.28;
-            const oy = (my - cy) * 0.28;
-            const path = `M${a.x},${a.y} L${b.x},${b.y}`;
+            // From the edge of one core's circle to the edge of the next (the arrowhead shows).
+            const len = Math.hypot(b.x - a.x, b.y - a.y);
+            const k = Math.min(0.45, 25 / len);
+            // Two cores: the two links run between the same circles, side by side (right of travel).
+            const side = numCores === 2 ? 7 : 0;
+            const px = (-(b.y - a.y) / len) * side;
+            const py = ((b.x - a.x) / len) * side;
+            const ox = numCores === 2 ? px * 1.5 : (mx - cx) * 0.28;
+            const oy = numCores === 2 ? py * 1.5 : (my - cy) * 0.28;
+            const anchor = numCores === 2 ? (px > 0 ? 'start' : 'end') : 'middle';
+            const path = `M${a.x + (b.x - a.x) * k + px},${a.y + (b.y - a.y) * k + py} L${b.x - (b.x - a.x) * k + px},${b.y - (b.y - a.y) * k + py}`;
             return (
               <g key={i}>
                 <path
@@ -77,8 +85,8 @@ export function RingDiagram({ ring, numCores }: { ring: Ring | null; numCores: n
                   markerEnd="url(#tpu-arrow)"
                 />
                 {m && (
-                  <text x={mx + ox} y={my + oy} fontSize="10" textAnchor="middle" fill="#1c2330">
-                    {`c${m.chunk} ${m.bytes} B${m.fate === 'delivered' ? '' : m.fate === 'late' ? ' late' : ' ✕'}`}
+                  <text x={mx + ox} y={my + oy} fontSize="10" textAnchor={anchor} fill="#1c2330">
+                    {`chunk ${m.chunk}: ${m.bytes} B${m.fate === 'delivered' ? '' : m.fate === 'late' ? ' late' : ' ✕'}`}
                   </text>
                 )}
                 {m && m.fate !== 'dropped' && !reduced && (
@@ -93,8 +101,8 @@ export function RingDiagram({ ring, numCores }: { ring: Ring | null; numCores: n
           const p = pos(i);
           return (
             <g key={`core-${i}`}>
-              <circle cx={p.x} cy={p.y} r="17" fill="#fff" stroke="#0b3d91" strokeWidth="1.5" />
-              <text x={p.x} y={p.y + 4} fontSize="11" textAnchor="middle" fill="#0b3d91">
+              <circle cx={p.x} cy={p.y} r="22" fill="#fff" stroke="#0b3d91" strokeWidth="1.5" />
+              <text x={p.x} y={p.y + 4} fontSize="10" textAnchor="middle" fill="#0b3d91">
                 {`core ${i}`}
               </text>
             </g>

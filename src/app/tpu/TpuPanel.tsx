@@ -20,18 +20,30 @@ const PHASE_TEXT: Record<(typeof PHASES)[number], string> = {
 
 const hex = (c: number) => c.toString(16).padStart(8, '0');
 
+/** What the sharding select shows for each mode (its value stays the engine's mode name). */
+export const SHARDING_TEXT: Record<ShardingMode, string> = {
+  replicated: 'replicated (TPUEmbeddingV0)',
+  mod: 'mod',
+  row: 'row',
+  table: 'table',
+  column: 'column',
+};
+
 function Select<T extends string | number>({
   label,
   value,
   options,
   onChange,
   disabled,
+  text = String,
 }: {
   label: string;
   value: T;
   options: readonly T[];
   onChange(v: T): void;
   disabled?: boolean;
+  /** The option's visible text (default: its value). */
+  text?: (v: T) => string;
 }) {
   const id = useId();
   return (
@@ -48,7 +60,7 @@ function Select<T extends string | number>({
       >
         {options.map((o) => (
           <option key={String(o)} value={String(o)}>
-            {String(o)}
+            {text(o)}
           </option>
         ))}
       </select>
@@ -68,6 +80,8 @@ function CoreCard({ view, core, version }: { view: TpuView; core: number; versio
   const cs = view.checksums[core];
   const replicated = view.config.sharding === 'replicated';
   const diverged = replicated && cs !== view.checksums[0];
+  // Core 0 is what the others are compared with (and what Resync copies): it never "differs".
+  const reference = replicated && core === 0 && !view.inSync;
   const [s, e] = c.range;
   return (
     <li className={`tpu-core${diverged ? ' diverged' : ''}`} aria-label={`Core ${core}`}>
@@ -113,6 +127,8 @@ function CoreCard({ view, core, version }: { view: TpuView; core: number; versio
         {replicated ? (
           diverged ? (
             <strong className="bad">✕ differs from core 0</strong>
+          ) : reference ? (
+            <span className="muted">the reference (Resync copies it)</span>
           ) : (
             <span className="good">✓ in sync</span>
           )
@@ -182,6 +198,7 @@ export function TpuPanel() {
           label="Sharding"
           value={s.config.sharding}
           options={SHARDING_MODES as readonly ShardingMode[]}
+          text={(m) => SHARDING_TEXT[m]}
           onChange={(sharding) => {
             setPlaying(false);
             configure({ sharding });
@@ -270,9 +287,11 @@ export function TpuPanel() {
           </ul>
           <p className="tpu-sync" role="status" data-testid="tpu-sync">
             {replicated
-              ? view.inSync
-                ? `Replicas in sync: all ${view.checksums.length} checksums agree.`
-                : `Replicas diverged: ${new Set(view.checksums).size} different checksums.`
+              ? view.checksums.length === 1
+                ? 'One core holds the only replica: there is nothing for it to diverge from.'
+                : view.inSync
+                  ? `Replicas in sync: all ${view.checksums.length} checksums agree.`
+                  : `Replicas diverged: ${new Set(view.checksums).size} different checksums.`
               : 'Sharded: each core holds different shards, so their checksums differ by design.'}
           </p>
         </div>
@@ -281,33 +300,36 @@ export function TpuPanel() {
             <>
               <h3>Ring all-reduce</h3>
               <RingDiagram ring={view.ring} numCores={view.config.numCores} />
-              <fieldset className="card tpu-faults">
-                <legend>Faults</legend>
-                <Select<number>
-                  label="Core"
-                  value={fc}
-                  options={Array.from({ length: s.config.numCores }, (_, i) => i)}
-                  onChange={setFaultCore}
-                />
-                <button
-                  type="button"
-                  disabled={busy || s.config.numCores < 2}
-                  onClick={() => s.inject('drop', fc)}
-                >{`Drop core ${fc}'s all-reduce contribution`}</button>
-                <button
-                  type="button"
-                  disabled={busy || s.config.numCores < 2}
-                  onClick={() => s.inject('straggler', fc)}
-                >{`Make core ${fc} a straggler`}</button>
-                <button type="button" disabled={busy} onClick={() => s.resync()}>
-                  Resync replicas from core 0
-                </button>
-                <p className="note" aria-live="polite">
-                  {view.faults.length
-                    ? `Pending for the next step: ${view.faults.map((f) => `${f.kind} on core ${f.core}`).join(', ')}.`
-                    : 'No fault pending. A fault acts on the all-reduce of the next step.'}
+              {s.config.numCores < 2 ? (
+                <p className="note" data-testid="tpu-no-faults">
+                  Faults: with one core there is no all-reduce, so no contribution to drop or delay and no replica to
+                  resync. Choose 2 or more cores to try them.
                 </p>
-              </fieldset>
+              ) : (
+                <fieldset className="card tpu-faults">
+                  <legend>Faults</legend>
+                  <Select<number>
+                    label="Core"
+                    value={fc}
+                    options={Array.from({ length: s.config.numCores }, (_, i) => i)}
+                    onChange={setFaultCore}
+                  />
+                  <button type="button" disabled={busy} onClick={() => s.inject('drop', fc)}>
+                    {`Drop core ${fc}'s all-reduce contribution`}
+                  </button>
+                  <button type="button" disabled={busy} onClick={() => s.inject('straggler', fc)}>
+                    {`Make core ${fc} a straggler`}
+                  </button>
+                  <button type="button" disabled={busy} onClick={() => s.resync()}>
+                    Resync replicas from core 0
+                  </button>
+                  <p className="note" aria-live="polite">
+                    {view.faults.length
+                      ? `Pending for the next step: ${view.faults.map((f) => `${f.kind} on core ${f.core}`).join(', ')}.`
+                      : 'No fault pending. A fault acts on the all-reduce of the next step: a dropped contribution is lost; a straggler’s messages arrive one ring step late and the ring does not wait.'}
+                  </p>
+                </fieldset>
+              )}
             </>
           )}
           {!replicated && view.lastCollectives.length > 0 && (

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { coreRange, DEFAULT_TPU_CONFIG, PHASES, TpuSim, tpuBatch } from './sim.js';
+import { byteTicks, byteUnit } from './CommCharts.js';
 
 describe('tpuBatch', () => {
   it('is a pure function of (config, step), with ids inside the vocabularies', () => {
@@ -68,6 +69,25 @@ describe('TpuSim, replicated', () => {
     sim.injectFault('straggler', 0);
     await sim.runStep();
     expect(sim.view().inSync).toBe(false);
+    sim.dispose();
+  });
+});
+
+describe('TpuSim: bytes of finished steps only', () => {
+  it('a step held at its ring steps is not in the history, and the last measured step is the finished one', async () => {
+    const sim = new TpuSim({ ...DEFAULT_TPU_CONFIG, numCores: 4 });
+    await sim.runStep();
+    const full = 2 * 3 * (32 + 24) * 4 * 4;
+    for (let i = 0; i < 4; i++) await sim.advance(); // lookup, backward, all-reduce, ring step 1 of step 2
+    const v = sim.view();
+    expect(v.phase).toBe('all-reduce');
+    expect(v.history.map((h) => `${h.label} ${h.step} ${h.bytes}`)).toEqual([`step 1 ${full}`]);
+    expect(v.lastMeasured).toEqual({ measured: full, predicted: full });
+    while ((await sim.advance()) !== 'apply');
+    expect(sim.view().history.map((h) => `${h.label} ${h.step} ${h.bytes}`)).toEqual([
+      `step 1 ${full}`,
+      `step 2 ${full}`,
+    ]);
     sim.dispose();
   });
 });
@@ -175,5 +195,17 @@ describe('TpuSim with cores on the worker pool', () => {
     } finally {
       await pool.terminate();
     }
+  });
+});
+
+describe('byte axes', () => {
+  it('one unit per axis and round ticks in it, covering the largest value', () => {
+    expect(byteUnit(5376)).toEqual({ name: 'KiB', size: 1024 });
+    expect(byteUnit(900)).toEqual({ name: 'B', size: 1 });
+    expect(byteUnit(3 * 1024 * 1024)).toEqual({ name: 'MiB', size: 1024 * 1024 });
+    // 5376 B = 5.25 KiB: steps of 2 KiB up to 6 KiB
+    expect(byteTicks(5376, 1024)).toEqual([0, 2048, 4096, 6144]);
+    expect(byteTicks(900, 1)).toEqual([0, 250, 500, 750, 1000]);
+    expect(byteTicks(0, 1)).toEqual([0]);
   });
 });

@@ -168,7 +168,8 @@ export class TpuSim {
   /** The engine step of the all-reduce phase, paused at its ring steps. */
   private live: LiveStep | null = null;
   private replayMatches: boolean | null = null;
-  private lastPredicted: number | null = null;
+  /** The cost model's bytes for each step run, by step number (1-based). */
+  private predicted = new Map<number, number>();
   private meanLoss: number[] = [];
   private disposed = false;
 
@@ -417,7 +418,7 @@ export class TpuSim {
   }
 
   private async runEngineStep(onRingStep?: (e: de.tpu.RingStepEvent) => Promise<void>): Promise<void> {
-    this.lastPredicted = this.predict(this.config.sharding).total;
+    this.predicted.set(this.strategy.stepCount + 1, this.predict(this.config.sharding).total);
     const { losses } = await this.strategy.run(this.stepFn, this.globalBatch(), { onRingStep });
     losses.forEach((l, r) => {
       this.cores[r].loss = l;
@@ -484,7 +485,16 @@ export class TpuSim {
   view(): TpuView {
     const checksums = this.strategy.replicaChecksums();
     const stats = this.strategy.commStats();
-    const history: StepSummary[] = stats.steps.map((s) => {
+    const done = this.strategy.stepCount;
+    // Only finished steps: a step held at its ring steps (or one that failed) has an entry of its
+    // own in the engine's log, numbered done + 1, with the bytes moved so far.
+    const finished = stats.steps.filter(
+      (s, i, all) =>
+        s.label !== 'step' ||
+        (s.step <= done && !all.slice(i + 1).some((t) => t.label === 'step' && t.step === s.step)),
+    );
+    const lastStep = finished.filter((s) => s.label === 'step').at(-1);
+    const history: StepSummary[] = finished.map((s) => {
       const byKind = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<de.tpu.CollectiveKind, number>;
       for (const c of s.collectives) byKind[c.kind] += c.bytes;
       return { step: s.step, label: s.label, bytes: s.bytes, byKind };
@@ -524,11 +534,11 @@ export class TpuSim {
         .activeFaults()
         .map((f) => ({ kind: f.fault.kind, core: f.fault.core, remainingSteps: f.remainingSteps })),
       history,
-      lastCollectives: stats.lastStep?.collectives ?? [],
+      lastCollectives: lastStep?.collectives ?? [],
       costs: SHARDING_MODES.map((mode) => ({ mode, cost: this.predict(mode) })),
       lastMeasured:
-        stats.lastStep && this.lastPredicted !== null
-          ? { measured: stats.lastStep.bytes, predicted: this.lastPredicted }
+        lastStep && this.predicted.has(lastStep.step)
+          ? { measured: lastStep.bytes, predicted: this.predicted.get(lastStep.step) ?? 0 }
           : null,
       replayMatches: this.replayMatches,
       meanLoss: [...this.meanLoss],
