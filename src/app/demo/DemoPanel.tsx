@@ -7,6 +7,7 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import { useShallow } from 'zustand/react/shallow';
 import { usePlayground } from '../store.js';
 import { DemoSettings } from './DemoSettings.js';
+import { PLAY_ATTR } from './open.js';
 import type { Metrics } from './trainer.js';
 import './demo.css';
 
@@ -117,7 +118,12 @@ export function DemoPanel() {
             Pause training
           </button>
         ) : (
-          <button type="button" onClick={() => void s.play()} disabled={busy || step >= s.target}>
+          <button
+            type="button"
+            onClick={() => void s.play()}
+            disabled={busy || step >= s.target}
+            {...{ [PLAY_ATTR]: '' }}
+          >
             {step === 0 ? 'Play: train the recommender' : 'Resume training'}
           </button>
         )}
@@ -224,32 +230,42 @@ export function DemoPanel() {
       </form>
       {s.rec && (
         <div className="demo-rec">
-          <table className="demo-table">
-            <caption>Model&apos;s top 10 for user {s.rec.user}</caption>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">item</th>
-                <th scope="col">genre</th>
-                <th scope="col">score</th>
-                <th scope="col">true p</th>
-              </tr>
-            </thead>
-            <tbody>
-              {s.rec.items.map((it, i) => (
-                <tr key={it.item} className={s.rec?.trueTop.some((t) => t.item === it.item) ? 'hit' : undefined}>
-                  <td>{i + 1}</td>
-                  <td>
-                    {it.item}
-                    {!it.inTable && <span className="muted"> (not in table)</span>}
-                  </td>
-                  <td>{it.genre}</td>
-                  <td>{it.score.toFixed(2)}</td>
-                  <td>{pct(it.trueProbability)}</td>
+          <div>
+            <table className="demo-table">
+              <caption>Model&apos;s top 10 for user {s.rec.user}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">#</th>
+                  <th scope="col">item</th>
+                  <th scope="col">genre</th>
+                  <th scope="col">model score</th>
+                  <th scope="col">true p(click)</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {s.rec.items.map((it, i) => (
+                  <tr key={it.item}>
+                    <td>
+                      {i + 1}
+                      {s.rec?.trueTop.some((t) => t.item === it.item) && <span title="also truly likely"> ★</span>}
+                    </td>
+                    <td>
+                      {it.item}
+                      {!it.inTable && <span className="muted"> (not in table)</span>}
+                    </td>
+                    <td>{it.genre}</td>
+                    <td>{it.score.toFixed(2)}</td>
+                    <td>{pct(it.trueProbability)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <p className="muted demo-legend">
+              model score: the user vector · the item vector + the item&apos;s bias (higher ranks first). true p(click):
+              the world&apos;s probability that this user clicks the item now. ★: also one of the user&apos;s 10 truly
+              likeliest items (listed beside this table).
+            </p>
+          </div>
           <div>
             <p className="demo-sub">User {s.rec.user}&apos;s true taste</p>
             <ul className="demo-taste" aria-label={`User ${s.rec.user}'s true taste`}>

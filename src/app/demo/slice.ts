@@ -35,6 +35,8 @@ let remote: Remote<RecommenderWorker> | null = null;
 let worker: Worker | null = null;
 let started = false;
 let playing = false;
+/** Bumped by every reset: a training chunk that was in flight across a reset is not shown. */
+let generation = 0;
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -74,23 +76,26 @@ export function createDemoSlice(set: Set): DemoSlice {
     demoPlay: async () => {
       if (playing) return;
       playing = true;
+      const gen = generation;
       try {
         const r = await ensureStarted(track, state().demoConfig);
         track({ demoStatus: 'playing', demoError: null });
-        while (playing) {
+        while (playing && gen === generation) {
           const s = state();
           const step = s.demoMetrics.at(-1)?.step ?? 0;
           if (step >= s.demoTarget) break;
           const { losses, metrics } = await r.train(Math.min(CHUNK, s.demoTarget - step));
+          if (gen !== generation) return;
           const loss = losses.reduce((a, b) => a + b, 0) / losses.length;
           track((x) => ({ demoMetrics: [...x.demoMetrics, { ...metrics, loss }] }));
           await refreshRecommendation(r);
         }
-        track({ demoStatus: 'ready' });
+        if (gen === generation) track({ demoStatus: 'ready' });
       } catch (err) {
-        track({ demoStatus: 'error', demoError: message(err) });
+        if (gen === generation) track({ demoStatus: 'error', demoError: message(err) });
       } finally {
-        playing = false;
+        // A reset already stopped this loop (and a new Play may be running).
+        if (gen === generation) playing = false;
       }
     },
     demoPause: () => {
@@ -99,6 +104,7 @@ export function createDemoSlice(set: Set): DemoSlice {
     demoReset: async () => {
       playing = false;
       started = false;
+      generation++;
       track({ demoMetrics: [], demoRecommendation: null, demoStatus: 'idle', demoError: null });
       try {
         await ensureStarted(track, state().demoConfig);

@@ -1,4 +1,5 @@
 // Presets: documented examples, one click each.
+import { openDemo } from '../demo/open.js';
 import { usePlayground } from '../store.js';
 import { PRESETS } from '../workspace/presets.js';
 
@@ -9,7 +10,14 @@ export function PresetsPanel() {
     <ul className="presets">
       {PRESETS.map((p) => (
         <li key={p.id}>
-          <button type="button" aria-pressed={current === p.id} onClick={() => loadPreset(p.id)}>
+          <button
+            type="button"
+            aria-pressed={current === p.id}
+            onClick={() => {
+              loadPreset(p.id);
+              if (p.opens === 'demo') void openDemo();
+            }}
+          >
             Load preset: {p.title}
           </button>
           <span className="muted">
