@@ -35,3 +35,28 @@ test('the app opens with a working engine, cross-origin isolated, and no console
 
   expect(consoleLog.errors).toEqual([]);
 });
+
+test('the section links jump to each section and leave the workspace in the address alone', async ({
+  page,
+  consoleLog,
+}) => {
+  await openApp(page);
+  await expect(page).toHaveURL(/#w=/);
+  const before = page.url();
+  const nav = page.getByRole('navigation', { name: 'Sections' });
+  for (const [link, heading] of [
+    ['Virtual TPU', 'Virtual TPU'],
+    ['Live demo', 'Live recommender demo'],
+    ['Tables', 'Tables'],
+  ] as const) {
+    await nav.getByRole('button', { name: link, exact: true }).click();
+    const h = page.getByRole('heading', { name: heading, exact: true, level: 2 });
+    await expect(h).toBeFocused();
+    await expect(h).toBeInViewport();
+    // the heading is not hidden under the sticky section bar
+    const [navBox, headingBox] = [await nav.boundingBox(), await h.boundingBox()];
+    expect(headingBox!.y).toBeGreaterThanOrEqual(navBox!.y + navBox!.height - 1);
+  }
+  expect(page.url()).toBe(before);
+  expect(consoleLog.errors).toEqual([]);
+});

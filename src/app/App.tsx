@@ -1,7 +1,8 @@
 import type { ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { Header } from './components/Header.js';
-import { Panel, Upcoming } from './components/Panel.js';
+import { Panel } from './components/Panel.js';
+import { SectionNav } from './components/SectionNav.js';
 import { BatchPanel } from './panels/BatchPanel.js';
 import { DemoPanel } from './demo/DemoPanel.js';
 import { PANELS } from './panels/descriptions.js';
@@ -31,18 +32,17 @@ const ORDER: PanelId[] = [
   'performance',
 ];
 
-/** Panels that are built; the rest show what they will hold, and that they are not available yet. */
-const BUILT: Partial<Record<PanelId, () => ReactNode>> = {
+const BODIES: Record<PanelId, () => ReactNode> = {
   presets: () => <PresetsPanel />,
   tables: () => <TablesPanel />,
   features: () => <FeaturesPanel />,
   batch: () => <BatchPanel />,
-  tpu: () => <TpuPanel />,
   lookup: () => <LookupPanel />,
   training: () => <TrainingPanel />,
   charts: () => <ChartsPanel />,
   internals: () => <InternalsPanel />,
   code: () => <CodePanel />,
+  tpu: () => <TpuPanel />,
   performance: () => <PerfPanel />,
 };
 
@@ -59,21 +59,19 @@ function NoticeBanner() {
   );
 }
 
-/** The playground: a header with the engine status over a grid of panels. */
+/** The playground: a header with the engine status and section links over a grid of panels. */
 export function App() {
   return (
     <div className="app">
       <Header />
+      <SectionNav />
       <NoticeBanner />
       <main className="grid">
-        {ORDER.map((id) => {
-          const body = BUILT[id];
-          return (
-            <Panel key={id} id={id} title={PANELS[id].title} area={id}>
-              {body ? body() : <Upcoming what={PANELS[id].what} items={PANELS[id].items} />}
-            </Panel>
-          );
-        })}
+        {ORDER.map((id) => (
+          <Panel key={id} id={id} title={PANELS[id].title} area={id}>
+            {BODIES[id]()}
+          </Panel>
+        ))}
       </main>
       <DemoPanel />
       <footer className="app-footer">

@@ -100,7 +100,7 @@ export function DemoPanel() {
   const trained = s.metrics.filter((m) => m.step > 0);
 
   return (
-    <section className="panel demo" aria-labelledby="demo-title" data-panel="demo">
+    <section className="panel demo" id="panel-demo" aria-labelledby="demo-title" data-panel="demo">
       <h2 id="demo-title">Live recommender demo</h2>
       <p className="note">
         A world generated in this page from seed {w.seed}: {w.users} users, each with a taste over six genres;{' '}
