@@ -60,3 +60,13 @@ test('the section links jump to each section and leave the workspace in the addr
   expect(page.url()).toBe(before);
   expect(consoleLog.errors).toEqual([]);
 });
+
+test("the Workers badge counts the app's running Web Workers and says what each does", async ({ page, consoleLog }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Run lookup' }).first().click();
+  await expect(page.getByTestId('output-shape')).toHaveText('(3, 2, 8)');
+  const badge = page.getByRole('status', { name: 'Engine status' }).locator('.badge', { hasText: 'Workers' });
+  await expect(badge).toHaveText(/Workers\s+[1-9]/);
+  await expect(badge).toHaveAttribute('title', /playground engine/);
+  expect(consoleLog.errors).toEqual([]);
+});

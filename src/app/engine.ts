@@ -26,7 +26,6 @@ export async function startEngine(): Promise<void> {
       phase: 'ready',
       wasm: info.wasm,
       crossOriginIsolated: info.crossOriginIsolated,
-      workers: info.threads > 1 ? info.threads : 0,
       tfjsBackend: tf.getBackend(),
       gather: info.gather,
       gatherReason: info.gatherReason,

@@ -26,15 +26,20 @@ export type EngineStatus =
       phase: 'ready';
       wasm: 'simd' | 'scalar';
       crossOriginIsolated: boolean;
-      workers: number;
       tfjsBackend: string;
       gather: 'wasm' | 'webgl';
       gatherReason: string;
     };
 
+/** The app's own Web Workers, by what they do (the header shows them). */
+export type AppWorkerRole = 'playground engine' | 'recommender demo' | 'benchmarks' | 'Virtual TPU cores';
+
 export interface EngineSlice {
   engine: EngineStatus;
   setEngine(status: EngineStatus): void;
+  /** Running Web Workers of the app, per role. */
+  appWorkers: Partial<Record<AppWorkerRole, number>>;
+  setAppWorkers(role: AppWorkerRole, count: number): void;
 }
 
 export type PanelId =
@@ -141,6 +146,8 @@ function editWorkspace(set: SetState, fn: (w: Workspace) => Workspace | null): v
 export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice & DemoSlice>()((set) => ({
   engine: { phase: 'loading' },
   setEngine: (engine) => set({ engine }),
+  appWorkers: {},
+  setAppWorkers: (role, count) => set((s) => ({ appWorkers: { ...s.appWorkers, [role]: count } })),
   focused: null,
   focus: (focused) => set({ focused }),
 

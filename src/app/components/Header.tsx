@@ -12,6 +12,11 @@ function Badge({ label, value, ok, title }: { label: string; value: string; ok: 
 /** The product name and the live engine status. */
 export function Header() {
   const engine = usePlayground(useShallow((s) => s.engine));
+  const appWorkers = usePlayground(useShallow((s) => s.appWorkers));
+  const running = Object.entries(appWorkers)
+    .filter(([, n]) => n > 0)
+    .map(([role, n]) => (n === 1 ? role : `${role} (${n})`));
+  const workerTotal = Object.values(appWorkers).reduce((a, n) => a + n, 0);
   return (
     <header className="app-header">
       <h1>
@@ -45,9 +50,13 @@ export function Header() {
             />
             <Badge
               label="Workers"
-              value={engine.workers === 0 ? '0 (main thread)' : String(engine.workers)}
+              value={String(workerTotal)}
               ok={null}
-              title="Web Workers running the engine; 0 means the engine runs on the page's main thread."
+              title={
+                running.length === 0
+                  ? 'No Web Worker of the app is running yet.'
+                  : `Web Workers running the engine off the main thread: ${running.join('; ')}.`
+              }
             />
             <Badge
               label="tfjs"

@@ -45,6 +45,7 @@ function message(err: unknown): string {
 async function ensureStarted(set: Set, config: TrainerConfig): Promise<Remote<RecommenderWorker>> {
   if (!worker) {
     worker = new Worker(new URL('../../../workers/recommender.worker.ts', import.meta.url), { type: 'module' });
+    usePlayground.getState().setAppWorkers('recommender demo', 1);
     remote = wrap<RecommenderWorker>(worker);
   }
   if (!remote) throw new Error('The recommender worker did not start.');

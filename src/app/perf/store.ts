@@ -4,6 +4,7 @@
 import { proxy, type Remote, wrap } from 'comlink';
 import { create } from 'zustand';
 import type { PerfWorker } from '../../../workers/perf.worker.js';
+import { usePlayground } from '../store.js';
 import { type Machine, resultsMarkdown } from './report.js';
 import { type PerfEvent, type PerfRow, type PerfSize, type SectionId, SECTIONS } from '../../perf/lib.js';
 
@@ -38,6 +39,7 @@ let runId = 0;
 function stopWorker(): void {
   worker?.terminate();
   worker = null;
+  usePlayground.getState().setAppWorkers('benchmarks', 0);
 }
 
 export const usePerf = create<PerfState>()((set, get) => ({
@@ -72,6 +74,7 @@ export const usePerf = create<PerfState>()((set, get) => ({
     const id = ++runId;
     stopWorker();
     worker = new Worker(new URL('../../../workers/perf.worker.ts', import.meta.url), { type: 'module' });
+    usePlayground.getState().setAppWorkers('benchmarks', 1);
     const remote: Remote<PerfWorker> = wrap<PerfWorker>(worker);
     const t0 = performance.now();
     set({

@@ -37,6 +37,7 @@ export function startWorker(): Promise<Remote<PlaygroundWorker>> {
   if (!starting) {
     starting = (async () => {
       const worker = new Worker(new URL('../../../workers/playground.worker.ts', import.meta.url), { type: 'module' });
+      usePlayground.getState().setAppWorkers('playground engine', 1);
       const r = wrap<PlaygroundWorker>(worker);
       await r.init();
       remote = r;

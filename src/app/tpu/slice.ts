@@ -2,6 +2,7 @@
 // tensors) lives in this module, outside the store; the store holds its plain-data view, replaced
 // after every action, and a version the heatmaps redraw on.
 import * as de from '../../engine/index.js';
+import { usePlayground } from '../store.js';
 import { DEFAULT_TPU_CONFIG, type TpuConfig, TpuSim, type TpuView } from './sim.js';
 
 export interface TpuSlice {
@@ -29,10 +30,16 @@ let pool: Promise<de.pool.WorkerPool> | null = null;
 
 /** The panel's worker pool (Web Workers), started the first time cores are put on workers. */
 function tpuPool(): Promise<de.pool.WorkerPool> {
-  pool ??= de.pool.WorkerPool.create({ size: 2 }).catch((err: unknown) => {
-    pool = null;
-    throw err;
-  });
+  pool ??= de.pool.WorkerPool.create({ size: 2 }).then(
+    (p) => {
+      usePlayground.getState().setAppWorkers('Virtual TPU cores', p.size);
+      return p;
+    },
+    (err: unknown) => {
+      pool = null;
+      throw err;
+    },
+  );
   return pool;
 }
 
