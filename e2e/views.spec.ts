@@ -9,7 +9,11 @@ async function seriousViolations(page: Page, selector: string): Promise<string[]
     .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
-test("a shared link restores the TPU panel's and the demo's settings", async ({ page, browser, consoleLog }) => {
+test("a shared link restores the TPU panel's, the demo's and the Performance page's settings", async ({
+  page,
+  browser,
+  consoleLog,
+}) => {
   await openApp(page);
   const tpu = page.getByRole('region', { name: 'Virtual TPU', exact: true });
   await expect(tpu.getByRole('listitem', { name: /^Core \d$/ })).toHaveCount(4);
@@ -27,7 +31,15 @@ test("a shared link restores the TPU panel's and the demo's settings", async ({ 
   await expect(demo.getByText(/A world generated in this page from seed 7:/)).toBeVisible();
   await expect(demo.getByText(/keep at most 120 keys/)).toBeVisible();
 
+  const perf = page.getByRole('region', { name: 'Performance', exact: true });
+  await perf.getByRole('radio', { name: 'full' }).check();
+  await perf.getByRole('checkbox', { name: 'Worker scaling' }).uncheck();
+  await perf.getByRole('checkbox', { name: /^WebGL on a software renderer too/ }).check();
+
   await expect.poll(() => page.evaluate(() => window.playground.getState().workspace.demo.seed)).toBe(7);
+  await expect
+    .poll(() => page.evaluate(() => window.playground.getState().workspace.perf))
+    .toEqual({ size: 'full', sections: ['hashtable', 'gather', 'train', 'gpu'], softwareWebgl: true });
   await expect.poll(() => page.url()).toContain('#w=');
   // the URL is written 250 ms after the last change
   await page.waitForTimeout(600);
@@ -45,12 +57,18 @@ test("a shared link restores the TPU panel's and the demo's settings", async ({ 
   await expect(demo2.getByLabel('Train until step')).toHaveValue('500');
   await expect(demo2.getByText(/A world generated in this page from seed 7:/)).toBeVisible();
   await expect(demo2.getByText(/keep at most 120 keys/)).toBeVisible();
+  const perf2 = fresh.getByRole('region', { name: 'Performance', exact: true });
+  await expect(perf2.getByRole('radio', { name: 'full' })).toBeChecked();
+  await expect(perf2.getByRole('button', { name: 'Run full benchmarks' })).toBeVisible();
+  await expect(perf2.getByRole('checkbox', { name: 'Worker scaling' })).not.toBeChecked();
+  await expect(perf2.getByRole('checkbox', { name: 'Hash table vs a plain-JS table' })).toBeChecked();
+  await expect(perf2.getByRole('checkbox', { name: /^WebGL on a software renderer too/ })).toBeChecked();
   expect(await fresh.evaluate(() => window.playground.getState().origin)).toBe('url');
   await other.close();
   expect(consoleLog.errors).toEqual([]);
 });
 
-test('a hostile link with bad TPU and demo settings shows a message and falls back to the defaults', async ({
+test('a hostile link with bad TPU, demo and Performance settings shows a message and falls back to the defaults', async ({
   page,
   consoleLog,
 }) => {
@@ -61,6 +79,7 @@ test('a hostile link with bad TPU and demo settings shows a message and falls ba
     ...good,
     tpu: { numCores: 64, sharding: '<img src=x onerror=alert(1)>', perCore: 4 },
     demo: { ...good.demo, users: 1e9, learningRate: 'NaN' },
+    perf: { size: 'huge', sections: ['gather', '<b>x</b>'], softwareWebgl: 'yes' },
   };
   const hash = btoa(JSON.stringify(evil)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   let dialogs = 0;
@@ -72,6 +91,16 @@ test('a hostile link with bad TPU and demo settings shows a message and falls ba
   await openApp(page, `./#w=${hash}`);
   const alert = page.getByRole('alert').filter({ hasText: "This link's settings could not be used" });
   await expect(alert).toContainText('tpu.numCores must be an integer in [1, 8]');
+  await expect(alert).toContainText('(and 5 more)');
+  expect(
+    await page.evaluate(() => {
+      const { size, sections, softwareWebgl } = window.perf.getState();
+      return { size, sections, softwareWebgl };
+    }),
+  ).toEqual({ size: 'quick', sections: ['hashtable', 'gather', 'workers', 'train', 'gpu'], softwareWebgl: false });
+  await expect(
+    page.getByRole('region', { name: 'Performance', exact: true }).getByRole('radio', { name: 'quick' }),
+  ).toBeChecked();
   const tpu = page.getByRole('region', { name: 'Virtual TPU', exact: true });
   await expect(tpu.getByRole('combobox', { name: 'Cores', exact: true })).toHaveValue('4');
   await expect(tpu.getByRole('combobox', { name: 'Sharding', exact: true })).toHaveValue('replicated');

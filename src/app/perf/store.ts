@@ -1,5 +1,5 @@
-// The Performance page's state: its own small zustand store (the benchmarks share nothing with the
-// workspace). The run happens in workers/perf.worker.ts; Cancel terminates that worker, so the
+// The Performance page's state: its own small zustand store (its settings for the next run are
+// mirrored into the workspace, and so the URL, by sync.ts; its results are not). The run happens in workers/perf.worker.ts; Cancel terminates that worker, so the
 // page never waits on a case to finish. Exposed as window.perf for the e2e and bench:browser.
 import { proxy, type Remote, wrap } from 'comlink';
 import { create } from 'zustand';

@@ -3,6 +3,8 @@
 // comes from outside (a URL, IndexedDB): anything unexpected is refused with a message, never
 // evaluated. Names are restricted to identifiers because they end up in generated code.
 
+import { SECTIONS as PERF_SECTIONS, type SectionId } from '../../perf/lib.js';
+
 export const SCHEMA_VERSION = 1;
 
 export const KEY_DTYPES = ['int32', 'int64', 'string'] as const;
@@ -35,6 +37,8 @@ export const MODELS = ['logistic', 'twoTower'] as const;
 export const TPU_SHARDINGS = ['replicated', 'mod', 'row', 'table', 'column'] as const;
 /** Where the virtual cores run: the main thread, or Web Workers (de.tpu.Execution). */
 export const TPU_EXECUTIONS = ['in-process', 'workers'] as const;
+/** The Performance page's run sizes. */
+export const PERF_SIZES = ['quick', 'full'] as const;
 /** The demo's "Train until step" choices. */
 export const DEMO_TARGETS = [100, 200, 300, 500, 1000] as const;
 
@@ -128,6 +132,15 @@ export interface DemoSpec {
   user: number;
 }
 
+/** The Performance page's settings for its next run. */
+export interface PerfSpec {
+  size: (typeof PERF_SIZES)[number];
+  /** The benchmark sections to run, in the order they run. */
+  sections: SectionId[];
+  /** Measure WebGL on a software renderer too. */
+  softwareWebgl: boolean;
+}
+
 export interface Workspace {
   v: number;
   tables: TableSpec[];
@@ -138,6 +151,7 @@ export interface Workspace {
   training: TrainingSpec;
   tpu: TpuSpec;
   demo: DemoSpec;
+  perf: PerfSpec;
 }
 
 export const LIMITS = {
@@ -176,6 +190,10 @@ export function defaultDemo(): DemoSpec {
     trainUntil: 300,
     user: 3,
   };
+}
+
+export function defaultPerf(): PerfSpec {
+  return { size: 'quick', sections: [...PERF_SECTIONS], softwareWebgl: false };
 }
 
 export function defaultTable(name = 'user_emb'): TableSpec {
@@ -220,6 +238,7 @@ export function defaultWorkspace(): Workspace {
     training: { model: 'logistic', seed: 7, speed: 10, itemFeatures: [] },
     tpu: defaultTpu(),
     demo: defaultDemo(),
+    perf: defaultPerf(),
   };
 }
 
@@ -292,6 +311,27 @@ const GEN_KEYS = Object.keys(defaultWorkspace().generator);
 const TRAIN_KEYS = Object.keys(defaultWorkspace().training);
 const TPU_KEYS = Object.keys(defaultTpu());
 const DEMO_KEYS = Object.keys(defaultDemo());
+const PERF_KEYS = Object.keys(defaultPerf());
+
+function checkPerf(c: Checker, raw: unknown): PerfSpec {
+  const p = c.obj(raw, 'perf', PERF_KEYS);
+  const sections: SectionId[] = [];
+  if (!Array.isArray(p.sections) || p.sections.length > PERF_SECTIONS.length) {
+    c.problems.push(`perf.sections must be a list of at most ${PERF_SECTIONS.length} of ${PERF_SECTIONS.join(', ')}`);
+  } else {
+    p.sections.forEach((x, i) => {
+      const id = c.oneOf(x, `perf.sections[${i}]`, PERF_SECTIONS);
+      if (sections.includes(id) && x === id) c.problems.push(`perf.sections names ${id} twice`);
+      sections.push(id);
+    });
+  }
+  return {
+    size: c.oneOf(p.size, 'perf.size', PERF_SIZES),
+    // kept in the order the sections run
+    sections: PERF_SECTIONS.filter((x) => sections.includes(x)),
+    softwareWebgl: c.bool(p.softwareWebgl, 'perf.softwareWebgl'),
+  };
+}
 
 function checkTpu(c: Checker, raw: unknown): TpuSpec {
   const t = c.obj(raw, 'tpu', TPU_KEYS);
@@ -356,6 +396,7 @@ export function validateWorkspace(input: unknown): Workspace {
     'training',
     'tpu',
     'demo',
+    'perf',
   ]);
   if (root.v !== SCHEMA_VERSION) {
     throw new WorkspaceError([
@@ -458,8 +499,10 @@ export function validateWorkspace(input: unknown): Workspace {
   // Absent in links made before the TPU panel's and the demo's settings were kept: the defaults.
   const tpu = root.tpu === undefined ? defaultTpu() : checkTpu(c, root.tpu);
   const demo = root.demo === undefined ? defaultDemo() : checkDemo(c, root.demo);
+  // Absent in links made before the Performance page's settings were kept: the defaults.
+  const perf = root.perf === undefined ? defaultPerf() : checkPerf(c, root.perf);
   if (c.problems.length > 0) throw new WorkspaceError(c.problems);
-  return { v: SCHEMA_VERSION, tables, features, batches, generator, training, tpu, demo };
+  return { v: SCHEMA_VERSION, tables, features, batches, generator, training, tpu, demo, perf };
 }
 
 function toBase64Url(bytes: Uint8Array): string {

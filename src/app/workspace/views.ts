@@ -2,6 +2,7 @@
 // a workspace that arrives (a shared URL, the autosave, a preset) reconfigures the two views, and
 // a change made in a view is written into the workspace (so the URL and the autosave carry it).
 import type { TrainerConfig } from '../demo/trainer.js';
+import { syncPerfSettings } from '../perf/sync.js';
 import { usePlayground } from '../store.js';
 import type { TpuConfig } from '../tpu/sim.js';
 import type { DemoSpec, TpuSpec } from './schema.js';
@@ -61,8 +62,10 @@ function toWorkspace(s: State): void {
   usePlayground.setState({ workspace: { ...s.workspace, tpu, demo } });
 }
 
-/** Starts the two-way sync; call once, before the workspace is restored. */
+/** Starts the two-way sync (and the Performance page's); call once, before the workspace is restored. */
 export function syncViewSettings(): void {
+  // The Performance page's settings too.
+  syncPerfSettings();
   usePlayground.subscribe((s, prev) => {
     if (s.workspace.tpu !== prev.workspace.tpu || s.workspace.demo !== prev.workspace.demo) toViews(s);
     else if (
