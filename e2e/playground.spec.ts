@@ -260,8 +260,13 @@ test('Tables: the gather path per table is wired to the engine; WebGL and WASM l
   expect(await read()).toEqual(wasm);
   // Changing the gather path did not start training over.
   await expect(page.getByTestId('train-step')).toHaveText('3');
-  // A weighted sparse feature: the combined output is the same on either path too.
+  // A weighted sparse feature: the combined output is the same on either path too. The preset
+  // replaces the trained table, so it asks first.
   await page.getByRole('button', { name: 'Load preset: Weighted sparse feature' }).click();
+  await page
+    .getByRole('dialog', { name: 'Discard the trained data?' })
+    .getByRole('button', { name: 'Discard data and apply' })
+    .click();
   const tags = page.getByRole('group', { name: 'Table tag_emb' });
   const output = () =>
     inspector

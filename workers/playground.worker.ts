@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expose } from 'comlink';
 import * as de from '../src/engine/index.js';
+import { creationKey } from '../src/app/workspace/discard.js';
 import { poolSize } from '../src/app/workspace/schema.js';
 import { type NormHistogram, peek, type StepMetrics, type TrainConfig, Trainer, type TrainFeature } from './trainer.js';
 
@@ -179,17 +180,7 @@ function variableOptions(t: WorkerTable): de.VariableOptions {
 
 /** The held table for a spec, recreated (empty) when a field fixed at creation changed. */
 function heldFor(t: WorkerTable): Held {
-  const key = JSON.stringify([
-    t.dim,
-    t.keyDtype,
-    t.partitions,
-    t.initializer,
-    t.initScale,
-    t.initSeed,
-    t.restrictPolicy,
-    t.insertOnLookup,
-    t.placement,
-  ]);
+  const key = creationKey(t);
   const held = tables.get(t.name);
   if (held && held.key === key) return held;
   if (held) disposeHeld(held);
@@ -225,6 +216,39 @@ async function variableFor(t: WorkerTable): Promise<AnyVariable> {
 
 async function sizeOf(v: AnyVariable): Promise<number> {
   return isPooled(v) ? v.size() : v.size();
+}
+
+/** The keys each held (ready) table holds now. */
+async function allSizes(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [name, h] of tables) if (h.value) out[name] = await sizeOf(h.value);
+  return out;
+}
+
+/**
+ * Tables the page emptied on purpose (a confirmed discard: deleted, replaced by a preset),
+ * recreated empty even when their creation fields did not change. Both sync and trainConfigure
+ * pass the page's recent requests; each id is applied once, by whichever call arrives first.
+ */
+export interface FreshRequest {
+  id: number;
+  names: string[];
+}
+let freshApplied = 0;
+
+function applyFresh(requests: FreshRequest[]): void {
+  for (const f of requests) {
+    if (f.id <= freshApplied) continue;
+    freshApplied = f.id;
+    for (const name of f.names) {
+      const held = tables.get(name);
+      if (!held) continue;
+      disposeHeld(held);
+      tables.delete(name);
+      // The model read these tables: it is rebuilt (from the empty tables) on its next configure.
+      trainerKey = '';
+    }
+  }
 }
 
 function nest(flat: unknown[], shape: number[]): unknown {
@@ -374,7 +398,8 @@ const core = {
   },
 
   /** Drops tables no longer in the workspace; returns the size of each remaining one. */
-  async sync(specs: WorkerTable[]): Promise<Record<string, number>> {
+  async sync(specs: WorkerTable[], fresh: FreshRequest[] = []): Promise<Record<string, number>> {
+    applyFresh(fresh);
     const names = new Set(specs.map((s) => s.name));
     for (const [name, held] of tables) {
       if (!names.has(name)) {
@@ -667,12 +692,15 @@ const api = {
     specs: WorkerTable[],
     features: TrainFeature[],
     config: Omit<TrainConfig, 'tables' | 'features'>,
+    fresh: FreshRequest[] = [],
   ): Promise<{
     rebuilt: boolean;
     step: number;
     histograms: NormHistogram[];
     summary: string;
+    sizes: Record<string, number>;
   }> {
+    applyFresh(fresh);
     // The gather path only changes how the inspector reads: it does not start training over.
     const key = JSON.stringify([specs.map((s) => ({ ...s, gather: undefined })), features, config]);
     if (trainer && key === trainerKey) {
@@ -681,6 +709,7 @@ const api = {
         step: trainer.step,
         histograms: await histograms(trainer),
         summary: trainer.summary,
+        sizes: await allSizes(),
       };
     }
     // A model that cannot be built throws before anything changes (the old one keeps training).
@@ -689,34 +718,42 @@ const api = {
     trainer?.dispose();
     trainer = next;
     trainerKey = key;
-    await trainer.reset();
+    // The tables keep the rows they hold (a table whose creation fields changed was recreated
+    // empty above): the new model starts at step 0 from them.
+    await trainer.start();
     return {
       rebuilt: true,
       step: 0,
       histograms: await histograms(trainer),
       summary: trainer.summary,
+      sizes: await allSizes(),
     };
   },
 
   /** Runs `n` steps; returns each step's metrics and the embedding-norm histograms after them. */
-  async trainSteps(n: number): Promise<{ metrics: StepMetrics[]; histograms: NormHistogram[]; ms: number }> {
+  async trainSteps(n: number): Promise<{
+    metrics: StepMetrics[];
+    histograms: NormHistogram[];
+    sizes: Record<string, number>;
+    ms: number;
+  }> {
     const t = requireTrainer();
     const t0 = performance.now();
     const metrics: StepMetrics[] = [];
     for (let i = 0; i < n; i++) metrics.push(await t.runStep());
-    return { metrics, histograms: await histograms(t), ms: performance.now() - t0 };
+    return { metrics, histograms: await histograms(t), sizes: await allSizes(), ms: performance.now() - t0 };
   },
 
-  async trainStepBack(): Promise<{ step: number; histograms: NormHistogram[] }> {
+  async trainStepBack(): Promise<{ step: number; histograms: NormHistogram[]; sizes: Record<string, number> }> {
     const t = requireTrainer();
     const step = await t.stepBack();
-    return { step, histograms: await histograms(t) };
+    return { step, histograms: await histograms(t), sizes: await allSizes() };
   },
 
-  async trainReset(): Promise<{ histograms: NormHistogram[] }> {
+  async trainReset(): Promise<{ histograms: NormHistogram[]; sizes: Record<string, number> }> {
     const t = requireTrainer();
     await t.reset();
-    return { histograms: await histograms(t) };
+    return { histograms: await histograms(t), sizes: await allSizes() };
   },
 
   /** Control bytes and statistics of each shard of a table (the first INTERNALS_SLOTS slots). */

@@ -10,11 +10,14 @@
 // unique-row gradients the step applied (de.train.step's onGradients). Step back restores the
 // nearest keyframe checkpoint (de.checkpoint.save, every KEYFRAME steps) and replays the batches,
 // which are deterministic, so the state after step back is exactly the state before the last step.
+// A new model (settings changed) starts from the rows its tables hold (start(): keyframe 0 is that
+// state); Reset empties the tables and starts over.
 // A table placed on the worker pool (de.pool.PooledVariable) is read and trained through
 // `await de.train.step(opt, loss, { async: true })` (the loss runs a discovery pass, then the step);
 // there are no checkpoints of pooled tables, so a model with one has no checkpoint download,
 // Reset clears the tables and starts new optimizers, and Step back resets and replays the
-// (deterministic) batches from step 0, at most POOLED_REPLAY_MAX of them.
+// (deterministic) batches from step 0, at most POOLED_REPLAY_MAX of them (refused when the model
+// started from rows kept on the pool: nothing could bring them back).
 import * as tf from '@tensorflow/tfjs';
 import {
   type GeneratedBatch,
@@ -184,6 +187,10 @@ export class Trainer {
   /** Logistic: [w, b]; two-tower: [W_user, W_item, b]. */
   private readonly dense: tf.Variable[];
   private keyframes: Keyframe[] = [];
+  /** The head's initial weights (Reset). */
+  private readonly initialDense: Float32Array[];
+  /** Pooled tables that held rows when this model started: no checkpoint can bring them back. */
+  private keptPooled: string[] = [];
   step = 0;
 
   constructor(
@@ -224,6 +231,7 @@ export class Trainer {
         bias,
       ];
     }
+    this.initialDense = this.dense.map((v) => Float32Array.from(v.dataSync() as Float32Array));
   }
 
   private get variables(): TrainVariable[] {
@@ -235,7 +243,19 @@ export class Trainer {
     return this.groups.flatMap((g) => g.tables.filter((n) => isPooled(this.variable(n))));
   }
 
-  /** Empties every trained table and puts the model back to step 0 (keyframe 0 is that state). */
+  /**
+   * Starts the model at step 0 from the rows its tables hold now: empty, or the rows kept from
+   * before a settings change (keyframe 0 is that state, so Step back to step 0 comes back to them).
+   */
+  async start(): Promise<void> {
+    this.step = 0;
+    de.train.setGlobalStep(0);
+    this.keptPooled = [];
+    for (const n of this.pooledTables) if ((await this.variable(n).size()) > 0) this.keptPooled.push(n);
+    this.keyframes = [await this.snapshot()];
+  }
+
+  /** Empties every trained table and starts over: fresh optimizers, the head's initial weights, step 0. */
   async reset(): Promise<void> {
     for (const v of this.variables) {
       // A pooled table's clear() empties its values but not its restrict status; restrict(0)
@@ -243,24 +263,22 @@ export class Trainer {
       if (isPooled(v) && v.policy !== null && (await v.size()) > 0) await v.restrict(0, { trigger: 0 });
       await v.clear();
     }
-    this.step = 0;
-    de.train.setGlobalStep(0);
-    if (this.pooledTables.length > 0 && this.keyframes.length > 0) {
-      // No checkpoint of pooled tables: fresh optimizers (new slots on the workers, iterations 0)
-      // and the head's initial weights.
-      const k = this.keyframes[0];
-      this.groups.forEach((g) => {
-        const t = this.tableOf.get(g.tables[0])!;
-        g.opt = makeOptimizer(t.optimizer, t.learningRate);
-      });
-      this.dense.forEach((v, i) => v.assign(tf.tensor(k.dense[i], v.shape)));
-      this.keyframes = [k];
-    } else if (this.keyframes.length > 0) {
-      await this.restoreKeyframe(this.keyframes[0]);
-      this.keyframes = [this.keyframes[0]];
-    } else {
-      this.keyframes = [await this.snapshot()];
+    this.freshOptimizers();
+    this.dense.forEach((v, i) => v.assign(tf.tensor(this.initialDense[i], v.shape)));
+    await this.start();
+  }
+
+  /** New optimizers (no slots, iteration 0); the old ones' in-process slot tables are freed. */
+  private freshOptimizers(): void {
+    for (const g of this.groups) {
+      this.disposeSlots(g.opt);
+      const t = this.tableOf.get(g.tables[0])!;
+      g.opt = makeOptimizer(t.optimizer, t.learningRate);
     }
+  }
+
+  private disposeSlots(opt: de.optimizers.Optimizer): void {
+    for (const v of opt.trainedVariables()) for (const slot of opt.slotVariables(v)) slot.dispose();
   }
 
   private async snapshot(): Promise<Keyframe> {
@@ -519,6 +537,11 @@ export class Trainer {
   async stepBack(): Promise<number> {
     if (this.step === 0) return 0;
     const pooled = this.pooledTables;
+    if (this.keptPooled.length > 0) {
+      throw new Error(
+        `Step back cannot bring back the rows ${this.keptPooled.join(', ')} kept when the settings changed: a table on the worker pool has no checkpoints, and Step back there replays from empty tables. Press Reset to empty the tables and start over, or set the Placement to In-process for keyframe checkpoints.`,
+      );
+    }
     if (pooled.length > 0) {
       // No checkpoints on the pool: start over and replay the deterministic batches.
       const target = this.step - 1;
@@ -581,5 +604,6 @@ export class Trainer {
 
   dispose(): void {
     for (const v of this.dense) v.dispose();
+    for (const g of this.groups) this.disposeSlots(g.opt);
   }
 }

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { DiscardDialog } from './components/DiscardDialog.js';
 import { Header } from './components/Header.js';
 import { Panel } from './components/Panel.js';
 import { SectionNav } from './components/SectionNav.js';
@@ -66,6 +67,7 @@ export function App() {
       <Header />
       <SectionNav />
       <NoticeBanner />
+      <DiscardDialog />
       <main className="grid">
         {ORDER.map((id) => (
           <Panel key={id} id={id} title={PANELS[id].title} area={id}>

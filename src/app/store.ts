@@ -6,6 +6,8 @@ import type { LookupReply } from '../../workers/playground.worker.js';
 import { createDemoSlice, type DemoSlice } from './demo/slice.js';
 import { createTpuSlice, type TpuSlice } from './tpu/slice.js';
 import { createTrainingSlice, type TrainingSlice } from './training/slice.js';
+import { heldKeys, markFresh } from './runtime/held.js';
+import { type Discard, discardsOf } from './workspace/discard.js';
 import { PRESETS } from './workspace/presets.js';
 import {
   defaultFeature,
@@ -90,6 +92,25 @@ export interface WorkspaceSlice {
   setTraining(patch: Partial<TrainingSpec>): void;
 }
 
+/** A change that would empty tables holding keys, waiting for the person to decide. */
+export interface PendingDiscard {
+  /** What was asked for, in words ("Change embedding", "Delete user_emb", "Load preset …"). */
+  what: string;
+  discards: Discard[];
+  /** The state to apply on "Discard data and apply". */
+  next: Pick<PlaygroundState, 'workspace'> &
+    Partial<Pick<PlaygroundState, 'origin' | 'preset' | 'batchFeature' | 'notice'>>;
+  replace: boolean;
+}
+
+export interface DiscardSlice {
+  pendingDiscard: PendingDiscard | null;
+  /** Bumped when a change is not applied (Keep data), so editors show the kept values again. */
+  editRevision: number;
+  confirmDiscard(): void;
+  keepData(): void;
+}
+
 export interface BatchUiSlice {
   /** The feature whose batch the Batch panel shows. */
   batchFeature: string | null;
@@ -126,7 +147,13 @@ export interface LookupSlice {
   setLookup(state: LookupState): void;
 }
 
-export type PlaygroundState = EngineSlice & LayoutSlice & WorkspaceSlice & BatchUiSlice & TableDataSlice & LookupSlice;
+export type PlaygroundState = EngineSlice &
+  LayoutSlice &
+  WorkspaceSlice &
+  BatchUiSlice &
+  TableDataSlice &
+  LookupSlice &
+  DiscardSlice;
 
 function freeName(taken: Iterable<string>, stem: string): string {
   const set = new Set(taken);
@@ -143,6 +170,46 @@ function editWorkspace(set: SetState, fn: (w: Workspace) => Workspace | null): v
   });
 }
 
+function gatedEdit(set: SetState, what: (w: Workspace) => string, fn: (w: Workspace) => Workspace | null): void {
+  gated(set, what, (s) => {
+    const w = fn(s.workspace);
+    return w ? { workspace: w } : null;
+  });
+}
+
+/** The state after applying a change that empties `discards`: the worker is asked to recreate them. */
+function applied(s: PlaygroundState, p: PendingDiscard): Partial<PlaygroundState> {
+  const names = p.replace ? s.workspace.tables.map((t) => t.name) : p.discards.map((d) => d.table);
+  markFresh(names);
+  const tableSizes = { ...s.tableSizes };
+  for (const n of names) tableSizes[n] = 0;
+  return { ...p.next, tableSizes, pendingDiscard: null };
+}
+
+/**
+ * Applies a change to the tables, or, when it would empty tables that hold keys, holds it for the
+ * person to confirm (the dialog offers "Discard data and apply" and "Keep data").
+ */
+function gated(
+  set: SetState,
+  what: string | ((w: Workspace) => string),
+  fn: (s: PlaygroundState) => PendingDiscard['next'] | null,
+  replace = false,
+): void {
+  set((s) => {
+    const next = fn(s);
+    if (!next) return {};
+    const sizes = { ...s.tableSizes, ...heldKeys };
+    const p: PendingDiscard = {
+      what: typeof what === 'string' ? what : what(s.workspace),
+      discards: discardsOf(s.workspace, next.workspace, sizes, replace),
+      next,
+      replace,
+    };
+    if (p.discards.length > 0) return { pendingDiscard: p };
+    return replace ? applied(s, p) : p.next;
+  });
+}
 export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice & DemoSlice>()((set) => ({
   engine: { phase: 'loading' },
   setEngine: (engine) => set({ engine }),
@@ -169,7 +236,12 @@ export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice &
     const p = PRESETS.find((x) => x.id === id);
     if (!p) throw new Error(`No preset named ${id}; presets: ${PRESETS.map((x) => x.id).join(', ')}.`);
     const w = p.build();
-    set({ workspace: w, origin: 'preset', preset: id, batchFeature: w.features[0].name, notice: null });
+    gated(
+      set,
+      `Load preset: ${p.title}`,
+      () => ({ workspace: w, origin: 'preset', preset: id, batchFeature: w.features[0].name, notice: null }),
+      true,
+    );
   },
   addTable: () =>
     editWorkspace(set, (w) =>
@@ -201,24 +273,34 @@ export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice &
       return { ...w, tables: [...w.tables.slice(0, i + 1), copy, ...w.tables.slice(i + 1)] };
     }),
   removeTable: (i) =>
-    editWorkspace(set, (w) => {
-      const t = w.tables[i];
-      if (!t || w.tables.length <= 1) return null;
-      const tables = w.tables.filter((_, k) => k !== i);
-      // Features of the removed table move to the first remaining table rather than dangle.
-      const features = w.features.map((f) => (f.table === t.name ? { ...f, table: tables[0].name } : f));
-      return { ...w, tables, features };
-    }),
+    gatedEdit(
+      set,
+      (w) => `Delete ${w.tables[i]?.name ?? 'table'}`,
+      (w) => {
+        const t = w.tables[i];
+        if (!t || w.tables.length <= 1) return null;
+        const tables = w.tables.filter((_, k) => k !== i);
+        // Features of the removed table move to the first remaining table rather than dangle.
+        const features = w.features.map((f) => (f.table === t.name ? { ...f, table: tables[0].name } : f));
+        return { ...w, tables, features };
+      },
+    ),
   updateTable: (i, patch) =>
-    editWorkspace(set, (w) => {
-      const old = w.tables[i];
-      if (!old) return null;
-      const t = { ...old, ...patch };
-      const tables = w.tables.map((x, k) => (k === i ? t : x));
-      const features =
-        t.name === old.name ? w.features : w.features.map((f) => (f.table === old.name ? { ...f, table: t.name } : f));
-      return { ...w, tables, features };
-    }),
+    gatedEdit(
+      set,
+      (w) => `Change ${w.tables[i]?.name ?? 'table'}`,
+      (w) => {
+        const old = w.tables[i];
+        if (!old) return null;
+        const t = { ...old, ...patch };
+        const tables = w.tables.map((x, k) => (k === i ? t : x));
+        const features =
+          t.name === old.name
+            ? w.features
+            : w.features.map((f) => (f.table === old.name ? { ...f, table: t.name } : f));
+        return { ...w, tables, features };
+      },
+    ),
   addFeature: () =>
     editWorkspace(set, (w) => {
       if (w.features.length >= LIMITS.features) return null;
@@ -275,6 +357,11 @@ export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice &
 
   tableSizes: {},
   setTableSizes: (tableSizes) => set({ tableSizes }),
+
+  pendingDiscard: null,
+  editRevision: 0,
+  confirmDiscard: () => set((s) => (s.pendingDiscard ? applied(s, s.pendingDiscard) : {})),
+  keepData: () => set((s) => ({ pendingDiscard: null, editRevision: s.editRevision + 1 })),
 
   worker: { phase: 'starting' },
   setWorker: (worker) => set({ worker }),

@@ -19,9 +19,6 @@ import {
   type TableSpec,
 } from '../workspace/schema.js';
 
-/** Fields whose change cannot keep the keys a table holds (TFRA fixes them at creation). */
-const DISCARDING: (keyof TableSpec)[] = ['dim', 'keyDtype', 'partitions', 'insertOnLookup', 'placement'];
-
 const INIT_SCALE_LABEL: Record<TableSpec['initializer'], string | null> = {
   zeros: null,
   constant: 'Constant value',
@@ -90,16 +87,14 @@ function TableCard({ index, table, names }: { index: number; table: TableSpec; n
       size: s.tableSizes[table.name] ?? 0,
     })),
   );
-  const [pending, setPending] = useState<Partial<TableSpec> | null>(null);
   const [refused, setRefused] = useState<string | null>(null);
   const change = (patch: Partial<TableSpec>) => {
     // A combination the engine refuses (insert on lookup on the pool) changes nothing.
     const problem = placementProblem({ ...table, ...patch });
     setRefused(problem && `Not applied: ${problem}.`);
     if (problem) return;
-    const discards = DISCARDING.some((k) => k in patch && patch[k] !== table[k]);
-    if (discards && size > 0) setPending(patch);
-    else updateTable(index, patch);
+    // A change that empties the table while it holds keys is asked about first (DiscardDialog).
+    updateTable(index, patch);
   };
   const scaleLabel = INIT_SCALE_LABEL[table.initializer];
   return (
@@ -107,29 +102,6 @@ function TableCard({ index, table, names }: { index: number; table: TableSpec; n
       <legend>
         {table.name} <span className="muted">({size.toLocaleString('en')} keys)</span>
       </legend>
-      {pending && (
-        <div role="alertdialog" aria-label={`Discard the data of ${table.name}?`} className="confirm">
-          <p>
-            {table.name} holds {size.toLocaleString('en')} keys. Changing{' '}
-            {Object.keys(pending)
-              .filter((k) => DISCARDING.includes(k as keyof TableSpec))
-              .join(', ')}{' '}
-            discards them (TFRA fixes these when a table is created).
-          </p>
-          <button
-            type="button"
-            onClick={() => {
-              updateTable(index, pending);
-              setPending(null);
-            }}
-          >
-            Discard data and apply
-          </button>{' '}
-          <button type="button" autoFocus onClick={() => setPending(null)}>
-            Keep data
-          </button>
-        </div>
-      )}
       <div className="form-grid">
         <TextNameField
           label="Name"
@@ -264,12 +236,14 @@ function TableCard({ index, table, names }: { index: number; table: TableSpec; n
 }
 
 export function TablesPanel() {
-  const { tables, addTable } = usePlayground(useShallow((s) => ({ tables: s.workspace.tables, addTable: s.addTable })));
+  const { tables, addTable, revision } = usePlayground(
+    useShallow((s) => ({ tables: s.workspace.tables, addTable: s.addTable, revision: s.editRevision })),
+  );
   const names = tables.map((t) => t.name);
   return (
     <div>
       {tables.map((t, i) => (
-        <TableCard key={`${i}-${t.name}`} index={i} table={t} names={names} />
+        <TableCard key={`${i}-${t.name}-${revision}`} index={i} table={t} names={names} />
       ))}
       <button type="button" onClick={addTable} disabled={tables.length >= LIMITS.tables}>
         Add table

@@ -6,6 +6,7 @@ import { parseBatch } from '../batch/parse.js';
 import { lookupOp, outputShape } from '../lookup/shape.js';
 import { usePlayground } from '../store.js';
 import type { TableSpec } from '../workspace/schema.js';
+import { freshRequests, heldKeys, noteSizes } from './held.js';
 
 let remote: Remote<PlaygroundWorker> | null = null;
 let starting: Promise<Remote<PlaygroundWorker>> | null = null;
@@ -58,8 +59,35 @@ export function startWorker(): Promise<Remote<PlaygroundWorker>> {
 
 async function syncTables(): Promise<void> {
   if (!remote) return;
-  const sizes = await remote.sync(usePlayground.getState().workspace.tables.map(toWorkerTable));
-  usePlayground.getState().setTableSizes(sizes);
+  const sizes = await remote.sync(usePlayground.getState().workspace.tables.map(toWorkerTable), freshRequests());
+  publishSizes(sizes, true);
+}
+
+/** At most this often, the store's key counts (display) follow the worker's replies while training plays. */
+const SIZES_EVERY_MS = 400;
+let sizesShown = 0;
+let sizesTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Records the keys the worker reported per table: at once in heldKeys (what a change that would
+ * empty a table is checked against), and in the store for display, throttled unless `now`.
+ */
+export function publishSizes(sizes: Readonly<Record<string, number>>, now = false): void {
+  noteSizes(sizes);
+  const show = () => {
+    sizesTimer = undefined;
+    sizesShown = performance.now();
+    const names = usePlayground.getState().workspace.tables.map((t) => t.name);
+    const next = Object.fromEntries(names.map((n) => [n, heldKeys[n] ?? 0]));
+    const cur = usePlayground.getState().tableSizes;
+    if (names.length !== Object.keys(cur).length || names.some((n) => cur[n] !== next[n])) {
+      usePlayground.getState().setTableSizes(next);
+    }
+  };
+  clearTimeout(sizesTimer);
+  const wait = SIZES_EVERY_MS - (performance.now() - sizesShown);
+  if (now || wait <= 0) show();
+  else sizesTimer = setTimeout(show, wait);
 }
 
 /**
@@ -108,7 +136,7 @@ export async function runLookup(): Promise<LookupReply | null> {
       batchShape: parsed.batch.kind === 'ragged' ? null : parsed.batch.shape,
       reply,
     });
-    usePlayground.getState().setTableSizes({ ...usePlayground.getState().tableSizes, [table.name]: reply.tableSize });
+    publishSizes({ [table.name]: reply.tableSize }, true);
     return reply;
   } catch (e) {
     usePlayground.getState().setLookup({ phase: 'error', message: e instanceof Error ? e.message : String(e) });

@@ -110,6 +110,10 @@ export function TrainingPanel() {
             trained with <code>de.train.step</code> in the worker. Optimizers: {optimizers.join('; ')} (the dense head
             uses the first).
           </p>
+          <p data-testid="keep-rows-note">
+            Changing a learning rate, optimizer, maxNorm, restrict limit, feature, generator or seed starts the model
+            over at step 0 from the rows the tables hold (kept); Reset empties the trained tables.
+          </p>
           <ul className="plan" aria-label="How each feature is read">
             {plan.features.map((f) => (
               <li key={f.name}>

@@ -2,7 +2,8 @@
 // Play / Pause / Step / Step back / Reset. Worker replies go into the metrics ring (metrics.ts);
 // the store only learns about phase changes (playing, paused, busy), never about single steps.
 import type { TrainFeature } from '../../../workers/trainer.js';
-import { startWorker, toWorkerTable } from '../runtime/worker.js';
+import { freshRequests } from '../runtime/held.js';
+import { publishSizes, startWorker, toWorkerTable } from '../runtime/worker.js';
 import { usePlayground } from '../store.js';
 import type { Workspace } from '../workspace/schema.js';
 import { metrics } from './metrics.js';
@@ -77,7 +78,8 @@ export function configureTraining(): Promise<boolean> {
   return serial(async () => {
     const r = await startWorker();
     const { tables, features, config } = trainingInputs(usePlayground.getState().workspace);
-    const reply = await r.trainConfigure(tables, features, config);
+    const reply = await r.trainConfigure(tables, features, config, freshRequests());
+    publishSizes(reply.sizes, true);
     if (reply.rebuilt) {
       playing = false;
       metrics.clear();
@@ -95,6 +97,8 @@ async function runSteps(n: number): Promise<void> {
   const reply = await r.trainSteps(n);
   metrics.push(reply.metrics);
   metrics.setHistograms(reply.histograms);
+  // The key counts follow training (the Tables panel asks before a change empties a table).
+  publishSizes(reply.sizes, !playing);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -133,6 +137,7 @@ export async function stepBack(): Promise<void> {
   await serial(async () => {
     const r = await startWorker();
     const reply = await r.trainStepBack();
+    publishSizes(reply.sizes, true);
     metrics.truncate(reply.step);
     metrics.setHistograms(reply.histograms);
   });
@@ -143,6 +148,7 @@ export async function reset(): Promise<void> {
   await serial(async () => {
     const r = await startWorker();
     const reply = await r.trainReset();
+    publishSizes(reply.sizes, true);
     const tables = metrics.tables;
     metrics.clear();
     metrics.setTables(tables);

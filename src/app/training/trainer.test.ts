@@ -101,6 +101,31 @@ describe('Trainer', () => {
     expect(await trainer.runStep()).toEqual(m14);
   });
 
+  it('a new model over trained tables keeps their rows (start); Step back to 0 returns to them; Reset empties', async () => {
+    const t = table({ optimizer: 'Adam', learningRate: 0.05 });
+    const { trainer, v, vars } = build(t);
+    await trainer.reset();
+    for (let i = 0; i < 3; i++) await trainer.runStep();
+    const kept = v.export();
+    expect(kept.keys.length).toBeGreaterThan(0);
+    // The learning rate changed: the page builds a new model over the same tables.
+    const next = new Trainer({ ...trainer.config, tables: [{ ...t, learningRate: 0.2 }] }, (n) => vars.get(n)!);
+    trainer.dispose();
+    await next.start();
+    expect(next.step).toBe(0);
+    expect(Array.from(v.export().values)).toEqual(Array.from(kept.values));
+    await next.runStep();
+    await next.runStep();
+    expect(Array.from(v.export().values)).not.toEqual(Array.from(kept.values));
+    expect(await next.stepBack()).toBe(1);
+    expect(await next.stepBack()).toBe(0);
+    expect(Array.from(v.export().keys as BigInt64Array)).toEqual(Array.from(kept.keys as BigInt64Array));
+    expect(Array.from(v.export().values)).toEqual(Array.from(kept.values));
+    await next.reset();
+    expect(v.size()).toBe(0);
+    expect(next.step).toBe(0);
+  });
+
   it('trains a two-tower model (user features vs item features, dot product) whose loss falls', async () => {
     const user = table({ name: 'user_emb', learningRate: 0.2 });
     const item = table({ name: 'item_emb', learningRate: 0.2 });
