@@ -278,7 +278,8 @@ function requireTrainer(): Trainer {
 }
 
 function histograms(t: Trainer): Promise<NormHistogram[]> {
-  return Promise.all([...new Set(t.features.map((f) => f.table))].map((name) => t.normHistogram(name)));
+  // Shared bins: a bar covers the same norm range for every table.
+  return t.normHistograms([...new Set(t.features.map((f) => f.table))]);
 }
 
 export interface ShardInternals {

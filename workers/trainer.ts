@@ -86,10 +86,33 @@ export interface StepMetrics {
 
 export interface NormHistogram {
   table: string;
-  /** Bin edges: bins[i] counts norms in [edges[i], edges[i + 1]). */
+  /** Bin edges, the same for every table of one call: counts[i] counts norms in [edges[i], edges[i + 1]). */
   edges: number[];
   counts: number[];
   keys: number;
+  /** The table's largest row norm (0 when it is empty). */
+  max: number;
+}
+
+/**
+ * Histograms of row norms, one per table, over shared bins: `bins` equal bins from 0 to just above
+ * the largest norm of any table (to 1 when every table is empty), so bar i means the same range
+ * for every table.
+ */
+export function normHistograms(tables: { table: string; norms: ArrayLike<number> }[], bins = 20): NormHistogram[] {
+  let max = 0;
+  for (const t of tables) for (let i = 0; i < t.norms.length; i++) max = Math.max(max, t.norms[i]);
+  const top = max > 0 ? max * 1.0001 : 1;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => (top * i) / bins);
+  return tables.map(({ table, norms }) => {
+    const counts = new Array<number>(bins).fill(0);
+    let own = 0;
+    for (let i = 0; i < norms.length; i++) {
+      counts[Math.min(bins - 1, Math.floor((norms[i] / top) * bins))]++;
+      own = Math.max(own, norms[i]);
+    }
+    return { table, edges: edges.slice(), counts, keys: norms.length, max: own };
+  });
 }
 
 interface Keyframe {
@@ -564,23 +587,29 @@ export class Trainer {
     return this.step;
   }
 
-  async normHistogram(name: string, bins = 20): Promise<NormHistogram> {
-    const v = this.variable(name);
-    const { values, dim } = await v.export();
+  /** Each row's L2 norm, for the embedding-norm histogram. */
+  async rowNorms(name: string): Promise<Float64Array> {
+    const { values, dim } = await this.variable(name).export();
     const n = values.length / dim;
     const norms = new Float64Array(n);
-    let max = 0;
     for (let i = 0; i < n; i++) {
       let sq = 0;
       for (let d = 0; d < dim; d++) sq += values[i * dim + d] ** 2;
       norms[i] = Math.sqrt(sq);
-      max = Math.max(max, norms[i]);
     }
-    const top = max > 0 ? max * 1.0001 : 1;
-    const edges = Array.from({ length: bins + 1 }, (_, i) => (top * i) / bins);
-    const counts = new Array<number>(bins).fill(0);
-    for (const x of norms) counts[Math.min(bins - 1, Math.floor((x / top) * bins))]++;
-    return { table: name, edges, counts, keys: n };
+    return norms;
+  }
+
+  /** The histogram of one table's row norms (its own bins). */
+  async normHistogram(name: string, bins = 20): Promise<NormHistogram> {
+    return normHistograms([{ table: name, norms: await this.rowNorms(name) }], bins)[0];
+  }
+
+  /** The histograms of several tables' row norms over the same bins (comparable side by side). */
+  async normHistograms(names: string[], bins = 20): Promise<NormHistogram[]> {
+    const all = [];
+    for (const table of names) all.push({ table, norms: await this.rowNorms(table) });
+    return normHistograms(all, bins);
   }
 
   /** The checkpoint (tables, restrict status, optimizers), each table's .npy files and the TFRA script. */
@@ -598,7 +627,15 @@ export class Trainer {
         combiner: f.combiner === 'none' ? 'mean' : f.combiner,
       };
     }
-    const python = de.interop.toTfraPython({ variables: vars, features, optimizer: opts[0] });
+    // Each table with its own optimizer (one TFRA DynamicEmbeddingOptimizer per group, as here).
+    const python = de.interop.toTfraPython({
+      variables: vars,
+      features,
+      optimizers: this.groups.map((g) => ({
+        optimizer: g.opt,
+        variables: g.tables.map((n) => this.variable(n) as de.Variable),
+      })),
+    });
     return { checkpoint, npy, python };
   }
 

@@ -1,6 +1,7 @@
 // Live training charts (recharts), read from the metrics ring on animation frames. Each chart
-// redraws at most once a second and shows at most MAX_POINTS points; when it thins the data it
-// says so on the chart.
+// redraws at most once a second and shows at most MAX_POINTS points; past that, each point is a
+// bucket of steps (loss and hit rate averaged, the other series the bucket's max, so spikes show),
+// and the chart says so.
 import type { ReactNode } from 'react';
 import {
   Bar,
@@ -14,14 +15,12 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { downsample, metrics, useMetricsFrame } from './metrics.js';
+import { aggregateSteps, metrics, type Row, useMetricsFrame } from './metrics.js';
 
 export const MAX_POINTS = 120;
 /** Okabe–Ito, colour-blind safe; one per table (dashes tell a capacity line from a size line). */
 export const SERIES = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#000000', '#F0E442'];
 const REDRAW_MS = 1000;
-
-type Row = Record<string, number>;
 
 function ChartFrame({
   testId,
@@ -48,12 +47,6 @@ function ChartFrame({
   );
 }
 
-function ordinal(n: number): string {
-  const tens = n % 100;
-  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
-  return `${n}${suffix}`;
-}
-
 let cache: { version: number; value: { rows: Row[]; note: string; steps: number } } | null = null;
 
 /** The rows every step chart draws, built once per ring version and shared by the charts. */
@@ -64,7 +57,7 @@ function sampled(): { rows: Row[]; note: string; steps: number } {
 
 function build(): { rows: Row[]; note: string; steps: number } {
   const all = metrics.steps;
-  const { points, every } = downsample(all, MAX_POINTS);
+  const { rows, every } = aggregateSteps(all, MAX_POINTS);
   const total = all.length;
   const from = all[0]?.step ?? 0;
   const kept = metrics.dropped > 0 ? ` (the last ${total.toLocaleString('en')}, from step ${from})` : '';
@@ -72,20 +65,8 @@ function build(): { rows: Row[]; note: string; steps: number } {
     total === 0
       ? 'no steps yet: press Play or Step'
       : every > 1
-        ? `showing every ${ordinal(every)} of ${total.toLocaleString('en')} steps${kept}`
+        ? `${total.toLocaleString('en')} steps${kept} in buckets of ${every}: each point is drawn at a bucket's last step, loss and hit rate are its mean, size, capacity, gradient norm and evictions its max`
         : `all ${total.toLocaleString('en')} steps${kept}`;
-  const rows = points.map((m) => {
-    const r: Row = { step: m.step, loss: m.loss };
-    for (const [name, t] of Object.entries(m.tables)) {
-      r[`${name} size`] = t.size;
-      // A table on the worker pool reports its size, not its capacity: no capacity point.
-      if (t.capacity !== null) r[`${name} capacity`] = t.capacity;
-      r[`${name} hit rate`] = t.hitRate * 100;
-      r[`${name} grad norm`] = t.gradNorm;
-      r[`${name} evictions`] = t.evictions;
-    }
-    return r;
-  });
   return { rows, note, steps: total };
 }
 
@@ -202,30 +183,35 @@ function PerTableChart({
 function NormHistogramChart() {
   useMetricsFrame(REDRAW_MS);
   const hs = metrics.histograms;
-  const bins = hs[0]?.counts.length ?? 0;
-  const rows: Row[] = Array.from({ length: bins }, (_, i) => {
-    const r: Row = { lo: hs[0].edges[i], hi: hs[0].edges[i + 1] };
+  // Every table's histogram has the same bins (normHistograms), so bar i is one norm range.
+  const edges = hs[0]?.edges ?? [];
+  const rows: Row[] = Array.from({ length: Math.max(0, edges.length - 1) }, (_, i) => {
+    const r: Row = { bin: i, lo: edges[i], hi: edges[i + 1] };
     hs.forEach((h) => (r[h.table] = h.counts[i] ?? 0));
     return r;
   });
-  const keys = hs.map((h) => `${h.table}: ${h.keys.toLocaleString('en')} keys, max ‖v‖ ${h.edges.at(-1)!.toFixed(3)}`);
+  const keys = hs.map((h) => `${h.table}: ${h.keys.toLocaleString('en')} keys, max ‖v‖ ${h.max.toFixed(3)}`);
   return (
     <ChartFrame
       testId="chart-norms"
       title="Embedding-norm histogram"
-      note={hs.length === 0 ? 'no table yet' : `now, all keys; 20 bins per table (${keys.join('; ')})`}
+      note={
+        hs.length === 0
+          ? 'no table yet'
+          : `now, all keys; ${rows.length} bins of width ${(edges[1] ?? 0).toPrecision(3)}, the same for every table (${keys.join('; ')})`
+      }
       points={rows.length}
       last={hs.map((h) => h.keys).join(';')}
     >
       <ResponsiveContainer width="100%" height={180}>
-        <BarChart data={rows.map((r, i) => ({ ...r, bin: i }))} margin={margin}>
+        <BarChart data={rows} margin={margin}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis
             dataKey="bin"
             fontSize={11}
             tickFormatter={(i: number) => (rows[i] ? rows[i].lo.toFixed(2) : '')}
             label={{
-              value: '‖v‖ (L2 norm, bin start; per-table bins)',
+              value: '‖v‖ (L2 norm, bin start)',
               position: 'insideBottom',
               offset: -10,
               fontSize: 11,

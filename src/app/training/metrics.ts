@@ -110,11 +110,65 @@ export function useMetricsFrame(minMs = 0): number {
   return version;
 }
 
-/** At most `max` points of `xs`, every k-th, keeping the last; with k for the "every k-th" note. */
-export function downsample<T>(xs: readonly T[], max: number): { points: T[]; every: number } {
-  if (xs.length <= max) return { points: xs.slice(), every: 1 };
-  const every = Math.ceil(xs.length / max);
-  const points: T[] = [];
-  for (let i = (xs.length - 1) % every; i < xs.length; i += every) points.push(xs[i]);
-  return { points, every };
+/** A chart row: the step and one number per series. */
+export type Row = Record<string, number>;
+
+/**
+ * How a bucket of steps becomes one chart point: loss and hit rate are averaged (a trend);
+ * size, capacity, gradient norm and evictions keep the bucket's maximum, so a spike (an eviction
+ * burst, a gradient blow-up, the peak size before a restrict) is never thinned away.
+ */
+export const AGGREGATE = {
+  loss: 'mean',
+  'hit rate': 'mean',
+  size: 'max',
+  capacity: 'max',
+  'grad norm': 'max',
+  evictions: 'max',
+} as const;
+
+/** The chart rows of one step (hit rate in %). */
+export function stepRow(m: StepMetrics): Row {
+  const r: Row = { step: m.step, loss: m.loss };
+  for (const [name, t] of Object.entries(m.tables)) {
+    r[`${name} size`] = t.size;
+    // A table on the worker pool reports its size, not its capacity: no capacity point.
+    if (t.capacity !== null) r[`${name} capacity`] = t.capacity;
+    r[`${name} hit rate`] = t.hitRate * 100;
+    r[`${name} grad norm`] = t.gradNorm;
+    r[`${name} evictions`] = t.evictions;
+  }
+  return r;
+}
+
+function aggregateOf(key: string): 'mean' | 'max' {
+  for (const [suffix, how] of Object.entries(AGGREGATE)) if (key === suffix || key.endsWith(` ${suffix}`)) return how;
+  return 'mean';
+}
+
+/**
+ * At most `max` chart points from `steps`: consecutive buckets of `every` steps (the last bucket
+ * ends at the last step; the first may be shorter), each drawn at its last step, its values
+ * aggregated as {@link AGGREGATE} says. `every` is 1 when nothing is merged.
+ */
+export function aggregateSteps(steps: readonly StepMetrics[], max: number): { rows: Row[]; every: number } {
+  const every = Math.max(1, Math.ceil(steps.length / max));
+  const rows: Row[] = [];
+  for (let end = steps.length; end > 0; end -= every) {
+    const bucket = steps.slice(Math.max(0, end - every), end).map(stepRow);
+    const r: Row = { step: bucket[bucket.length - 1].step };
+    const sums: Record<string, { sum: number; n: number; max: number }> = {};
+    for (const x of bucket) {
+      for (const [k, v] of Object.entries(x)) {
+        if (k === 'step') continue;
+        const a = (sums[k] ??= { sum: 0, n: 0, max: -Infinity });
+        a.sum += v;
+        a.n++;
+        a.max = Math.max(a.max, v);
+      }
+    }
+    for (const [k, a] of Object.entries(sums)) r[k] = aggregateOf(k) === 'max' ? a.max : a.sum / a.n;
+    rows.push(r);
+  }
+  return { rows: rows.reverse(), every };
 }

@@ -2,7 +2,7 @@
 // restores exactly the state before the last step, and restrict policies evict.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as de from '../../engine/index.js';
-import { type TrainFeature, type TrainTable, Trainer } from '../../../workers/trainer.js';
+import { normHistograms, type TrainFeature, type TrainTable, Trainer } from '../../../workers/trainer.js';
 import { defaultWorkspace, type GeneratorSpec, type ModelKind } from '../workspace/schema.js';
 
 const table = (over: Partial<TrainTable> = {}): TrainTable => ({
@@ -210,6 +210,42 @@ describe('Trainer', () => {
     expect(v.size()).toBe(20);
   });
 
+  it('embedding-norm histograms of several tables share their bins', async () => {
+    const [a, b] = normHistograms(
+      [
+        { table: 'a', norms: [0.1, 0.2, 0.3] },
+        { table: 'b', norms: [1, 2, 4] },
+      ],
+      4,
+    );
+    expect(a.edges).toEqual(b.edges);
+    expect(a.edges[4]).toBeCloseTo(4.0004, 10);
+    expect(a.counts).toEqual([3, 0, 0, 0]);
+    expect(b.counts).toEqual([1, 1, 0, 1]);
+    expect([a.max, b.max]).toEqual([0.3, 4]);
+    expect(normHistograms([{ table: 'e', norms: [] }], 2)[0]).toEqual({
+      table: 'e',
+      edges: [0, 0.5, 1],
+      counts: [0, 0],
+      keys: 0,
+      max: 0,
+    });
+    // Through the trainer: two trained tables, the same edges, every key counted.
+    const user = table({ name: 'user_emb' });
+    const item = table({ name: 'item_emb', learningRate: 1 });
+    const { trainer, vars } = build(user, 40, {
+      tables: [user, item],
+      features: [feature({ name: 'user_id', table: 'user_emb' }), feature({ name: 'item_id', table: 'item_emb' })],
+    });
+    await trainer.reset();
+    for (let i = 0; i < 3; i++) await trainer.runStep();
+    const [hu, hi] = await trainer.normHistograms(['user_emb', 'item_emb']);
+    expect(hu.edges).toEqual(hi.edges);
+    expect(hu.counts.reduce((x, y) => x + y)).toBe(vars.get('user_emb')!.size());
+    expect(hi.counts.reduce((x, y) => x + y)).toBe(vars.get('item_emb')!.size());
+    expect(hu.edges.at(-1)).toBeGreaterThanOrEqual(Math.max(hu.max, hi.max));
+  });
+
   it('exports a checkpoint, .npy files and a TFRA script', async () => {
     const { trainer, v } = build(table());
     await trainer.reset();
@@ -219,5 +255,21 @@ describe('Trainer', () => {
     expect(Object.keys(files.npy)).toEqual([`${v.name}-keys.npy`, `${v.name}-values.npy`]);
     expect(files.python).toContain('tensorflow_recommenders_addons');
     expect(files.python).toContain('Adagrad');
+  });
+
+  it('the TFRA script gives each table its own optimizer when they differ', async () => {
+    const user = table({ name: 'user_emb', optimizer: 'Adam', learningRate: 0.01 });
+    const item = table({ name: 'item_emb', optimizer: 'SGD', learningRate: 0.5 });
+    const { trainer, vars } = build(user, 40, {
+      tables: [user, item],
+      features: [feature({ name: 'user_id', table: 'user_emb' }), feature({ name: 'item_id', table: 'item_emb' })],
+    });
+    await trainer.reset();
+    await trainer.runStep();
+    const { python } = await trainer.exportFiles();
+    expect(python).toContain('optimizer_0 = de.DynamicEmbeddingOptimizer(_keras_optimizers.Adam(learning_rate=0.01');
+    expect(python).toContain('optimizer_1 = de.DynamicEmbeddingOptimizer(_keras_optimizers.SGD(learning_rate=0.5');
+    expect(python).toContain(`${JSON.stringify(vars.get('user_emb')!.name)}: optimizer_0,`);
+    expect(python).toContain(`${JSON.stringify(vars.get('item_emb')!.name)}: optimizer_1,`);
   });
 });

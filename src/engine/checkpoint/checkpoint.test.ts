@@ -216,6 +216,7 @@ class keras:
         class Constant(_Rec): pass
     class optimizers:
         class Adam(_Opt): pass
+        class Adagrad(_Opt): pass
         class SGD(_Opt): pass
 class tpu:
     class experimental:
@@ -223,6 +224,7 @@ class tpu:
             class TableConfig(_Rec): pass
             class FeatureConfig(_Rec): pass
             class Adam(_Rec): pass
+            class Adagrad(_Rec): pass
 class lookup:
     class KeyValueTensorInitializer(_Rec): pass
     class StaticHashTable(_Rec): pass
@@ -321,5 +323,90 @@ print(json.dumps(out))`;
     expect(r.tpu.rows[r.tpu.rows.length - 1]).toEqual([0.5, 0.5]);
     expect(r.tpu.opt[0]).toBe('Adam');
     expect(r.tpu.opt[1]).toMatchObject({ learning_rate: 0.05, lazy_adam: true, sum_inside_sqrt: false });
+  });
+
+  it('one optimizer per table group: each table restores the slots of its own optimizer, each optimizer its iterations', () => {
+    const m = model();
+    const tagOpt = new Adagrad({ learningRate: 0.2 });
+    for (let t = 0; t < 3; t++) {
+      step(m.opt, () => tf.sum(tf.square(embeddingLookup(m.user, [1, 2, 3 + t]))));
+      if (t < 2) step(tagOpt, () => tf.sum(tf.square(embeddingLookup(m.tag, ['a', t % 2 ? 'b' : 'c']))));
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'dynemb-tfra2-'));
+    mkdirSync(join(dir, 'stubs/tensorflow_recommenders_addons'), { recursive: true });
+    mkdirSync(join(dir, 'stubs/tensorflow'));
+    writeFileSync(join(dir, 'stubs/tensorflow/__init__.py'), FAKE_TF);
+    writeFileSync(join(dir, 'stubs/tensorflow_recommenders_addons/__init__.py'), '');
+    writeFileSync(join(dir, 'stubs/tensorflow_recommenders_addons/dynamic_embedding.py'), FAKE_DE);
+    const files = {
+      ...toNpy(m.user),
+      ...toNpy(m.tag),
+      ...toNpy(m.opt.getSlot(m.user, 'm')),
+      ...toNpy(m.opt.getSlot(m.user, 'v')),
+      ...toNpy(tagOpt.getSlot(m.tag, 'accumulator')),
+    };
+    for (const [f, b] of Object.entries(files)) writeFileSync(join(dir, f), b);
+    const script = toTfraPython({
+      variables: [m.user, m.tag],
+      features: { user_id: m.user, tags: m.tag },
+      optimizers: [
+        { optimizer: m.opt, variables: [m.user] },
+        { optimizer: tagOpt, variables: [m.tag] },
+      ],
+    });
+    expect(script).toContain('optimizer_1 = de.DynamicEmbeddingOptimizer(_keras_optimizers.Adagrad(learning_rate=0.2');
+    writeFileSync(join(dir, 'rebuild.py'), script);
+    const driver = `import importlib.util, json, sys
+sys.path.insert(0, sys.argv[1] + "/stubs")
+spec = importlib.util.spec_from_file_location("rebuild", sys.argv[1] + "/rebuild.py")
+r = importlib.util.module_from_spec(spec); spec.loader.exec_module(r)
+from tensorflow_recommenders_addons import dynamic_embedding as de
+user, tag = r.TABLES[${JSON.stringify(m.user.name)}][0], r.TABLES[${JSON.stringify(m.tag.name)}][0]
+user.slots = [de.Variable(user.name + "/TrainableWrapper/" + s) for s in ("m", "v")]
+tag.slots = [de.Variable(tag.name + "/TrainableWrapper/accumulator")]
+r.restore_slots()
+features, tpu_opt, key_to_row = r.tpu_embedding_config()
+print(json.dumps({
+  "of": {k: [v.kind, v.kwargs["learning_rate"]] for k, v in r.OPTIMIZER_OF.items()},
+  "head": r.optimizer.kind,
+  "iterations": [r.optimizer_0.iterations.value, r.optimizer_1.iterations.value],
+  "userSlots": {s.name.rsplit("/", 1)[-1]: s.rows for s in user.slots},
+  "tagSlots": {s.name.rsplit("/", 1)[-1]: s.rows for s in tag.slots},
+  "tpu": {f: [c.kwargs["table"].kwargs["optimizer"].kind, c.kwargs["table"].kwargs["optimizer"].kwargs["learning_rate"]] for f, c in features.items()},
+}))`;
+    const out = execFileSync(python, ['-c', driver, dir]).toString().trim().split('\n');
+    const r = JSON.parse(out[out.length - 1]);
+    expect(r.of).toEqual({ [m.user.name]: ['Adam', 0.05], [m.tag.name]: ['Adagrad', 0.2] });
+    expect(r.head).toBe('Adam');
+    expect(r.iterations).toEqual([3, 2]);
+    const rows = (v: Variable) => {
+      const { keys, values, dim } = v.export();
+      return Object.fromEntries(
+        Array.from(keys as ArrayLike<bigint | string>, (k, i) => [
+          String(k),
+          Array.from(values.subarray(i * dim, (i + 1) * dim)),
+        ]),
+      );
+    };
+    const near = (got: Record<string, number[]>, want: Record<string, number[]>) => {
+      expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+      for (const k of Object.keys(want)) want[k].forEach((x, j) => expect(got[k][j]).toBeCloseTo(x, 6));
+    };
+    near(r.userSlots.m, rows(m.opt.getSlot(m.user, 'm')));
+    near(r.userSlots.v, rows(m.opt.getSlot(m.user, 'v')));
+    near(r.tagSlots.accumulator, rows(tagOpt.getSlot(m.tag, 'accumulator')));
+    expect(r.tpu).toEqual({ user_id: ['Adam', 0.05], tags: ['Adagrad', 0.2] });
+    expect(() =>
+      toTfraPython({ variables: [m.user], optimizers: [{ optimizer: m.opt, variables: [m.user, m.tag] }] }),
+    ).toThrow(/not one of the exported variables/);
+    expect(() =>
+      toTfraPython({
+        variables: [m.user],
+        optimizers: [
+          { optimizer: m.opt, variables: [m.user] },
+          { optimizer: tagOpt, variables: [m.user] },
+        ],
+      }),
+    ).toThrow(/is in two optimizer groups/);
   });
 });

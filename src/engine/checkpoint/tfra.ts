@@ -23,7 +23,13 @@ export interface TfraExportConfig {
   variables: Variable[];
   /** Feature name -> table (and combiner, default 'mean'). */
   features?: Record<string, Variable | TfraFeature>;
+  /** One optimizer for every table (and the dense head). */
   optimizer?: Optimizer;
+  /**
+   * Or one optimizer per group of tables (each table in at most one group; the first group's
+   * optimizer is also `optimizer` in the script, for the dense head). Not with `optimizer`.
+   */
+  optimizers?: { optimizer: Optimizer; variables: Variable[] }[];
 }
 
 const py = (s: string): string => JSON.stringify(s);
@@ -164,7 +170,8 @@ const KEY_DTYPE_PY = { int32: 'tf.int32', int64: 'tf.int64', string: 'tf.string'
  * `tensorflow_recommenders_addons.dynamic_embedding` (same names, key dtypes, dims, initializers,
  * partitions, restrict policies), loads their rows from the `.npy` files of {@link toNpy} (placed
  * next to the script) with `upsert`, maps the features to their tables (`embed(batch)`), and builds
- * the same optimizer wrapped in `de.DynamicEmbeddingOptimizer`. TFRA creates slot Variables on the
+ * the same optimizer wrapped in `de.DynamicEmbeddingOptimizer` (or, with `optimizers`, one per group
+ * of tables: `OPTIMIZER_OF[table name]`, each table's TPU TableConfig with its own optimizer too). TFRA creates slot Variables on the
  * first `apply_gradients`; `restore_slots(optimizer)`, called right after it, loads the slot rows
  * (`toNpy(opt.getSlot(v, name))` files), reloads the tables and sets `optimizer.iterations`.
  * `tpu_embedding_config()` gives the same tables, features and closest optimizer for
@@ -191,9 +198,46 @@ export function toTfraPython(config: TfraExportConfig): string {
       `interop.toTfraPython: optimizer must be a de.optimizers.* optimizer, got ${show(config.optimizer)}.`,
     );
   }
+  if (config.optimizers !== undefined && config.optimizer !== undefined) {
+    throw new InvalidArgumentError('interop.toTfraPython: give optimizer or optimizers, not both.');
+  }
+  // Optimizer groups: an optimizer and the variables it trains.
+  const groups: { opt: Optimizer; vars: Variable[] }[] = [];
+  if (config.optimizer) groups.push({ opt: config.optimizer, vars: config.variables.slice() });
+  if (config.optimizers !== undefined) {
+    if (!Array.isArray(config.optimizers)) {
+      throw new InvalidArgumentError(
+        `interop.toTfraPython: optimizers must be an array of { optimizer, variables }, got ${show(config.optimizers)}.`,
+      );
+    }
+    const seen = new Set<Variable>();
+    config.optimizers.forEach((g, i) => {
+      if (!g || !(g.optimizer instanceof Optimizer) || !Array.isArray(g.variables)) {
+        throw new InvalidArgumentError(
+          `interop.toTfraPython: optimizers[${i}] must be { optimizer: a de.optimizers.* optimizer, variables: de.Variable[] }, got ${show(g)}.`,
+        );
+      }
+      for (const v of g.variables) {
+        if (!config.variables.includes(v)) {
+          throw new InvalidArgumentError(
+            `interop.toTfraPython: optimizers[${i}] trains ${show(v instanceof Variable ? v.name : v)}, which is not one of the exported variables.`,
+          );
+        }
+        if (seen.has(v)) {
+          throw new InvalidArgumentError(
+            `interop.toTfraPython: ${show(v.name)} is in two optimizer groups; a table has one optimizer.`,
+          );
+        }
+        seen.add(v);
+      }
+      groups.push({ opt: g.optimizer, vars: g.variables.slice() });
+    });
+  }
+  const groupOf = (v: Variable) => groups.find((g) => g.vars.includes(v));
   const used = new Set<string>();
   const ids = new Map<Variable, string>();
-  const o = config.optimizer;
+  const o = groups[0]?.opt;
+  const multi = groups.length > 1;
   const stem = (v: Variable) => py(npyStem(v.name));
   const L: string[] = [
     '#!/usr/bin/env python3',
@@ -313,34 +357,68 @@ export function toTfraPython(config: TfraExportConfig): string {
     '',
   );
   const tpu = o ? tpuOptimizerPy(o) : { code: 'None', note: 'no optimizer was exported' };
-  if (o) {
+  const slotsOf = (v: Variable) => {
+    const g = groupOf(v);
+    if (!g) return `    ${py(v.name)}: [],  # no optimizer trains it`;
+    return `    ${py(v.name)}: [${g.opt
+      .slotSpecs()
+      .map((sp) => `(${py(sp.name)}, ${pyNum(sp.initial)}, ${py(npyStem(`${v.name}/${sp.name}`))})`)
+      .join(', ')}],`;
+  };
+  if (!o) {
+    L.push('optimizer = None', 'ITERATIONS = 0', 'OPTIMIZER_OF = {}', 'ITERATIONS_OF = []', 'SLOTS = {}');
+  } else if (!multi) {
     L.push(
       `optimizer = de.DynamicEmbeddingOptimizer(${optimizerPy(o)})`,
       `ITERATIONS = ${o.iterations}  # dynemb's step counter (Adam's bias correction reads it)`,
+      '# dynemb name -> the optimizer that trains it',
+      'OPTIMIZER_OF = {',
+      ...groups[0].vars.map((v) => `    ${py(v.name)}: optimizer,`),
+      '}',
+      'ITERATIONS_OF = [(optimizer, ITERATIONS)]',
       '# dynemb name -> [(slot name, initial value, .npy stem of de.interop.toNpy(opt.getSlot(v, name)))]',
       'SLOTS = {',
-      ...config.variables.map(
-        (v) =>
-          `    ${py(v.name)}: [${o
-            .slotSpecs()
-            .map((sp) => `(${py(sp.name)}, ${pyNum(sp.initial)}, ${py(npyStem(`${v.name}/${sp.name}`))})`)
-            .join(', ')}],`,
-      ),
+      ...config.variables.map(slotsOf),
       '}',
     );
   } else {
-    L.push('optimizer = None', 'ITERATIONS = 0', 'SLOTS = {}');
+    L.push(
+      '# One optimizer per group of tables, as in dynemb: a TFRA DynamicEmbeddingOptimizer trains the tables',
+      "# whose gradients it is given, so apply each group's gradients with its own optimizer",
+      '# (OPTIMIZER_OF[table name]); optimizer (the first) also trains the dense layers.',
+    );
+    groups.forEach((g, i) => {
+      L.push(
+        `optimizer_${i} = de.DynamicEmbeddingOptimizer(${optimizerPy(g.opt)})  # trains ${g.vars.map((v) => v.name).join(', ')}`,
+      );
+    });
+    L.push(
+      'optimizer = optimizer_0',
+      `ITERATIONS = ${o.iterations}  # optimizer_0's step counter (Adam's bias correction reads it)`,
+      '# dynemb name -> the optimizer that trains it',
+      'OPTIMIZER_OF = {',
+      ...groups.flatMap((g, i) => g.vars.map((v) => `    ${py(v.name)}: optimizer_${i},`)),
+      '}',
+      "# each optimizer's step counter",
+      `ITERATIONS_OF = [${groups.map((g, i) => `(optimizer_${i}, ${g.opt.iterations})`).join(', ')}]`,
+      '# dynemb name -> [(slot name, initial value, .npy stem of de.interop.toNpy(opt.getSlot(v, name)))] of its optimizer',
+      'SLOTS = {',
+      ...config.variables.map(slotsOf),
+      '}',
+    );
   }
   L.push(
     '',
     '',
-    'def restore_slots(optimizer):',
+    'def restore_slots(optimizer=None):',
     '    """Loads dynemb\'s optimizer state into TFRA\'s. TFRA creates a table\'s slot Variables on the first',
     "    apply_gradients that trains it: call this right after that first step. It replaces each slot's rows",
-    '    with the exported ones, reloads the tables (undoing that step) and sets optimizer.iterations."""',
+    "    with the exported ones, reloads the tables (undoing that step) and sets the optimizers' iterations.",
+    '    optimizer: None (each table\'s own, OPTIMIZER_OF), or the one optimizer that trains every table."""',
     '    for name, slots in SLOTS.items():',
     '        var, stem, key_dtype = TABLES[name][:3]',
-    '        created = {s.name.rsplit("/", 1)[-1]: s for s in var.get_slot_variables(optimizer)}',
+    '        opt = optimizer if optimizer is not None else OPTIMIZER_OF[name]',
+    '        created = {s.name.rsplit("/", 1)[-1]: s for s in var.get_slot_variables(opt)}',
     '        for slot_name, initial, slot_stem in slots:',
     '            if not has_npy(slot_stem):',
     '                print("restore_slots: no .npy files for", slot_stem, "- slot", slot_name, "of", name, "not loaded")',
@@ -352,7 +430,11 @@ export function toTfraPython(config: TfraExportConfig): string {
     '                raise ValueError("TFRA has no slot %r for %s; train one step with the optimizer first" % (slot_name, name))',
     '            load_table(slot, slot_stem, key_dtype)',
     '        load_table(var, stem, key_dtype)',
-    '    optimizer.iterations.assign(ITERATIONS)',
+    '    if optimizer is not None:',
+    '        optimizer.iterations.assign(ITERATIONS)',
+    '    else:',
+    '        for opt, iterations in ITERATIONS_OF:',
+    '            opt.iterations.assign(iterations)',
     '',
     '',
     'def tpu_embedding_config():',
@@ -364,6 +446,17 @@ export function toTfraPython(config: TfraExportConfig): string {
     '    combiners = {',
     ...[...tableCombiner].map(([v, c]) => `        ${py(v.name)}: ${py(c)},`),
     '    }',
+    ...(multi
+      ? [
+          "    # each table's own optimizer (TableConfig.optimizer); the one returned is the first group's",
+          '    table_optimizers = {',
+          ...groups.flatMap((g) => {
+            const t = tpuOptimizerPy(g.opt);
+            return g.vars.map((v) => `        ${py(v.name)}: ${t.code},  # ${g.opt.className} -> ${t.note}`);
+          }),
+          '    }',
+        ]
+      : ['    table_optimizers = {}']),
     '    tables, key_to_row = {}, {}',
     '    for name, (var, stem, key_dtype, dim, missing_row) in TABLES.items():',
     '        keys, values = load_npy(stem)',
@@ -374,6 +467,7 @@ export function toTfraPython(config: TfraExportConfig): string {
     '            dim=dim,',
     '            initializer=tf.constant_initializer(rows),',
     '            combiner=combiners.get(name, "mean"),',
+    '            optimizer=table_optimizers.get(name),',
     '            name=name,',
     '        )',
     '        key_to_row[name] = tf.lookup.StaticHashTable(',
