@@ -15,7 +15,8 @@ export function PresetsPanel() {
             aria-pressed={current === p.id}
             onClick={() => {
               loadPreset(p.id);
-              if (p.opens === 'demo') void openDemo();
+              // Not while the preset waits on "Discard the trained data?" (Keep data leaves all as it was).
+              if (p.opens === 'demo' && !usePlayground.getState().pendingDiscard) void openDemo();
             }}
           >
             Load preset: {p.title}
