@@ -7,6 +7,7 @@
 // --software-webgl (measure WebGL even on SwiftShader), --no-build (reuse dist/app), --no-webgl (start Chromium with --disable-gpu: WebGL missing), --port=<n> (default 4179, or BENCH_PORT).
 import { execSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { chromium } from '@playwright/test';
 import { preview } from 'vite';
 
@@ -52,6 +53,8 @@ try {
     if (m.type() === 'error') errors.push(m.text());
     if (args.includes('--verbose')) log(`  [console.${m.type()}] ${m.text()}`);
   });
+  // the machine may be shared: record its load, so figures can be read with it in mind
+  const loadBefore = loadavg();
   await page.goto(`http://127.0.0.1:${PORT}/`);
   await page.waitForFunction(() => 'perf' in window, null, { timeout: 60_000 });
   log(`bench:browser: ${size} run of ${sections.join(', ')} in headless Chromium (the Performance page's worker)`);
@@ -91,16 +94,18 @@ try {
     };
   });
   const cores = result.machine?.cores ?? 'unknown';
+  const load = { before: loadBefore, after: loadavg() };
+  const fmtLoad = (l) => l.map((x) => x.toFixed(1)).join(', ');
   const reading = [
     '',
     '### Reading these figures',
     '',
-    `- Measured in headless Chromium on a machine with ${cores} logical cores, shared with other jobs while it ran: absolute figures are noisy, ratios (each against a baseline timed in the same run) much less.`,
+    `- Measured in headless Chromium on a machine with ${cores} logical cores, shared with other jobs while it ran (load average over 1, 5, 15 min: ${fmtLoad(load.before)} before, ${fmtLoad(load.after)} after; above ${cores} means processes were waiting for a core): absolute figures are noisy, ratios (each against a baseline timed in the same run) much less.`,
     "- Worker scaling: a pool lookup routes ids to the shards' workers and copies them and the rows across threads, so one lookup at a time is slower than in-process; only lookups in flight together run in parallel. With 2 cores, 4 workers time-share the 2 cores with the page and the benchmark worker, so they cannot beat 2. On a 4- or 8-core laptop (not measured here, so an expectation): one lookup at a time stays below in-process (same copies, no parallelism), while 4 lookups in flight over 2–4 workers can scale towards min(workers, cores − 1)× the one-worker figure, until memory bandwidth (a random-row gather from a 64 MB table is DRAM-latency bound) and the copies to and from the workers cap it.",
     webglNote(result),
   ].join('\n');
   const md = `${result.markdown}${reading}\n`;
-  const out = { date: new Date().toISOString(), ...result, markdown: undefined, errors };
+  const out = { date: new Date().toISOString(), ...result, loadavg: load, markdown: undefined, errors };
   console.log(JSON.stringify(out, null, 2));
   console.log();
   console.log(md);

@@ -11,6 +11,7 @@ import { markdown } from './lib.mjs';
 const SECTIONS = {
   hashtable: () => import('./hashtable.mjs'),
   train: () => import('./train.mjs'),
+  pool: () => import('./pool.mjs'),
 };
 
 const args = process.argv.slice(2);

@@ -52,10 +52,13 @@ test('Performance: a quick run in a worker finishes with charts, a table and mac
   const table = perf.getByRole('table', { name: /^Benchmark results/ });
   const rows = table.locator('tbody tr');
   const n = await rows.count();
-  // quick: 2 sizes x 5 rows, 3 gather rows, 1 + 3 x 2 worker rows, 2 training rows, 4 gather-path rows
-  expect(n).toBe(10 + 3 + 7 + 2 + 4);
+  // quick: 2 sizes x 5 rows, 3 gather rows, 1 + 3 x 2 x 2 worker rows (SharedArrayBuffer and
+  // transferables: the preview server is cross-origin isolated), 2 training rows, 4 gather-path rows
+  expect(n).toBe(10 + 3 + 13 + 2 + 4);
   await expect(table.getByRole('rowheader', { name: /^find uniform, 100000 keys/ })).toBeVisible();
-  await expect(table.getByRole('rowheader', { name: /^pool, 4 workers, 4 lookups in flight/ })).toBeVisible();
+  for (const how of ['SharedArrayBuffer', 'transferables']) {
+    await expect(table.getByRole('rowheader', { name: `pool, 4 workers, 4 lookups in flight, ${how}` })).toBeVisible();
+  }
   // every row with a baseline shows a ratio
   const ratios = await rows.locator('td:nth-child(4)').allTextContents();
   expect(ratios.filter((r) => /^[\d.e+]+×$/.test(r)).length).toBeGreaterThanOrEqual(20);

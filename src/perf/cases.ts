@@ -65,6 +65,11 @@ export const SIZES = {
 const GPU_DIMS = [16, 64];
 const GPU_BATCHES = [4096, 65_536];
 const POOL_WORKERS = [1, 2, 4];
+/** Each worker count is measured with both transports (SharedArrayBuffer only when cross-origin isolated). */
+const POOL_TRANSPORTS = [
+  { shared: true, how: 'SharedArrayBuffer', short: 'SAB' },
+  { shared: false, how: 'transferables', short: 'transferables' },
+] as const;
 const HASH_DIM = 8;
 const GATHER_DIM = 64;
 const POOL_DIM = 16;
@@ -80,7 +85,7 @@ export function caseCount(section: SectionId, size: PerfSize): number {
     case 'gpu':
       return 1 + GPU_DIMS.length * GPU_BATCHES.length;
     case 'workers':
-      return 1 + POOL_WORKERS.length;
+      return 1 + POOL_WORKERS.length * POOL_TRANSPORTS.length;
     case 'train':
       return 3;
   }
@@ -414,68 +419,82 @@ async function workers(ctx: PerfContext, st: Stepper): Promise<void> {
       },
     ),
   });
-  const shared = de.pool.sharedMemoryAvailable();
+  const sab = de.pool.sharedMemoryAvailable();
+  if (!sab) {
+    ctx.emit({
+      kind: 'note',
+      section: 'workers',
+      text: 'SharedArrayBuffer not measured: this page is not cross-origin isolated (COOP/COEP headers), so the pool can only use transferables.',
+    });
+  }
   try {
     for (const w of POOL_WORKERS) {
-      await st.next(`worker scaling: ${w} worker${w > 1 ? 's' : ''}`);
-      const pool = await de.pool.WorkerPool.create({ size: w, spawn: ctx.spawn, callTimeoutMs: 120_000 });
-      try {
-        const t = await de.pool.PoolTable.create(pool, {
-          keyDtype: 'int32',
-          dim: POOL_DIM,
-          partitions: w,
-          initCapacity: n,
-          recovery: false,
+      for (const tr of POOL_TRANSPORTS) {
+        const label = `worker scaling: ${w} worker${w > 1 ? 's' : ''}, ${tr.how}`;
+        await st.next(tr.shared && !sab ? `${label} (not available here)` : label);
+        if (tr.shared && !sab) continue;
+        const pool = await de.pool.WorkerPool.create({
+          size: w,
+          spawn: ctx.spawn,
+          callTimeoutMs: 120_000,
+          shared: tr.shared,
         });
-        const chunk = 131_072;
-        const vals = values(chunk, POOL_DIM);
-        for (let o = 0; o < n; o += chunk) {
-          const c = Math.min(chunk, n - o);
-          await t.upsert(keysOfRanks(Int32Array.from({ length: c }, (_, i) => o + i)), vals.subarray(0, c * POOL_DIM));
+        try {
+          if (pool.sharedMemory !== tr.shared) {
+            throw new Error(`the pool's transport is not ${tr.how} (sharedMemory: ${pool.sharedMemory})`);
+          }
+          const t = await de.pool.PoolTable.create(pool, {
+            keyDtype: 'int32',
+            dim: POOL_DIM,
+            partitions: w,
+            initCapacity: n,
+            recovery: false,
+          });
+          const chunk = 131_072;
+          const vals = values(chunk, POOL_DIM);
+          for (let o = 0; o < n; o += chunk) {
+            const c = Math.min(chunk, n - o);
+            await t.upsert(
+              keysOfRanks(Int32Array.from({ length: c }, (_, i) => o + i)),
+              vals.subarray(0, c * POOL_DIM),
+            );
+          }
+          let j = 0;
+          const seq = await timeItAsync(() => t.gather(batches[j++ % batches.length]), {
+            minMs: S.minMs,
+            maxRuns: 50,
+          });
+          const inflight = await timeItAsync(
+            () => Promise.all([0, 1, 2, 3].map((q) => t.gather(batches[(j + q) % batches.length]))),
+            { minMs: S.minMs, maxRuns: 20 },
+          );
+          const base = inProcess(); // the baseline again, next to this measurement
+          for (const [mode, value] of [
+            ['one lookup at a time', batch / seq],
+            ['4 lookups in flight', (4 * batch) / inflight],
+          ] as const) {
+            ctx.emit({
+              kind: 'row',
+              row: row(
+                'workers',
+                `pool, ${w} workers, ${mode}, ${tr.how}`,
+                value,
+                'keys/s',
+                batch / base,
+                'in-process',
+                {
+                  workers: w,
+                  mode: `${mode === 'one lookup at a time' ? 'one at a time' : '4 in flight'}, ${tr.short}`,
+                  transport: tr.how,
+                },
+                { note: `ids and results via ${tr.how}` },
+              ),
+            });
+          }
+          await t.dispose();
+        } finally {
+          await pool.terminate();
         }
-        let j = 0;
-        const seq = await timeItAsync(() => t.gather(batches[j++ % batches.length]), { minMs: S.minMs, maxRuns: 50 });
-        const inflight = await timeItAsync(
-          () => Promise.all([0, 1, 2, 3].map((q) => t.gather(batches[(j + q) % batches.length]))),
-          { minMs: S.minMs, maxRuns: 20 },
-        );
-        const base = inProcess(); // the baseline again, next to this measurement
-        const how = shared ? 'SharedArrayBuffer' : 'transferables';
-        ctx.emit({
-          kind: 'row',
-          row: row(
-            'workers',
-            `pool, ${w} workers, one lookup at a time`,
-            batch / seq,
-            'keys/s',
-            batch / base,
-            'in-process',
-            {
-              workers: w,
-              mode: 'one at a time',
-            },
-            { note: `ids and results via ${how}` },
-          ),
-        });
-        ctx.emit({
-          kind: 'row',
-          row: row(
-            'workers',
-            `pool, ${w} workers, 4 lookups in flight`,
-            (4 * batch) / inflight,
-            'keys/s',
-            batch / base,
-            'in-process',
-            {
-              workers: w,
-              mode: '4 in flight',
-            },
-            { note: `ids and results via ${how}` },
-          ),
-        });
-        await t.dispose();
-      } finally {
-        await pool.terminate();
       }
     }
   } finally {

@@ -117,8 +117,10 @@ export function chartFor(section: SectionId, all: PerfRow[]): ChartSpec | null {
         data,
         series: [
           { key: 'in-process', name: 'in-process' },
-          { key: 'one at a time', name: 'pool, one lookup at a time' },
-          { key: '4 in flight', name: 'pool, 4 lookups in flight' },
+          { key: 'one at a time, SAB', name: 'pool, one at a time, SharedArrayBuffer' },
+          { key: '4 in flight, SAB', name: 'pool, 4 in flight, SharedArrayBuffer' },
+          { key: 'one at a time, transferables', name: 'pool, one at a time, transferables' },
+          { key: '4 in flight, transferables', name: 'pool, 4 in flight, transferables' },
         ],
         unit: 'M keys/s',
       };
