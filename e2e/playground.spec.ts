@@ -110,6 +110,11 @@ test('a shared URL opens the same state in a fresh browser', async ({ page, brow
     fresh.getByRole('group', { name: 'Feature tokens' }).getByLabel('Max sequence length (0 = off)'),
   ).toHaveValue('4');
   expect(await fresh.evaluate(() => window.playground.getState().origin)).toBe('url');
+  // The whole workspace (tables, features, batches, generator, training, TPU and demo settings) is the same.
+  const original = await page.evaluate(() => window.playground.getState().workspace);
+  const opened = await fresh.evaluate(() => window.playground.getState().workspace);
+  expect(opened).toEqual(original);
+  expect(opened.tables[0].name).toBe('words');
   await other.close();
   expect(consoleLog.errors).toEqual([]);
 });

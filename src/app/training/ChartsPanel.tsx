@@ -65,7 +65,7 @@ function build(): { rows: Row[]; note: string; steps: number } {
     total === 0
       ? 'no steps yet: press Play or Step'
       : every > 1
-        ? `${total.toLocaleString('en')} steps${kept} in buckets of ${every}: each point is drawn at a bucket's last step, loss and hit rate are its mean, size, capacity, gradient norm and evictions its max`
+        ? `${total.toLocaleString('en')} steps${kept} in buckets of ${every}, each drawn at its last step (loss, hit rate: bucket mean; size, capacity, grad norm, evictions: bucket max)`
         : `all ${total.toLocaleString('en')} steps${kept}`;
   return { rows, note, steps: total };
 }
