@@ -247,6 +247,25 @@ export function formatNumber(x: number | undefined): string {
   return fmt(x);
 }
 
+/**
+ * A figure for people (the Performance page's table and axes): 3 significant digits, with k, M
+ * or G from ten thousand up, so 2.501e7 reads "25.0 M". `trim` drops trailing zeros (axis ticks).
+ *
+ * @example
+ * formatReadable(25_010_000); // '25.0 M'
+ * formatReadable(12, { trim: true }); // '12'
+ */
+export function formatReadable(x: number | undefined, opts: { trim?: boolean } = {}): string {
+  if (x === undefined) return '';
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  const [d, suffix] = a >= 1e9 ? [x / 1e9, ' G'] : a >= 1e6 ? [x / 1e6, ' M'] : a >= 1e4 ? [x / 1e3, ' k'] : [x, ''];
+  // 1000..9999 and 100..999.x: whole numbers (toPrecision would write 1.23e+3)
+  const body = Math.abs(d) >= 100 ? d.toFixed(0) : opts.trim ? String(Number(d.toPrecision(3))) : d.toPrecision(3);
+  return `${body}${suffix}`;
+}
+
 /** Rows as a GitHub markdown table: section, name, value, unit, baseline, ratio, note. */
 export function toMarkdown(rows: PerfRow[]): string {
   const head = ['section', 'case', 'value', 'unit', 'baseline', 'baseline value', 'ratio', 'note'];

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { chartFor } from '../app/perf/charts.js';
 import * as de from '../engine/index.js';
 import { caseCount, runPerf } from './cases.js';
-import { JsTable, keysOfRanks, type PerfEvent, toMarkdown, uniformRanks, zipfRanks } from './lib.js';
+import { formatReadable, JsTable, keysOfRanks, type PerfEvent, toMarkdown, uniformRanks, zipfRanks } from './lib.js';
 
 beforeAll(async () => {
   await de.ready();
@@ -112,5 +112,22 @@ describe('runPerf in Node', () => {
     await expect(runPerf({ de, tf, size: 'huge' as never, emit: () => {} }, ['gather'])).rejects.toThrow(
       /size must be 'quick' or 'full', got "huge"/,
     );
+  });
+});
+
+describe('formatReadable', () => {
+  it('writes 3 significant digits with k / M / G, never an exponent', () => {
+    expect(formatReadable(25_010_000)).toBe('25.0 M');
+    expect(formatReadable(526_732)).toBe('527 k');
+    expect(formatReadable(1_234)).toBe('1234');
+    expect(formatReadable(9.32)).toBe('9.32');
+    expect(formatReadable(0.115)).toBe('0.115');
+    expect(formatReadable(3.2e9)).toBe('3.20 G');
+    expect(formatReadable(0)).toBe('0');
+    expect(formatReadable(undefined)).toBe('');
+    // axis ticks: no trailing zeros
+    expect(formatReadable(12, { trim: true })).toBe('12');
+    expect(formatReadable(2.5e7, { trim: true })).toBe('25 M');
+    expect(formatReadable(12)).toBe('12.0');
   });
 });

@@ -195,7 +195,7 @@ export function DemoPanel() {
               { key: 'catalogue', name: 'items in the world', colour: C.oracle, dash: '2 3' },
               { key: 'evictions', name: 'evictions (total)', colour: C.ev, dash: '6 3' },
             ]}
-            yLabel="keys"
+            yLabel="count"
             format={(v) => String(Math.round(v))}
           />
         </div>

@@ -15,7 +15,7 @@ import {
 } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
 import { SIZES } from '../../perf/cases.js';
-import { formatNumber, type PerfRow, SECTION_TITLES, SECTIONS } from '../../perf/lib.js';
+import { formatNumber, formatReadable, type PerfRow, SECTION_TITLES, SECTIONS } from '../../perf/lib.js';
 import { type ChartSpec, chartFor } from './charts.js';
 import { machineLines } from './report.js';
 import { usePerf } from './store.js';
@@ -40,10 +40,10 @@ function SectionChart({ spec }: { spec: ChartSpec }) {
           <YAxis
             fontSize={11}
             width={56}
-            tickFormatter={(v: number) => formatNumber(v)}
+            tickFormatter={(v: number) => formatReadable(v, { trim: true })}
             label={{ value: spec.yLabel, angle: -90, position: 'insideLeft', offset: 0, fontSize: 11 }}
           />
-          <Tooltip formatter={(v) => `${formatNumber(Number(v))} ${spec.unit}`} />
+          <Tooltip formatter={(v) => `${formatReadable(Number(v))} ${spec.unit}`} />
           <Legend verticalAlign="top" height={36} wrapperStyle={{ fontSize: 11 }} />
           {spec.reference && (
             <ReferenceLine
@@ -89,14 +89,14 @@ function ResultsTable({ rows }: { rows: PerfRow[] }) {
                 {r.note && <span className="perf-note">{r.note}</span>}
               </th>
               <td>
-                {formatNumber(r.value)} {r.unit}
+                {formatReadable(r.value)} {r.unit}
               </td>
               <td>
                 {r.baseline === undefined ? (
                   '—'
                 ) : (
                   <>
-                    {formatNumber(r.baseline)} {r.unit}
+                    {formatReadable(r.baseline)} {r.unit}
                     <span className="perf-note">{r.baselineName}</span>
                   </>
                 )}

@@ -85,7 +85,7 @@ export function BytesPerStepChart({ history }: { history: StepSummary[] }) {
           <Tooltip formatter={tooltipBytes} />
           <Legend verticalAlign="top" height={24} wrapperStyle={{ fontSize: 11 }} />
           {kinds.map((k) => (
-            <Bar key={k} dataKey={k} stackId="b" fill={KIND_COLOURS[k]} isAnimationActive={false} />
+            <Bar key={k} dataKey={k} stackId="b" fill={KIND_COLOURS[k]} maxBarSize={56} isAnimationActive={false} />
           ))}
         </BarChart>
       </ResponsiveContainer>

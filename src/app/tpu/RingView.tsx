@@ -28,8 +28,10 @@ export function usePrefersReducedMotion(): boolean {
 export function RingDiagram({ ring, numCores }: { ring: Ring | null; numCores: number }) {
   const reduced = usePrefersReducedMotion();
   const size = 280;
+  // wider than tall: room for the link labels beside the ring
+  const width = 360;
   const R = 100;
-  const cx = size / 2;
+  const cx = width / 2;
   const cy = size / 2;
   const pos = (i: number) => {
     const a = (2 * Math.PI * i) / numCores - Math.PI / 2;
@@ -39,14 +41,14 @@ export function RingDiagram({ ring, numCores }: { ring: Ring | null; numCores: n
   const caption = !ring
     ? 'The ring all-reduce runs in the all-reduce phase.'
     : ring.last
-      ? `Table ${ring.table} (ring ${ring.ringIndex + 1} of ${ring.rings}): ${ring.last.phase} step ${ring.last.step + 1} of ${numCores - 1} — ring step ${ring.done} of ${ring.total}${ring.last.lateArrivals ? `, ${ring.last.lateArrivals} late message(s) arrived` : ''}`
+      ? `${ring.phase === 'done' && ring.ringIndex === ring.rings - 1 ? 'The step’s last ring step. ' : ''}Table ${ring.table} (ring ${ring.ringIndex + 1} of ${ring.rings}): ${ring.last.phase} step ${ring.last.step + 1} of ${numCores - 1} — ring step ${ring.done} of ${ring.total}${ring.last.lateArrivals ? `, ${ring.last.lateArrivals} late message(s) arrived` : ''}`
       : `Table ${ring.table} (ring ${ring.ringIndex + 1} of ${ring.rings}): ready, ${ring.total} ring steps (reduce-scatter then all-gather).`;
   return (
     <figure className="tpu-ring">
       <svg
-        width={size}
+        width={width}
         height={size}
-        viewBox={`0 0 ${size} ${size}`}
+        viewBox={`0 0 ${width} ${size}`}
         role="img"
         aria-label={`Ring of ${numCores} cores. ${caption}`}
       >
@@ -70,9 +72,14 @@ export function RingDiagram({ ring, numCores }: { ring: Ring | null; numCores: n
             const side = numCores === 2 ? 7 : 0;
             const px = (-(b.y - a.y) / len) * side;
             const py = ((b.x - a.x) / len) * side;
-            const ox = numCores === 2 ? px * 1.5 : (mx - cx) * 0.28;
-            const oy = numCores === 2 ? py * 1.5 : (my - cy) * 0.28;
-            const anchor = numCores === 2 ? (px > 0 ? 'start' : 'end') : 'middle';
+            // The label sits outside the ring, beside its link: left of it on the left, right on the right.
+            const out = Math.hypot(mx - cx, my - cy) || 1;
+            const ux = (mx - cx) / out;
+            const uy = (my - cy) / out;
+            const ox = numCores === 2 ? px * 1.5 : ux * 8;
+            const oy = numCores === 2 ? py * 1.5 : uy * 8 + (Math.abs(ux) < 0.3 ? uy * 6 : 3);
+            const anchor =
+              numCores === 2 ? (px > 0 ? 'start' : 'end') : Math.abs(ux) < 0.3 ? 'middle' : ux > 0 ? 'start' : 'end';
             const path = `M${a.x + (b.x - a.x) * k + px},${a.y + (b.y - a.y) * k + py} L${b.x - (b.x - a.x) * k + px},${b.y - (b.y - a.y) * k + py}`;
             return (
               <g key={i}>

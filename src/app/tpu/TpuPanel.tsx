@@ -128,7 +128,9 @@ function CoreCard({ view, core, version }: { view: TpuView; core: number; versio
           diverged ? (
             <strong className="bad">✕ differs from core 0</strong>
           ) : reference ? (
-            <span className="muted">the reference (Resync copies it)</span>
+            <span className="muted" title="The others are compared with core 0, and Resync copies it to them.">
+              reference
+            </span>
           ) : (
             <span className="good">✓ in sync</span>
           )

@@ -132,6 +132,17 @@ describe('TpuSim: the all-reduce phase is the engine step, held between ring ste
     expect(v.ring?.done).toBe(1);
     expect(v.ring?.last?.messages.map((m) => m.fate)).toEqual(['delivered', 'delivered', 'dropped', 'delivered']);
     expect(v.ring?.bytesPerLink.every((b) => b > 0)).toBe(true);
+    // after apply, the step's last ring step stays shown (the dropped core's messages with it)
+    const held = new TpuSim({ ...DEFAULT_TPU_CONFIG, numCores: 4 });
+    held.injectFault('drop', 1);
+    await held.runStep();
+    const after = held.view();
+    expect(after.phase).toBe('apply');
+    expect(after.ring?.ringIndex).toBe(1);
+    expect(after.ring?.done).toBe(6);
+    expect(after.ring?.phase).toBe('done');
+    expect(after.ring?.last?.messages.map((m) => m.fate)).toEqual(['delivered', 'dropped', 'delivered', 'delivered']);
+    held.dispose();
     expect(v.checksums).toEqual(before);
     expect(sim.strategy.stepCount).toBe(0);
     expect(() => sim.resync()).toThrow(/while a step is running/);

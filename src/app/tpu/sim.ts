@@ -512,7 +512,8 @@ export class TpuSim {
       checksums,
       inSync: new Set(checksums).size === 1,
       ring:
-        this.phase === 'all-reduce' && live && this.config.numCores > 1
+        // during the all-reduce, and after apply (the step's last ring step stays shown)
+        (this.phase === 'all-reduce' || this.phase === 'apply') && live && this.config.numCores > 1
           ? {
               table: this.tableConfigs[ringIndex].name ?? `table_${ringIndex}`,
               ringIndex,
