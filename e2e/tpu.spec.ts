@@ -95,7 +95,15 @@ test('Virtual TPU: every core shows its heatmaps and batch slice; a straggler di
   await tpu.getByLabel('Core', { exact: true }).selectOption('1');
   await tpu.getByRole('button', { name: 'Make core 1 a straggler' }).click();
   await expect(tpu.getByText('Pending for the next step: straggler on core 1.')).toBeVisible();
-  await tpu.getByRole('button', { name: 'Run a whole step' }).click();
+  await tpu.getByRole('button', { name: 'Next phase: local lookup' }).click();
+  await expect(tpu.getByText("Pending for this step's all-reduce: straggler on core 1.")).toBeVisible();
+  await tpu.getByRole('button', { name: 'Next phase: backward' }).click();
+  await tpu.getByRole('button', { name: 'Next phase: all-reduce' }).click();
+  await tpu.getByRole('button', { name: 'Next ring step' }).click();
+  await expect(tpu.getByText("Acting on this step's all-reduce: straggler on core 1.")).toBeVisible();
+  // core 1's first message is late, the others delivered
+  await expect(tpu.getByRole('img', { name: /^Ring of 4 cores/ })).toContainText('chunk 0: 96 B late');
+  await tpu.getByRole('button', { name: 'Finish this step' }).click();
   await expect(tpu.getByText(/^Steps done: 2/)).toBeVisible();
   await expect(sync).toContainText('Replicas diverged');
   await expect(tpu.locator('[data-diverged="true"]').first()).toBeVisible();

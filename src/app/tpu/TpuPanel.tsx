@@ -18,6 +18,24 @@ const PHASE_TEXT: Record<(typeof PHASES)[number], string> = {
   apply: 'apply',
 };
 
+const listFaults = (fs: TpuView['faults']) => fs.map((f) => `${f.kind} on core ${f.core}`).join(', ');
+
+/** What the faults set will do: those the running all-reduce took act now, the rest on the next step. */
+function faultText(faults: TpuView['faults'], phase: TpuView['phase']): string {
+  if (faults.length === 0) {
+    return 'No fault pending. A fault acts on the all-reduce of the next step: a dropped contribution is lost; a straggler’s messages arrive one ring step late and the ring does not wait.';
+  }
+  const now = faults.filter((f) => f.now);
+  const next = faults.filter((f) => !f.now);
+  return [
+    now.length > 0 && `Acting on this step's all-reduce: ${listFaults(now)}.`,
+    next.length > 0 &&
+      `Pending for ${phase === 'lookup' || phase === 'backward' ? "this step's all-reduce" : 'the next step'}: ${listFaults(next)}.`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
 const hex = (c: number) => c.toString(16).padStart(8, '0');
 
 /** What the sharding select shows for each mode (its value stays the engine's mode name). */
@@ -326,9 +344,7 @@ export function TpuPanel() {
                     Resync replicas from core 0
                   </button>
                   <p className="note" aria-live="polite">
-                    {view.faults.length
-                      ? `Pending for the next step: ${view.faults.map((f) => `${f.kind} on core ${f.core}`).join(', ')}.`
-                      : 'No fault pending. A fault acts on the all-reduce of the next step: a dropped contribution is lost; a straggler’s messages arrive one ring step late and the ring does not wait.'}
+                    {faultText(view.faults, view.phase)}
                   </p>
                 </fieldset>
               )}

@@ -49,7 +49,7 @@ describe('TpuSim, replicated', () => {
     await sim.runStep();
     expect(sim.view().inSync).toBe(true);
     sim.injectFault('drop', 2);
-    expect(sim.view().faults).toEqual([{ kind: 'drop', core: 2, remainingSteps: 1 }]);
+    expect(sim.view().faults).toEqual([{ kind: 'drop', core: 2, remainingSteps: 1, now: false }]);
     await sim.runStep();
     const diverged = sim.view();
     expect(diverged.inSync).toBe(false);
@@ -146,12 +146,17 @@ describe('TpuSim: the all-reduce phase is the engine step, held between ring ste
     expect(v.checksums).toEqual(before);
     expect(sim.strategy.stepCount).toBe(0);
     expect(() => sim.resync()).toThrow(/while a step is running/);
+    expect(v.faults).toEqual([{ kind: 'drop', core: 2, remainingSteps: 1, now: true }]);
     sim.injectFault('straggler', 1); // injected mid-step: acts on the next step
+    expect(sim.view().faults).toEqual([
+      { kind: 'drop', core: 2, remainingSteps: 1, now: true },
+      { kind: 'straggler', core: 1, remainingSteps: 1, now: false },
+    ]);
     while ((await sim.advance()) !== 'apply');
     v = sim.view();
     expect(v.replayMatches).toBe(true);
     expect(v.inSync).toBe(false);
-    expect(v.faults).toEqual([{ kind: 'straggler', core: 1, remainingSteps: 1 }]);
+    expect(v.faults).toEqual([{ kind: 'straggler', core: 1, remainingSteps: 1, now: false }]);
     sim.dispose();
   });
 

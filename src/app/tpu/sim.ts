@@ -130,7 +130,8 @@ export interface TpuView {
   checksums: number[];
   inSync: boolean;
   ring: RingView | null;
-  faults: { kind: 'drop' | 'straggler'; core: number; remainingSteps: number }[];
+  /** Faults set; `now`: acting on the all-reduce in progress (else they wait for the next step's). */
+  faults: { kind: 'drop' | 'straggler'; core: number; remainingSteps: number; now: boolean }[];
   history: StepSummary[];
   /** The collectives of the last step (bytes and link matrix). */
   lastCollectives: de.tpu.CollectiveRecord[];
@@ -170,6 +171,8 @@ export class TpuSim {
   private replayMatches: boolean | null = null;
   /** The cost model's bytes for each step run, by step number (1-based). */
   private predicted = new Map<number, number>();
+  /** While an engine step runs: how many of the faults set (the oldest) it took at its start. */
+  private acting = 0;
   private meanLoss: number[] = [];
   private disposed = false;
 
@@ -419,7 +422,12 @@ export class TpuSim {
 
   private async runEngineStep(onRingStep?: (e: de.tpu.RingStepEvent) => Promise<void>): Promise<void> {
     this.predicted.set(this.strategy.stepCount + 1, this.predict(this.config.sharding).total);
-    const { losses } = await this.strategy.run(this.stepFn, this.globalBatch(), { onRingStep });
+    // strategy.run takes the faults set now (actions are serial: none is added before it does).
+    this.acting = this.strategy.activeFaults().length;
+    const run = this.strategy.run(this.stepFn, this.globalBatch(), { onRingStep });
+    const { losses } = await run.finally(() => {
+      this.acting = 0;
+    });
     losses.forEach((l, r) => {
       this.cores[r].loss = l;
     });
@@ -531,9 +539,12 @@ export class TpuSim {
               bytesPerLink: [...live.bytesPerLink],
             }
           : null,
-      faults: this.strategy
-        .activeFaults()
-        .map((f) => ({ kind: f.fault.kind, core: f.fault.core, remainingSteps: f.remainingSteps })),
+      faults: this.strategy.activeFaults().map((f, i) => ({
+        kind: f.fault.kind,
+        core: f.fault.core,
+        remainingSteps: f.remainingSteps,
+        now: i < this.acting,
+      })),
       history,
       lastCollectives: lastStep?.collectives ?? [],
       costs: SHARDING_MODES.map((mode) => ({ mode, cost: this.predict(mode) })),
