@@ -3,12 +3,12 @@
 // transferables (each worker count is measured both ways).
 //
 // Timing: the wall clock (the pool's point is running on other threads, which this process's
-// CPU time would add up rather than overlap). The in-process baseline is timed again next to
-// every pool measurement and each ratio is against that neighbour, because the machine is shared
-// and its load drifts. One lookup at a time measures the round trip (route, copy to the workers,
+// CPU time would add up rather than overlap). Every pool measurement alternates with the
+// in-process lookup (A, B, A, B, ...) and its ratio is against those in-process times, because
+// the machine is shared and its load drifts. One lookup at a time measures the round trip (route, copy to the workers,
 // gather, copy back, assemble); 4 lookups in flight is where workers can run in parallel.
 import { availableParallelism, loadavg } from 'node:os';
-import { gc, keysOfRanks, uniformRanks } from './lib.mjs';
+import { cpuSeconds, gc, keysOfRanks, uniformRanks } from './lib.mjs';
 
 const DIM = 16;
 const BATCH = 16_384;
@@ -18,18 +18,30 @@ const TRANSPORTS = [
   { shared: false, how: 'transferables' },
 ];
 
-/** Median seconds per call of an async `fn`, run for at least `minMs` after one warm-up call. */
-async function timeItAsync(fn, { minMs = 300, minRuns = 9, maxRuns = 100 } = {}) {
-  await fn();
-  const times = [];
+/**
+ * Awaits `a` and `b` alternately (A, B, A, B, ...) for at least `minMs` each after one warm-up
+ * call of each, so the drifting load of a shared machine hits both alike. Returns the median
+ * wall-clock seconds per call of each, and the median CPU seconds per call of each: the CPU
+ * time of the whole process, so a pool's worker threads count too (the work a call costs,
+ * whether or not it waited for a core).
+ */
+async function timePairAsync(a, b, { minMs = 300, minRuns = 9, maxRuns = 100 } = {}) {
+  await a();
+  await b();
+  const wall = [[], []];
+  const cpu = [[], []];
   const start = performance.now();
-  while (times.length < minRuns || (performance.now() - start < minMs && times.length < maxRuns)) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
+  while (wall[0].length < minRuns || (performance.now() - start < 2 * minMs && wall[0].length < maxRuns)) {
+    for (const [i, f] of [a, b].entries()) {
+      const c0 = cpuSeconds();
+      const t0 = performance.now();
+      await f();
+      wall[i].push((performance.now() - t0) / 1000);
+      cpu[i].push(cpuSeconds() - c0);
+    }
   }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1] / 1000;
+  const med = (xs) => xs.sort((x, y) => x - y)[xs.length >> 1];
+  return { a: med(wall[0]), b: med(wall[1]), cpuA: med(cpu[0]), cpuB: med(cpu[1]) };
 }
 
 function rowValues(n) {
@@ -55,22 +67,21 @@ export async function run({ de, quick, log }) {
   const out = new Float32Array(BATCH * DIM);
   let k = 0;
   // async like the pool's calls, so both pay the same await per lookup
-  const inProcess = () =>
-    timeItAsync(
-      async () => {
-        local.gather(batches[k++ % batches.length], out);
-      },
-      { minMs },
-    );
+  const local1 = async () => {
+    local.gather(batches[k++ % batches.length], out);
+  };
+  const local4 = async () => {
+    for (let q = 0; q < 4; q++) local.gather(batches[k++ % batches.length], out);
+  };
   const rows = [];
   const cores = availableParallelism();
-  const base0 = await inProcess();
+  const { a: base0 } = await timePairAsync(local1, local1, { minMs });
   rows.push({
     section: 'pool',
     name: `in-process lookup, ${n} keys, batch ${BATCH}, dim ${DIM}`,
     value: BATCH / base0,
     unit: 'keys/s',
-    note: `${cores} logical cores (os.availableParallelism()), load average (1 min) ${loadavg()[0].toFixed(1)}; each pool row's baseline is this lookup timed again next to it`,
+    note: `${cores} logical cores (os.availableParallelism()), load average (1 min) ${loadavg()[0].toFixed(1)}; each pool row's baseline is this lookup timed alternately with the pool's`,
   });
 
   const check = new Float32Array(BATCH * DIM);
@@ -99,25 +110,36 @@ export async function run({ de, quick, log }) {
         if (got.values.length !== check.length || got.values.some((x, i) => x !== check[i])) {
           throw new Error(`bench pool: ${w} workers (${tr.how}) returned rows that differ from the in-process table`);
         }
+        // each pool measurement alternates with the in-process lookup; 4 in-process lookups
+        // pair with 4 pooled lookups in flight
         let j = 0;
-        const seq = await timeItAsync(() => t.gather(batches[j++ % batches.length]), { minMs, maxRuns: 50 });
-        const inflight = await timeItAsync(
+        const one = await timePairAsync(() => t.gather(batches[j++ % batches.length]), local1, {
+          minMs,
+          maxRuns: 50,
+        });
+        const four = await timePairAsync(
           () => Promise.all([0, 1, 2, 3].map((q) => t.gather(batches[(j + q) % batches.length]))),
+          local4,
           { minMs, maxRuns: 20 },
         );
-        const base = await inProcess(); // the baseline again, next to this measurement
-        for (const [mode, value] of [
-          ['one lookup at a time', BATCH / seq],
-          ['4 lookups in flight', (4 * BATCH) / inflight],
+        for (const [mode, m, keys] of [
+          ['one lookup at a time', one, BATCH],
+          ['4 lookups in flight', four, 4 * BATCH],
         ]) {
+          const value = keys / m.a;
+          const baseline = keys / m.b;
+          // CPU per key, pool (every thread) over in-process: the pool's extra work (routing,
+          // copies, messages); it bounds what more free cores could give: at most cores / this
+          const cpuRatio = m.cpuA / m.cpuB;
           rows.push({
             section: 'pool',
             name: `pool, ${w} worker${w > 1 ? 's' : ''}, ${mode}, ${tr.how}`,
             value,
             unit: 'keys/s',
-            baseline: BATCH / base,
-            ratio: value / (BATCH / base),
-            note: `vs in-process timed next to it; ids and rows via ${tr.how}; load average (1 min) ${loadavg()[0].toFixed(1)}`,
+            baseline,
+            ratio: value / baseline,
+            cpuPerKeyRatio: cpuRatio,
+            note: `vs in-process lookups timed alternately with it; ids and rows via ${tr.how}; CPU per key (all threads) ${cpuRatio.toFixed(2)}x in-process; load average (1 min) ${loadavg()[0].toFixed(1)}`,
           });
         }
         await t.dispose();

@@ -101,6 +101,31 @@ export function timePair(
   return [median(ta) / 1000, median(tb) / 1000];
 }
 
+/**
+ * Async {@link timePair}: `a` and `b` awaited alternately (A, B, A, B, ...), so the drifting
+ * load of a shared machine hits both alike; returns the median seconds per call of each.
+ */
+export async function timePairAsync(
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  { minMs = 200, minRuns = 5, maxRuns = 100 } = {},
+): Promise<[number, number]> {
+  await a();
+  await b();
+  const ta: number[] = [];
+  const tb: number[] = [];
+  const start = now();
+  while (ta.length < minRuns || (now() - start < 2 * minMs && ta.length < maxRuns)) {
+    let t0 = now();
+    await a();
+    ta.push(now() - t0);
+    t0 = now();
+    await b();
+    tb.push(now() - t0);
+  }
+  return [median(ta) / 1000, median(tb) / 1000];
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((x, y) => x - y);
   return s[s.length >> 1];
