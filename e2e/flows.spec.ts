@@ -120,3 +120,59 @@ test('the eviction preset evicts while training: the evictions chart and the siz
   await expect(page.getByRole('group', { name: 'Table user_emb' }).locator('legend')).toContainText('(200 keys)');
   expect(consoleLog.errors).toEqual([]);
 });
+
+test('Batch: a string id typed for an integer table is refused while typing, pointing at it', async ({
+  page,
+  consoleLog,
+}) => {
+  await openApp(page);
+  const batch = page.getByRole('region', { name: 'Batch', exact: true });
+  const ids = batch.getByRole('textbox', { name: 'Ids' });
+  await ids.fill('[[15, 2], [4, abc]]');
+  await expect(ids).toHaveAttribute('aria-invalid', 'true');
+  const alert = batch.getByRole('alert');
+  await expect(alert).toContainText(
+    'Line 1, column 15: Expected an integer id (table user_emb has int64 keys), got the string "abc": \'a\' cannot start an int64 id.',
+  );
+  await expect(alert.locator('pre')).toHaveText('[[15, 2], [4, abc]]\n              ^');
+  // Run lookup does not reach the engine: the same message, no engine error.
+  await batch.getByRole('button', { name: 'Run lookup' }).click();
+  await expect(page.getByRole('region', { name: 'Lookup inspector', exact: true }).getByRole('alert')).toContainText(
+    'Expected an integer id (table user_emb has int64 keys)',
+  );
+  // A string table takes it, and then refuses integers instead.
+  await page.getByRole('group', { name: 'Table user_emb' }).getByLabel('Key dtype').selectOption('string');
+  await expect(ids).toHaveAttribute('aria-invalid', 'true');
+  await expect(alert).toContainText(
+    'Line 1, column 3: Expected a string id (table user_emb has string keys), got the integer 15',
+  );
+  await ids.fill('[["a", b], [c, "d"]]');
+  await expect(ids).toHaveAttribute('aria-invalid', 'false');
+  await expect(batch).toContainText('Shape [2, 2], 4 ids (string ids).');
+  expect(consoleLog.errors).toEqual([]);
+});
+
+test('Lookup inspector: every output vector is labelled with the ids, weights and combiner that made it', async ({
+  page,
+  consoleLog,
+}) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load preset: Weighted sparse feature' }).click();
+  const ids = page.getByRole('textbox', { name: 'Ids' });
+  await ids.fill('[[1:0.5, 2:1], [3:2]]');
+  await runLookup(page);
+  await expect(page.getByTestId('output-shape')).toHaveText('(2, 4)');
+  const rows = page.getByTestId('output-rows').getByRole('listitem');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toContainText('row 0: combined with mean over ids 1, 2, weights 0.5, 1 = Σ wᵢvᵢ / Σ wᵢ');
+  await expect(rows.nth(1)).toContainText('row 1: combined with mean over ids 3, weights 2 = Σ wᵢvᵢ / Σ wᵢ');
+  // The label is part of the vector's accessible name too.
+  await expect(
+    page.getByRole('img', { name: /^output vector 1 \(row 1: combined with mean over ids 3/ }),
+  ).toBeVisible();
+  // Row 1 has one id: its output equals that id's vector (mean of one, whatever its weight).
+  const idStrip = await page.getByRole('img', { name: /^id 3:/ }).getAttribute('aria-label');
+  const outStrip = await page.getByRole('img', { name: /^output vector 1 / }).getAttribute('aria-label');
+  expect(outStrip!.split('): ')[1]).toBe(idStrip!.split(': ')[1]);
+  expect(consoleLog.errors).toEqual([]);
+});

@@ -137,6 +137,8 @@ export type LookupState =
       ruleShape: number[];
       maxNorm: number;
       batchShape: number[] | null;
+      /** Per output vector, the ids (and weights) that made it and how (lookup/provenance.ts). */
+      outputLabels: string[];
       reply: LookupReply;
     };
 

@@ -131,3 +131,37 @@ describe('parseBatch', () => {
     }
   });
 });
+
+describe('parseBatch against a table (while typing)', () => {
+  const int64 = { keyDtype: 'int64', table: 'user_emb' } as const;
+  const bad = (text: string, target: Parameters<typeof parseBatch>[1]) => {
+    const r = parseBatch(text, target);
+    if (r.ok) throw new Error(`expected an error for ${text}`);
+    return r.error;
+  };
+
+  it('a string id typed into an integer table points at it: what char, expected an integer, got the string', () => {
+    const e = bad('[[15, 2], [4, abc]]', int64);
+    expect(e.offset).toBe(14);
+    expect(e.column).toBe(15);
+    expect(e.message).toBe(
+      'Expected an integer id (table user_emb has int64 keys), got the string "abc": \'a\' cannot start an int64 id.',
+    );
+    expect(bad('[["15", 2]]', { keyDtype: 'int32', table: 't' }).offset).toBe(2);
+  });
+
+  it('an integer id in a string table, and an id beyond int32 in an int32 table, are refused where they are', () => {
+    const s = bad('[["a", 7]]', { keyDtype: 'string', table: 'words' });
+    expect(s.offset).toBe(7);
+    expect(s.message).toMatch(/Expected a string id \(table words has string keys\), got the integer 7/);
+    const big = bad('[1, 2147483648]', { keyDtype: 'int32', table: 't' });
+    expect(big.offset).toBe(4);
+    expect(big.message).toMatch(/does not fit in table t's int32 keys/);
+    expect(parseBatch('[1, 2147483647, -2147483648]', { keyDtype: 'int32', table: 't' }).ok).toBe(true);
+  });
+
+  it('valid ids for the table parse as without a table', () => {
+    expect(parseBatch('[[15, 2], [4, 92]]', int64)).toEqual(parseBatch('[[15, 2], [4, 92]]'));
+    expect(parseBatch('[["a", b]]', { keyDtype: 'string', table: 'w' }).ok).toBe(true);
+  });
+});

@@ -75,10 +75,47 @@ function showChar(ch: string | undefined): string {
   return `'${ch}'`;
 }
 
+/** The table the ids are for: its key dtype decides which ids are valid (checked while parsing). */
+export interface ParseTarget {
+  keyDtype: 'int32' | 'int64' | 'string';
+  /** The table's name, for the message. */
+  table: string;
+}
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
 class Parser {
   i = 0;
   count = 0;
-  constructor(readonly s: string) {}
+  constructor(
+    readonly s: string,
+    readonly target: ParseTarget | null = null,
+  ) {}
+
+  /** An id the target table cannot hold fails here, pointing at its first character. */
+  checkId(id: BatchId, idKind: 'int' | 'string', start: number): void {
+    const t = this.target;
+    if (!t) return;
+    if (idKind === 'string' && t.keyDtype !== 'string') {
+      throw new Fail(
+        `Expected an integer id (table ${t.table} has ${t.keyDtype} keys), got the string ${JSON.stringify(id)}: ${showChar(this.s[start])} cannot start an ${t.keyDtype} id.`,
+        start,
+      );
+    }
+    if (idKind === 'int' && t.keyDtype === 'string') {
+      throw new Fail(
+        `Expected a string id (table ${t.table} has string keys), got the integer ${String(id)}: quote it ("${String(id)}") or set the table's key dtype to int64.`,
+        start,
+      );
+    }
+    if (idKind === 'int' && t.keyDtype === 'int32' && (typeof id !== 'number' || id < INT32_MIN || id > INT32_MAX)) {
+      throw new Fail(
+        `The id ${String(id)} does not fit in table ${t.table}'s int32 keys (${INT32_MIN} to ${INT32_MAX}); use key dtype int64.`,
+        start,
+      );
+    }
+  }
 
   ws(): void {
     while (this.i < this.s.length && /\s/.test(this.s[this.i])) this.i++;
@@ -164,6 +201,7 @@ class Parser {
     } else {
       throw new Fail(`Unexpected ${showChar(c)}: expected an id (integer or string) or "[".`, this.i);
     }
+    this.checkId(id, idKind, start);
     if (++this.count > MAX_IDS) throw new Fail(`More than ${MAX_IDS.toLocaleString('en')} ids in one batch.`, start);
     this.ws();
     let weight: number | null = null;
@@ -188,9 +226,10 @@ class Parser {
  * parseBatch('[[1, 2], [3]]')                // ok, ragged, rowSplits [0, 2, 3]
  * parseBatch('[[7:0.5, 8:2]]')               // ok, weights [0.5, 2]
  * parseBatch('[[1, 2], [3, x')               // error at offset 13 (unclosed list)
+ * parseBatch('[[1, a]]', { keyDtype: 'int64', table: 't' }) // error at offset 5: expected an integer id
  */
-export function parseBatch(text: string): ParseResult {
-  const p = new Parser(text);
+export function parseBatch(text: string, target: ParseTarget | null = null): ParseResult {
+  const p = new Parser(text, target);
   try {
     p.ws();
     if (p.i >= text.length) throw new Fail('The batch is empty: type ids such as [[15, 2], [4, 92]].', 0);

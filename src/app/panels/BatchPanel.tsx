@@ -147,7 +147,11 @@ export function BatchPanel() {
   const feature = features.find((f) => f.name === batchFeature) ?? features[0];
   const table = tables.find((t) => t.name === feature.table)!;
   const text = batches[feature.name] ?? '';
-  const parsed = useMemo(() => parseBatch(text), [text]);
+  // Checked against the feature's table while typing: a string id for an integer table points at it.
+  const parsed = useMemo(
+    () => parseBatch(text, { keyDtype: table.keyDtype, table: table.name }),
+    [text, table.keyDtype, table.name],
+  );
   const rule = parsed.ok ? outputShape(feature, parsed.batch, table.dim) : null;
   const idsId = useId();
   const errId = useId();

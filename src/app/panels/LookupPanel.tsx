@@ -172,16 +172,21 @@ function LookupResult({ lookup }: { lookup: Extract<LookupState, { phase: 'done'
           <summary>
             Output tensor, {outRows} vectors of {dim}
           </summary>
-          <ol className="out-rows" start={0}>
-            {Array.from({ length: outRows }, (_, k) => (
-              <li key={k}>
-                <Strip
-                  values={reply.output.subarray(k * dim, (k + 1) * dim)}
-                  scale={outScale}
-                  label={`output vector ${k}`}
-                />
-              </li>
-            ))}
+          <ol className="out-rows" start={0} data-testid="output-rows">
+            {Array.from({ length: outRows }, (_, k) => {
+              // What made this vector: its ids, weights and combiner (one label per output vector).
+              const why = lookup.outputLabels.length === outRows ? lookup.outputLabels[k] : null;
+              return (
+                <li key={k}>
+                  <Strip
+                    values={reply.output.subarray(k * dim, (k + 1) * dim)}
+                    scale={outScale}
+                    label={`output vector ${k}${why ? ` (${why})` : ''}`}
+                  />{' '}
+                  {why && <span className="out-why">{why}</span>}
+                </li>
+              );
+            })}
           </ol>
         </details>
       )}

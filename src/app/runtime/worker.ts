@@ -3,6 +3,7 @@
 import { type Remote, wrap } from 'comlink';
 import type { LookupReply, PlaygroundWorker, WorkerBatch, WorkerTable } from '../../../workers/playground.worker.js';
 import { parseBatch } from '../batch/parse.js';
+import { outputLabels } from '../lookup/provenance.js';
 import { lookupOp, outputShape } from '../lookup/shape.js';
 import { usePlayground } from '../store.js';
 import type { TableSpec } from '../workspace/schema.js';
@@ -99,7 +100,7 @@ export async function runLookup(): Promise<LookupReply | null> {
   const w = s.workspace;
   const feature = w.features.find((f) => f.name === s.batchFeature) ?? w.features[0];
   const table = w.tables.find((t) => t.name === feature.table)!;
-  const parsed = parseBatch(w.batches[feature.name] ?? '');
+  const parsed = parseBatch(w.batches[feature.name] ?? '', { keyDtype: table.keyDtype, table: table.name });
   if (!parsed.ok) {
     s.setLookup({ phase: 'error', message: `The batch has an error: ${parsed.error.message}` });
     return null;
@@ -134,6 +135,7 @@ export async function runLookup(): Promise<LookupReply | null> {
       ruleShape: rule.shape,
       maxNorm: table.maxNorm,
       batchShape: parsed.batch.kind === 'ragged' ? null : parsed.batch.shape,
+      outputLabels: outputLabels(feature, parsed.batch),
       reply,
     });
     publishSizes({ [table.name]: reply.tableSize }, true);
