@@ -340,6 +340,8 @@ test('Tables: placement on the worker pool: the same lookup as in-process, train
   await expect.poll(() => loss.getAttribute('data-last')).not.toBe(first);
   await training.getByRole('button', { name: 'Pause' }).click();
   await expect(training.getByRole('button', { name: 'Play' })).toBeEnabled();
+  // The step in flight when Pause was pressed has landed once the buttons are no longer busy.
+  await expect(training.getByRole('button', { name: 'Step back' })).toHaveAttribute('aria-disabled', 'false');
   const paused = Number(await page.getByTestId('train-step').textContent());
   await training.getByRole('button', { name: 'Step back' }).click();
   await expect(page.getByTestId('train-step')).toHaveText(String(paused - 1));

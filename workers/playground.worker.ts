@@ -269,6 +269,21 @@ function rowSplitsOf(b: WorkerBatch): number[] {
   return Array.from({ length: rows + 1 }, (_, r) => r * n);
 }
 
+/** What trainSave returns and the page keeps in IndexedDB. */
+export interface SavedTraining {
+  v: 1;
+  /** The model configuration it belongs to: restored only into the same model. */
+  key: string;
+  step: number;
+  globalStep: number;
+  /** The tables in the checkpoint, in its order (every in-process table held). */
+  tables: string[];
+  /** de.checkpoint.save of those tables, then the model's optimizers. */
+  checkpoint: Uint8Array;
+  dense: Float32Array[];
+  denseSlots: Float32Array[][];
+}
+
 let trainer: Trainer | null = null;
 let trainerKey = '';
 
@@ -755,6 +770,71 @@ const api = {
     const t = requireTrainer();
     await t.reset();
     return { histograms: await histograms(t), sizes: await allSizes() };
+  },
+
+  /**
+   * The trained state to keep across a reload: every in-process table (de.checkpoint.save, with
+   * the model's optimizers), the head and the step. Null when there is no model, or a table is on
+   * the worker pool (no checkpoints there).
+   */
+  async trainSave(): Promise<SavedTraining | null> {
+    if (!trainer || trainer.pooledTables.length > 0) return null;
+    const held = [...tables.entries()]
+      .filter(([, h]) => h.value && !isPooled(h.value))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const vars = held.map(([, h]) => h.value as de.Variable);
+    const head = trainer.headState();
+    return {
+      v: 1,
+      key: trainerKey,
+      step: trainer.step,
+      globalStep: de.train.globalStep(),
+      tables: held.map(([name]) => name),
+      checkpoint: await de.checkpoint.save([...vars, ...trainer.optimizers]),
+      dense: head.dense,
+      denseSlots: head.denseSlots,
+    };
+  },
+
+  /**
+   * Builds the model for these settings and, when a saved state belongs to exactly this model and
+   * these tables, restores it (tables, optimizers, head, step). A state that does not fit changes
+   * nothing and says why.
+   */
+  async trainRestore(
+    saved: SavedTraining,
+    specs: WorkerTable[],
+    features: TrainFeature[],
+    config: Omit<TrainConfig, 'tables' | 'features'>,
+    allSpecs: WorkerTable[],
+  ): Promise<{
+    restored: boolean;
+    reason: string;
+    step: number;
+    histograms: NormHistogram[];
+    sizes: Record<string, number>;
+  }> {
+    await core.sync(allSpecs);
+    const built = await api.trainConfigure(specs, features, config);
+    const t = requireTrainer();
+    const no = async (reason: string) => ({
+      restored: false,
+      reason,
+      step: t.step,
+      histograms: await histograms(t),
+      sizes: await allSizes(),
+    });
+    if (saved.key !== trainerKey) return no('the saved model had other settings');
+    if (built.step !== 0 || t.pooledTables.length > 0) return no('the model is not at a fresh start');
+    const vars: de.Variable[] = [];
+    for (const name of saved.tables) {
+      const v = tables.get(name)?.value;
+      if (!v || isPooled(v)) return no(`table ${name} is not an in-process table here`);
+      vars.push(v);
+    }
+    await de.checkpoint.restore(saved.checkpoint, [...vars, ...t.optimizers]);
+    await t.resume(saved.step, saved.globalStep, saved.dense, saved.denseSlots);
+    return { restored: true, reason: '', step: t.step, histograms: await histograms(t), sizes: await allSizes() };
   },
 
   /** Control bytes and statistics of each shard of a table (the first INTERNALS_SLOTS slots). */

@@ -556,6 +556,41 @@ export class Trainer {
     return { step: this.step, loss, tables: metrics };
   }
 
+  /** The model's optimizers, in group order (what a checkpoint of its state holds after the tables). */
+  get optimizers(): de.optimizers.Optimizer[] {
+    return this.groups.map((g) => g.opt);
+  }
+
+  /** The dense head's weights and its optimizer slot values (copies). */
+  headState(): { dense: Float32Array[]; denseSlots: Float32Array[][] } {
+    return {
+      dense: this.dense.map((v) => Float32Array.from(v.dataSync() as Float32Array)),
+      denseSlots: this.dense.map((v) => this.groups[0].opt.denseSlotValues(v).map((x) => x.slice())),
+    };
+  }
+
+  /**
+   * Continues from a saved state (the page reloaded): its tables and optimizers were restored
+   * by the caller; this sets the head, the step and the global step. Keyframe 0 is this state:
+   * Step back stops here (the steps before it are not kept), Reset empties the tables.
+   */
+  async resume(step: number, globalStep: number, dense: Float32Array[], denseSlots: Float32Array[][]): Promise<void> {
+    if (dense.length !== this.dense.length || dense.some((d, i) => d.length !== this.dense[i].size)) {
+      throw new Error('The saved model head does not fit this model (its features or model changed).');
+    }
+    this.dense.forEach((v, i) => {
+      v.assign(tf.tensor(dense[i], v.shape));
+      const slots = this.groups[0].opt.denseSlotValues(v);
+      slots.forEach((x, j) => {
+        if (denseSlots[i]?.[j]?.length === x.length) x.set(denseSlots[i][j]);
+      });
+    });
+    this.step = step;
+    de.train.setGlobalStep(globalStep);
+    this.keptPooled = [];
+    this.keyframes = [await this.snapshot()];
+  }
+
   /** Goes back to the state before the last step: restore the nearest keyframe, replay. */
   async stepBack(): Promise<number> {
     if (this.step === 0) return 0;
@@ -578,7 +613,12 @@ export class Trainer {
       return this.step;
     }
     const target = this.step - 1;
-    // Keyframe 0 is step 0; others are kept while they are recent.
+    if (target < this.keyframes[0].step) {
+      throw new Error(
+        `Step back stops at step ${this.keyframes[0].step}: the model was restored there when the page reloaded, and the steps before it are not kept. Reset empties the tables and starts over.`,
+      );
+    }
+    // Keyframe 0 is where the model started (step 0, or a restored step); others are kept while they are recent.
     let k = this.keyframes[0];
     for (const f of this.keyframes) if (f.step <= target && f.step >= k.step) k = f;
     this.keyframes = this.keyframes.filter((f) => f.step <= k.step);

@@ -6,7 +6,7 @@ import { CheckField, NumberField, SelectField } from '../components/fields.js';
 import { usePlayground } from '../store.js';
 import { MODELS, POOLED_REPLAY_MAX } from '../workspace/schema.js';
 import './training.css';
-import { configureTraining, pause, play, reset, stepBack, stepOnce } from './controller.js';
+import { pause, play, reset, restoreTraining, stepBack, stepOnce } from './controller.js';
 import { metrics, useMetricsFrame } from './metrics.js';
 import { planModel } from './model.js';
 
@@ -43,7 +43,8 @@ export function TrainingPanel() {
     })),
   );
   useEffect(() => {
-    void configureTraining();
+    // The trained state saved before a reload comes back (then the model follows the workspace).
+    void restoreTraining();
   }, []);
   const playing = phase === 'playing';
   // Play and Pause disable themselves when pressed: focus moves to the other, never to the page.

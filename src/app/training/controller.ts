@@ -5,8 +5,10 @@ import type { TrainFeature } from '../../../workers/trainer.js';
 import { freshRequests } from '../runtime/held.js';
 import { publishSizes, startWorker, toWorkerTable } from '../runtime/worker.js';
 import { usePlayground } from '../store.js';
+import { deleteValue, loadValue, saveValue } from '../workspace/persist.js';
 import type { Workspace } from '../workspace/schema.js';
 import { metrics } from './metrics.js';
+import { TRAINED_KEY, validateSaved } from './saved.js';
 
 let queue: Promise<unknown> = Promise.resolve();
 let playing = false;
@@ -84,6 +86,7 @@ export function configureTraining(): Promise<boolean> {
       playing = false;
       metrics.clear();
       usePlayground.getState().setTrain({ trainPhase: 'idle', trainError: null });
+      scheduleSave();
     }
     metrics.setTables(tables.map((t) => t.name));
     metrics.setHistograms(reply.histograms);
@@ -115,6 +118,7 @@ export async function play(): Promise<void> {
     const n = Math.max(1, Math.round(speed / 10));
     const t0 = performance.now();
     await serial(() => runSteps(n), true);
+    if (performance.now() - lastSave > SAVE_WHILE_PLAYING_MS) void persistTraining();
     const wait = (n / speed) * 1000 - (performance.now() - t0);
     if (wait > 0 && playing) await sleep(wait);
   }
@@ -122,7 +126,13 @@ export async function play(): Promise<void> {
 
 export function pause(): void {
   playing = false;
-  if (usePlayground.getState().trainPhase === 'playing') usePlayground.getState().setTrain({ trainPhase: 'paused' });
+  if (usePlayground.getState().trainPhase === 'playing') {
+    // A step already sent still lands: the buttons wait (busy) until the worker is done with it,
+    // so the step shown when they are ready is the step the model is at.
+    usePlayground.getState().setTrain({ trainPhase: 'paused', trainBusy: true });
+    void queue.then(() => usePlayground.getState().setTrain({ trainBusy: false }));
+    scheduleSave();
+  }
 }
 
 export async function stepOnce(): Promise<void> {
@@ -130,6 +140,7 @@ export async function stepOnce(): Promise<void> {
   if (!(await configureTraining())) return;
   await serial(() => runSteps(1));
   usePlayground.getState().setTrain({ trainPhase: 'paused' });
+  scheduleSave();
 }
 
 export async function stepBack(): Promise<void> {
@@ -141,6 +152,7 @@ export async function stepBack(): Promise<void> {
     metrics.truncate(reply.step);
     metrics.setHistograms(reply.histograms);
   });
+  scheduleSave();
 }
 
 export async function reset(): Promise<void> {
@@ -155,6 +167,75 @@ export async function reset(): Promise<void> {
     metrics.setHistograms(reply.histograms);
     usePlayground.getState().setTrain({ trainPhase: 'idle', trainError: null });
   });
+  scheduleSave();
+}
+
+// --- Keeping the trained state across a reload (IndexedDB, see saved.ts) ---
+
+const SAVE_AFTER_MS = 1000;
+const SAVE_WHILE_PLAYING_MS = 5000;
+let lastSave = 0;
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Saves the trained state a moment after the last change (debounced). */
+function scheduleSave(): void {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => void persistTraining(), SAVE_AFTER_MS);
+}
+
+/** Saves the worker's trained state now (none, e.g. tables on the worker pool: forgets the old one). */
+export function persistTraining(): Promise<void> {
+  lastSave = performance.now();
+  return serial(async () => {
+    const saved = await (await startWorker()).trainSave();
+    try {
+      if (saved) await saveValue(TRAINED_KEY, { saved, metrics: metrics.steps.slice() });
+      else await deleteValue(TRAINED_KEY);
+    } catch (e) {
+      usePlayground.getState().setNotice({
+        kind: 'error',
+        text: `The trained tables could not be saved in this browser: ${message(e)}. The settings are saved.`,
+      });
+    }
+  }, true).then(() => undefined);
+}
+
+let restoring: Promise<void> | null = null;
+
+/**
+ * Start-up: restores the trained state saved before the page was (re)loaded when it belongs to
+ * exactly this workspace's model, then keeps training configured from the workspace. Once.
+ */
+export function restoreTraining(): Promise<void> {
+  restoring ??= (async () => {
+    const raw: unknown = await loadValue(TRAINED_KEY).catch(() => null);
+    const checked = raw === undefined || raw === null ? null : validateSaved(raw);
+    if (checked && !checked.ok) {
+      usePlayground.getState().setNotice({
+        kind: 'error',
+        text: `The saved trained tables could not be used (${checked.reason}), so training starts over.`,
+      });
+    }
+    if (checked?.ok) {
+      const { saved, metrics: history } = checked.state;
+      await serial(async () => {
+        const r = await startWorker();
+        const w = usePlayground.getState().workspace;
+        const { tables, features, config } = trainingInputs(w);
+        const reply = await r.trainRestore(saved, tables, features, config, w.tables.map(toWorkerTable));
+        publishSizes(reply.sizes, true);
+        if (!reply.restored) return;
+        metrics.clear();
+        metrics.setTables(tables.map((t) => t.name));
+        metrics.push(history.filter((m) => m.step <= reply.step));
+        metrics.truncate(reply.step);
+        metrics.setHistograms(reply.histograms);
+        usePlayground.getState().setTrain({ trainPhase: reply.step > 0 ? 'paused' : 'idle', trainError: null });
+      });
+    }
+    await configureTraining();
+  })();
+  return restoring;
 }
 
 /** The checkpoint, .npy files and TFRA script of the model's tables, as they are now. */

@@ -126,6 +126,35 @@ describe('Trainer', () => {
     expect(next.step).toBe(0);
   });
 
+  it('resume: a model restored from a saved state (checkpoint + head + step) trains on exactly as the original', async () => {
+    const t = table({ optimizer: 'Adam', learningRate: 0.05 });
+    const a = build(t);
+    await a.trainer.reset();
+    for (let i = 0; i < 3; i++) await a.trainer.runStep();
+    const bytes = await de.checkpoint.save([a.v, ...a.trainer.optimizers]);
+    const head = a.trainer.headState();
+    const gs = de.train.globalStep();
+    const next = [(await a.trainer.runStep()).loss, (await a.trainer.runStep()).loss];
+    // A fresh page: new tables, a new model of the same settings, the saved state restored.
+    const v2 = new de.Variable({
+      name: a.v.name,
+      dim: t.dim,
+      keyDtype: t.keyDtype,
+      initializer: de.initializers.randomNormal({ mean: 0, stddev: 0.05, seed: 1 }),
+    });
+    const b = { v: v2, trainer: new Trainer(a.trainer.config, () => v2) };
+    await b.trainer.start();
+    await de.checkpoint.restore(bytes, [b.v, ...b.trainer.optimizers]);
+    await b.trainer.resume(3, gs, head.dense, head.denseSlots);
+    expect(b.trainer.step).toBe(3);
+    expect([(await b.trainer.runStep()).loss, (await b.trainer.runStep()).loss]).toEqual(next);
+    expect(await b.trainer.stepBack()).toBe(4);
+    expect(await b.trainer.stepBack()).toBe(3);
+    await expect(b.trainer.stepBack()).rejects.toThrow(/Step back stops at step 3/);
+    expect(b.trainer.step).toBe(3);
+    await expect(b.trainer.resume(0, 0, [new Float32Array(1)], [])).rejects.toThrow(/does not fit this model/);
+  });
+
   it('trains a two-tower model (user features vs item features, dot product) whose loss falls', async () => {
     const user = table({ name: 'user_emb', learningRate: 0.2 });
     const item = table({ name: 'item_emb', learningRate: 0.2 });

@@ -36,6 +36,19 @@ export function saveWorkspace(w: Workspace): Promise<unknown> {
   return withStore('readwrite', (s) => s.put(JSON.stringify(w), KEY));
 }
 
+/** Keeps another value (structured-cloned, e.g. typed arrays) beside the workspace. */
+export function saveValue(key: string, value: unknown): Promise<unknown> {
+  return withStore('readwrite', (s) => s.put(value, key));
+}
+
+export function loadValue(key: string): Promise<unknown> {
+  return withStore<unknown>('readonly', (s) => s.get(key));
+}
+
+export function deleteValue(key: string): Promise<unknown> {
+  return withStore('readwrite', (s) => s.delete(key));
+}
+
 export async function loadSavedWorkspace(): Promise<Workspace | null> {
   const raw = await withStore<unknown>('readonly', (s) => s.get(KEY));
   if (typeof raw !== 'string') return null;
