@@ -172,7 +172,7 @@ export function DemoPanel() {
             data={trained}
             lines={[{ key: 'loss', name: 'in-batch softmax loss', colour: C.model }]}
             yLabel="loss (nats)"
-            format={(v) => v.toFixed(2)}
+            format={(v) => String(Number(v.toFixed(2)))}
           />
           <Chart
             title="recall@10 on held-out clicks"

@@ -29,7 +29,7 @@ function SectionChart({ spec }: { spec: ChartSpec }) {
     <figure className="perf-chart" aria-label={spec.title}>
       <figcaption>{spec.title}</figcaption>
       <ResponsiveContainer width="100%" height={250}>
-        <BarChart data={spec.data} margin={{ top: 4, right: 12, bottom: 20, left: 12 }}>
+        <BarChart data={spec.data} margin={{ top: 4, right: spec.reference ? 84 : 12, bottom: 20, left: 12 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis
             dataKey="x"
@@ -50,7 +50,7 @@ function SectionChart({ spec }: { spec: ChartSpec }) {
               y={spec.reference.y}
               stroke="#333"
               strokeDasharray="4 3"
-              label={{ value: spec.reference.label, position: 'insideTopRight', fontSize: 11 }}
+              label={{ value: `${spec.reference.label} (${spec.reference.y}×)`, position: 'right', fontSize: 11 }}
             />
           )}
           {spec.series.map((s, i) => (
