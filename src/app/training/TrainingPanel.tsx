@@ -183,7 +183,7 @@ export function TrainingPanel() {
           max={2 ** 31 - 1}
           integer
           onCommit={(seed) => setTraining({ seed })}
-          hint="Seeds the head's initial weights; the batches follow the generator's seed. Changing it starts over."
+          hint="Seeds the head's initial weights; the batches follow the generator's seed. Changing it starts the model over at step 0 (the tables keep their rows)."
         />
       </div>
       <Readout />
@@ -191,7 +191,8 @@ export function TrainingPanel() {
         {playing ? 'Training…' : phase === 'paused' ? 'Paused.' : 'Ready.'} Step back restores the last keyframe
         checkpoint (one every 10 steps, <code>de.checkpoint.save</code>) and replays the batches, which are a pure
         function of the seed and the step: the state is exactly the one before the last step. Changing the tables,
-        features or generator starts over.
+        features or generator starts the model over at step 0 (from the rows kept). The trained tables and the step are
+        saved in this browser: a reload continues from them.
       </p>
       {error && plan.ok && (
         <p className="field-error" role="alert">
