@@ -53,9 +53,11 @@ test('the section links jump to each section and leave the workspace in the addr
     const h = page.getByRole('heading', { name: heading, exact: true, level: 2 });
     await expect(h).toBeFocused();
     await expect(h).toBeInViewport();
-    // the heading is not hidden under the sticky section bar
-    const [navBox, headingBox] = [await nav.boundingBox(), await h.boundingBox()];
-    expect(headingBox!.y).toBeGreaterThanOrEqual(navBox!.y + navBox!.height - 1);
+    // once the (smooth) scroll settles, the heading is not hidden under the sticky section bar
+    const navBox = (await nav.boundingBox())!;
+    await expect
+      .poll(async () => (await h.boundingBox())!.y, { message: `${heading} clear of the section bar` })
+      .toBeGreaterThanOrEqual(navBox.y + navBox.height - 1);
   }
   expect(page.url()).toBe(before);
   expect(consoleLog.errors).toEqual([]);
