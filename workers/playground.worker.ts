@@ -5,7 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import { expose } from 'comlink';
 import * as de from '../src/engine/index.js';
 import { creationKey } from '../src/app/workspace/discard.js';
+import { OTHER_SETTINGS } from '../src/app/training/saved.js';
 import { poolSize } from '../src/app/workspace/schema.js';
+import { restorePooled, restoreProblem, savePooled, type SavedPooledTable } from './pooled-state.js';
 import { type NormHistogram, peek, type StepMetrics, type TrainConfig, Trainer, type TrainFeature } from './trainer.js';
 
 export interface WorkerTable {
@@ -269,17 +271,19 @@ function rowSplitsOf(b: WorkerBatch): number[] {
   return Array.from({ length: rows + 1 }, (_, r) => r * n);
 }
 
-/** What trainSave returns and the page keeps in IndexedDB. */
+/** What trainSave returns and the page keeps in IndexedDB (version 1 had no pooled tables). */
 export interface SavedTraining {
-  v: 1;
+  v: 2;
   /** The model configuration it belongs to: restored only into the same model. */
   key: string;
   step: number;
   globalStep: number;
-  /** The tables in the checkpoint, in its order (every in-process table held). */
+  /** The in-process tables in the checkpoint, in its order (every in-process table held). */
   tables: string[];
   /** de.checkpoint.save of those tables, then the model's optimizers. */
   checkpoint: Uint8Array;
+  /** Every table held on the worker pool: rows, restrict status and the model's optimizer slots. */
+  pooled: SavedPooledTable[];
   dense: Float32Array[];
   denseSlots: Float32Array[][];
 }
@@ -774,23 +778,27 @@ const api = {
 
   /**
    * The trained state to keep across a reload: every in-process table (de.checkpoint.save, with
-   * the model's optimizers), the head and the step. Null when there is no model, or a table is on
-   * the worker pool (no checkpoints there).
+   * the model's optimizers), every table on the worker pool (its rows, restrict status and the
+   * optimizer slots kept on the workers), the head and the step. Null when there is no model.
    */
   async trainSave(): Promise<SavedTraining | null> {
-    if (!trainer || trainer.pooledTables.length > 0) return null;
+    if (!trainer) return null;
     const held = [...tables.entries()]
-      .filter(([, h]) => h.value && !isPooled(h.value))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const vars = held.map(([, h]) => h.value as de.Variable);
+      .filter(([, h]) => h.value)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, h]) => [name, h.value as AnyVariable] as const);
+    const local = held.filter(([, v]) => !isPooled(v));
+    const pooled: SavedPooledTable[] = [];
+    for (const [, v] of held) if (isPooled(v)) pooled.push(await savePooled(v, trainer.optimizers));
     const head = trainer.headState();
     return {
-      v: 1,
+      v: 2,
       key: trainerKey,
       step: trainer.step,
       globalStep: de.train.globalStep(),
-      tables: held.map(([name]) => name),
-      checkpoint: await de.checkpoint.save([...vars, ...trainer.optimizers]),
+      tables: local.map(([name]) => name),
+      checkpoint: await de.checkpoint.save([...local.map(([, v]) => v as de.Variable), ...trainer.optimizers]),
+      pooled,
       dense: head.dense,
       denseSlots: head.denseSlots,
     };
@@ -798,8 +806,8 @@ const api = {
 
   /**
    * Builds the model for these settings and, when a saved state belongs to exactly this model and
-   * these tables, restores it (tables, optimizers, head, step). A state that does not fit changes
-   * nothing and says why.
+   * these tables, restores it (in-process tables and optimizers, pooled tables with their status
+   * and slots, head, step). A state that does not fit changes nothing and says why.
    */
   async trainRestore(
     saved: SavedTraining,
@@ -824,16 +832,35 @@ const api = {
       histograms: await histograms(t),
       sizes: await allSizes(),
     });
-    if (saved.key !== trainerKey) return no('the saved model had other settings');
-    if (built.step !== 0 || t.pooledTables.length > 0) return no('the model is not at a fresh start');
+    if (saved.key !== trainerKey) return no(OTHER_SETTINGS);
+    if (built.step !== 0) return no('the model is not at a fresh start');
     const vars: de.Variable[] = [];
     for (const name of saved.tables) {
       const v = tables.get(name)?.value;
       if (!v || isPooled(v)) return no(`table ${name} is not an in-process table here`);
       vars.push(v);
     }
+    const pooled: [SavedPooledTable, de.pool.PooledVariable][] = [];
+    for (const p of saved.pooled) {
+      const v = tables.get(p.name)?.value;
+      if (!v || !isPooled(v)) return no(`table ${p.name} is not on the worker pool here`);
+      const problem = restoreProblem(p, v, t.optimizers);
+      if (problem) return no(problem);
+      pooled.push([p, v]);
+    }
+    for (const name of t.pooledTables) {
+      if (!saved.pooled.some((p) => p.name === name)) return no(`table ${name} on the worker pool was not saved`);
+    }
+    // de.checkpoint.restore checks the whole checkpoint before it changes anything.
     await de.checkpoint.restore(saved.checkpoint, [...vars, ...t.optimizers]);
-    await t.resume(saved.step, saved.globalStep, saved.dense, saved.denseSlots);
+    try {
+      for (const [p, v] of pooled) await restorePooled(p, v, t.optimizers);
+      await t.resume(saved.step, saved.globalStep, saved.dense, saved.denseSlots);
+    } catch (e) {
+      // Part of it was written: start the model over from empty tables rather than a mix.
+      await t.reset();
+      return no(e instanceof Error ? e.message : String(e));
+    }
     return { restored: true, reason: '', step: t.step, histograms: await histograms(t), sizes: await allSizes() };
   },
 

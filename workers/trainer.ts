@@ -17,7 +17,8 @@
 // there are no checkpoints of pooled tables, so a model with one has no checkpoint download,
 // Reset clears the tables and starts new optimizers, and Step back resets and replays the
 // (deterministic) batches from step 0, at most POOLED_REPLAY_MAX of them (refused when the model
-// started from rows kept on the pool: nothing could bring them back).
+// started from rows kept on the pool, or was restored after a reload: nothing could bring the
+// earlier state back). A reload keeps pooled tables too (workers/pooled-state.ts).
 import * as tf from '@tensorflow/tfjs';
 import {
   type GeneratedBatch,
@@ -571,8 +572,9 @@ export class Trainer {
 
   /**
    * Continues from a saved state (the page reloaded): its tables and optimizers were restored
-   * by the caller; this sets the head, the step and the global step. Keyframe 0 is this state:
-   * Step back stops here (the steps before it are not kept), Reset empties the tables.
+   * by the caller (pooled ones with their slots and status); this sets the head, the step and the
+   * global step. Keyframe 0 is this state: Step back stops here (the steps before it are not
+   * kept; with a pooled table, which has no keyframes, Step back is refused), Reset empties the tables.
    */
   async resume(step: number, globalStep: number, dense: Float32Array[], denseSlots: Float32Array[][]): Promise<void> {
     if (dense.length !== this.dense.length || dense.some((d, i) => d.length !== this.dense[i].size)) {
@@ -601,6 +603,11 @@ export class Trainer {
       );
     }
     if (pooled.length > 0) {
+      if (this.keyframes[0].step > 0) {
+        throw new Error(
+          `Step back is not available since the page reloaded at step ${this.keyframes[0].step}: ${pooled.join(', ')} on the worker pool ${pooled.length === 1 ? 'has' : 'have'} no keyframe checkpoints, and the steps before the reload are not kept. Press Reset to empty the tables and start over.`,
+        );
+      }
       // No checkpoints on the pool: start over and replay the deterministic batches.
       const target = this.step - 1;
       if (target > POOLED_REPLAY_MAX) {

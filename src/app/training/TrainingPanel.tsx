@@ -74,9 +74,9 @@ export function TrainingPanel() {
     <div>
       {pooledUsed.length > 0 && (
         <p className="note" data-testid="stepback-pooled">
-          {pooledUsed.join(', ')} {pooledUsed.length === 1 ? 'is' : 'are'} on the worker pool, which keeps no
+          {pooledUsed.join(', ')} {pooledUsed.length === 1 ? 'is' : 'are'} on the worker pool, which keeps no keyframe
           checkpoints: Step back resets and replays the batches (deterministic) from step 0, up to {POOLED_REPLAY_MAX}{' '}
-          steps.
+          steps, and not past a reload. A reload keeps the pooled rows, optimizer slots and restrict status.
         </p>
       )}
       <div className="form-grid">
@@ -191,8 +191,8 @@ export function TrainingPanel() {
         {playing ? 'Training…' : phase === 'paused' ? 'Paused.' : 'Ready.'} Step back restores the last keyframe
         checkpoint (one every 10 steps, <code>de.checkpoint.save</code>) and replays the batches, which are a pure
         function of the seed and the step: the state is exactly the one before the last step. Changing the tables,
-        features or generator starts the model over at step 0 (from the rows kept). The trained tables and the step are
-        saved in this browser: a reload continues from them.
+        features or generator starts the model over at step 0 (from the rows kept). The trained tables (in-process and
+        on the worker pool) and the step are saved in this browser: a reload continues from them.
       </p>
       {error && plan.ok && (
         <p className="field-error" role="alert">

@@ -8,7 +8,7 @@ import { usePlayground } from '../store.js';
 import { deleteValue, loadValue, saveValue } from '../workspace/persist.js';
 import type { Workspace } from '../workspace/schema.js';
 import { metrics } from './metrics.js';
-import { TRAINED_KEY, validateSaved } from './saved.js';
+import { OTHER_SETTINGS, TRAINED_KEY, validateSaved } from './saved.js';
 
 let queue: Promise<unknown> = Promise.resolve();
 let playing = false;
@@ -183,7 +183,7 @@ function scheduleSave(): void {
   saveTimer = setTimeout(() => void persistTraining(), SAVE_AFTER_MS);
 }
 
-/** Saves the worker's trained state now (none, e.g. tables on the worker pool: forgets the old one). */
+/** Saves the worker's trained state now (no model: forgets the old one). */
 export function persistTraining(): Promise<void> {
   lastSave = performance.now();
   return serial(async () => {
@@ -224,7 +224,17 @@ export function restoreTraining(): Promise<void> {
         const { tables, features, config } = trainingInputs(w);
         const reply = await r.trainRestore(saved, tables, features, config, w.tables.map(toWorkerTable));
         publishSizes(reply.sizes, true);
-        if (!reply.restored) return;
+        if (!reply.restored) {
+          // Another model's state (e.g. a shared link opened other settings) is simply not used;
+          // a state that fits the model but cannot be written back says why.
+          if (reply.reason !== OTHER_SETTINGS) {
+            usePlayground.getState().setNotice({
+              kind: 'error',
+              text: `The saved trained tables could not be used (${reply.reason}), so training starts over.`,
+            });
+          }
+          return;
+        }
         metrics.clear();
         metrics.setTables(tables.map((t) => t.name));
         metrics.push(history.filter((m) => m.step <= reply.step));

@@ -2,8 +2,11 @@
 // threads here): the same losses, sizes and hit rates as the same model in-process, trained
 // through de.train.step({ async: true }); no checkpoint for pooled tables, Step back resets and
 // replays, and lands on the same state as the in-process keyframe Step back; Reset starts over.
+// A reload keeps pooled tables: their rows, restrict status and optimizer slots are saved
+// (workers/pooled-state.ts) and written back into a new model, which then trains on identically.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as de from '../../engine/index.js';
+import { restorePooled, restoreProblem, savePooled } from '../../../workers/pooled-state.js';
 import { type TrainFeature, type TrainTable, Trainer, type TrainVariable } from '../../../workers/trainer.js';
 import { defaultWorkspace } from '../workspace/schema.js';
 
@@ -144,5 +147,113 @@ describe('Trainer with tables on the worker pool', () => {
     for (const v of pooled.vars.values()) await v.dispose();
     local.trainer.dispose();
     pooled.trainer.dispose();
+  }, 120_000);
+
+  it('a saved state (cloned as IndexedDB keeps it) restores rows, status, slots and step: the next steps are the same', async () => {
+    const names = ['user_emb', 'item_emb'];
+    const pv = (b: { vars: Map<string, TrainVariable> }, n: string) => b.vars.get(n) as de.pool.PooledVariable;
+    const sorted = async (part: { export(): Promise<{ keys: unknown; values: Float32Array; dim: number }> }) => {
+      const e = (await part.export()) as { keys: ArrayLike<number | bigint>; values: Float32Array; dim: number };
+      const keys = Array.from(e.keys, Number);
+      const order = keys.map((_, i) => i).sort((i, j) => keys[i] - keys[j]);
+      return order.map((i) => [keys[i], ...Array.from(e.values.subarray(i * e.dim, (i + 1) * e.dim))]);
+    };
+    const first = await build(true);
+    await first.trainer.start();
+    for (let i = 0; i < 4; i++) await first.trainer.runStep();
+    const opts = first.trainer.optimizers;
+    const pooled = [];
+    for (const n of names) pooled.push(await savePooled(pv(first, n), opts));
+    const saved = structuredClone({
+      pooled,
+      checkpoint: await de.checkpoint.save(opts),
+      head: first.trainer.headState(),
+      step: first.trainer.step,
+      globalStep: de.train.globalStep(),
+    });
+    const user = saved.pooled[0];
+    expect(user.name).toBe('user_emb');
+    expect(user.rows.keys).toBeInstanceOf(BigInt64Array);
+    expect(user.status?.keys.length).toBe(user.rows.keys.length);
+    expect(user.slots.map((x) => [x.optimizer, x.slot])).toEqual([[0, 'accumulator']]);
+    expect(saved.pooled[1].slots.map((x) => [x.optimizer, x.slot])).toEqual([
+      [1, 'm'],
+      [1, 'v'],
+    ]);
+    const before: Record<string, number[][][]> = {};
+    for (const n of names) {
+      const v = pv(first, n);
+      const opt = opts[n === 'user_emb' ? 0 : 1];
+      before[n] = [await sorted(v), ...(await Promise.all(opt.slotSpecs().map((x) => sorted(v.getSlot(opt, x.name)))))];
+      if (v.policy !== null) before[n].push(await sorted(v.status()));
+    }
+    const iterations = opts.map((o) => o.iterations);
+    expect(iterations[0]).toBe(4);
+    const straight = [await first.trainer.runStep(), await first.trainer.runStep()];
+
+    // A new model on new tables (the page reloaded): restore, then the same two steps.
+    const second = await build(true);
+    await second.trainer.start();
+    const opts2 = second.trainer.optimizers;
+    for (const [i, n] of names.entries()) expect(restoreProblem(saved.pooled[i], pv(second, n), opts2)).toBeNull();
+    await de.checkpoint.restore(saved.checkpoint, opts2);
+    for (const [i, n] of names.entries()) await restorePooled(saved.pooled[i], pv(second, n), opts2);
+    await second.trainer.resume(saved.step, saved.globalStep, saved.head.dense, saved.head.denseSlots);
+    expect(second.trainer.step).toBe(4);
+    expect(de.train.globalStep()).toBe(saved.globalStep);
+    for (const n of names) {
+      const v = pv(second, n);
+      const opt = opts2[n === 'user_emb' ? 0 : 1];
+      const now = [await sorted(v), ...(await Promise.all(opt.slotSpecs().map((x) => sorted(v.getSlot(opt, x.name)))))];
+      if (v.policy !== null) now.push(await sorted(v.status()));
+      expect(now).toEqual(before[n]);
+      expect(now[0].length).toBeGreaterThan(0);
+    }
+    expect(opts2.map((o) => o.iterations)).toEqual(iterations);
+    const resumed = [await second.trainer.runStep(), await second.trainer.runStep()];
+    for (let i = 0; i < 2; i++) {
+      expect(resumed[i].step).toBe(straight[i].step);
+      expect(resumed[i].loss).toBeCloseTo(straight[i].loss, 6);
+      for (const n of names) {
+        expect(resumed[i].tables[n].size).toBe(straight[i].tables[n].size);
+        expect(resumed[i].tables[n].hitRate).toBe(straight[i].tables[n].hitRate);
+        expect(resumed[i].tables[n].evictions).toBe(straight[i].tables[n].evictions);
+        expect(resumed[i].tables[n].gradNorm).toBeCloseTo(straight[i].tables[n].gradNorm, 5);
+      }
+    }
+    for (const n of names) expect(await sorted(pv(second, n))).toEqual(await sorted(pv(first, n)));
+    // No keyframes on the pool, and the steps before the reload are not kept.
+    await expect(second.trainer.stepBack()).rejects.toThrow(
+      /Step back is not available since the page reloaded at step 4/,
+    );
+    expect(second.trainer.step).toBe(6);
+
+    // A saved table that does not fit is refused before anything is written.
+    const third = await build(true);
+    await third.trainer.start();
+    const v3 = pv(third, 'user_emb');
+    const o3 = third.trainer.optimizers;
+    const wide = {
+      ...user,
+      dim: 5,
+      rows: { ...user.rows, values: new Float32Array(user.rows.keys.length * 5) },
+      slots: [],
+    };
+    expect(restoreProblem(wide, v3, o3)).toMatch(/has int64 keys and dim 4, the saved one int64 keys and dim 5/);
+    expect(restoreProblem({ ...user, status: null }, v3, o3)).toMatch(/restrict policy/);
+    expect(restoreProblem({ ...user, slots: [{ ...user.slots[0], optimizer: 7 }] }, v3, o3)).toMatch(/optimizer 7/);
+    expect(restoreProblem({ ...user, slots: [{ ...user.slots[0], slot: 'm' }] }, v3, o3)).toMatch(/no slot m/);
+    expect(restoreProblem({ ...user, rows: { keys: new Int32Array(1), values: new Float32Array(4) } }, v3, o3)).toMatch(
+      /BigInt64Array/,
+    );
+    expect(restoreProblem({ ...user, rows: { ...user.rows, values: new Float32Array(3) } }, v3, o3)).toMatch(
+      /Float32Array of \d+ x 4/,
+    );
+    await expect(restorePooled(wide, v3, o3)).rejects.toThrow(/cannot be restored/);
+    expect(await v3.size()).toBe(0);
+    for (const b of [first, second, third]) {
+      for (const v of b.vars.values()) await v.dispose();
+      b.trainer.dispose();
+    }
   }, 120_000);
 });

@@ -570,5 +570,5 @@ export const POOLED_REPLAY_MAX = 200;
 
 /** Why the checkpoint and file downloads are not offered with a table on the worker pool. */
 export function pooledCheckpointMessage(names: string[]): string {
-  return `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} placed on the worker pool, and de.checkpoint saves and restores in-process tables only (a pooled table can export its rows, but not its optimizer slots and restrict status), so the checkpoint, .npy and script downloads are not available; set the Placement to In-process in the Tables panel to use them.`;
+  return `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} placed on the worker pool, and de.checkpoint saves and restores in-process tables only (a reload still keeps the pooled rows, slots and restrict status, in this browser), so the checkpoint, .npy and script downloads are not available; set the Placement to In-process in the Tables panel to use them.`;
 }

@@ -215,6 +215,9 @@ export class ShardHost implements HostApi {
       case 'upsert':
         t.upsert(m.keys, m.values);
         return m.keys.length;
+      case 'upsertPart':
+        this.part(id, m.part, m.dim, true).upsert(m.keys, m.values);
+        return m.keys.length;
       case 'remove':
         return t.remove(m.keys);
       case 'scatterAdd':

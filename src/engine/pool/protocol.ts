@@ -52,6 +52,8 @@ export interface ShardSnapshot {
 /** A mutation of one shard, as the recovery log records it and the worker applies it. */
 export type ShardMutation =
   | { op: 'upsert'; keys: Keys; values: Float32Array }
+  /** Inserts or overwrites rows ([n, dim]) of a part (an optimizer slot or the restrict status; see PartSnapshot). */
+  | { op: 'upsertPart'; part: string; dim: number; keys: Keys; values: Float32Array }
   | { op: 'remove'; keys: Keys }
   | { op: 'scatterAdd'; keys: Keys; deltas: Float32Array }
   | { op: 'accum'; keys: Keys; oldValues: Float32Array; newValues: Float32Array; exists: Uint8Array }

@@ -13,6 +13,7 @@ function mutationBytes(m: ShardMutation): number {
   const keyBytes = (k: Keys): number => (Array.isArray(k) ? k.reduce((a, s) => a + s.length * 2 + 8, 0) : k.byteLength);
   switch (m.op) {
     case 'upsert':
+    case 'upsertPart':
       return keyBytes(m.keys) + m.values.byteLength;
     case 'remove':
       return keyBytes(m.keys);

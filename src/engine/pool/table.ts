@@ -319,6 +319,40 @@ export class PoolTable {
   }
 
   /**
+   * Inserts or overwrites rows ([n, partDim]) of a part of every shard (an optimizer slot
+   * `slot:<group>/<name>` or the restrict status `status`), routed as the values are: writing
+   * back what {@link export} of that part returned. The part is created when absent.
+   *
+   * @example
+   * await t.upsertPart('status', 1, new Int32Array([1]), new Float32Array([3]));
+   */
+  async upsertPart(part: string, partDim: number, keys: Keys, values: Float32Array): Promise<void> {
+    const n = this.check('upsertPart', keys);
+    if (typeof part !== 'string' || part === '') {
+      throw new InvalidArgumentError(`PoolTable.upsertPart: part must be a part name, got ${show(part)}.`);
+    }
+    if (!Number.isInteger(partDim) || partDim < 1) {
+      throw new InvalidArgumentError(`PoolTable.upsertPart: partDim must be an integer >= 1, got ${show(partDim)}.`);
+    }
+    if (!(values instanceof Float32Array) || values.length !== n * partDim) {
+      throw new InvalidArgumentError(
+        `PoolTable.upsertPart: values must be a Float32Array of ${n} x ${partDim} = ${n * partDim} values, got ${show(values)}.`,
+      );
+    }
+    const one = this.partitions === 1;
+    await this.mutate(
+      'upsertPart',
+      this.split(keys, (k, idx) => ({
+        op: 'upsertPart',
+        part,
+        dim: partDim,
+        keys: k,
+        values: one ? values.slice() : pickRows(values, idx, partDim),
+      })),
+    );
+  }
+
+  /**
    * Adds `deltas` ([n, dim]) to the rows of `keys` (inserting zeros first); duplicates add up.
    * A sparse SGD step is `scatterAdd(keys, -lr * grad)`.
    *

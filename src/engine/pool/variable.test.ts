@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomNormal } from '../initializers.js';
 import { embeddingLookup } from '../lookup.js';
+import { Adam } from '../train/optimizers/adam.js';
 import { SGD } from '../train/optimizers/sgd.js';
+import { FrequencyRestrictPolicy } from '../train/restrict.js';
 import { step } from '../train/step.js';
 import type { IdsLike } from '../tensor.js';
 import { Variable, type VariableOptions } from '../variable.js';
@@ -146,5 +148,39 @@ describe("Variable with placement: 'workers'", () => {
     await expect(placeVariable(pool, { ...options, insertOnLookup: true })).rejects.toThrow(
       "insertOnLookup is not supported with placement 'workers'",
     );
+  });
+
+  it('slot and status parts import what they exported (a copy into another Variable), and refuse bad rows', async () => {
+    const o: VariableOptions = { ...options, name: `parts_${serialIds++}`, restrictPolicy: FrequencyRestrictPolicy };
+    const a = await placeVariable(pool, o);
+    const b = await placeVariable(pool, { ...o, name: `parts_${serialIds++}` });
+    const opt = new Adam({ learningRate: 0.1 });
+    const ids = [[1, 2, 7, 9]];
+    for (let i = 0; i < 2; i++) {
+      await step(opt, () => tf.sum(tf.square(embeddingLookup(a, ids))) as tf.Scalar, { async: true });
+    }
+    const sorted = async (part: { export(): Promise<{ keys: unknown; values: Float32Array; dim: number }> }) => {
+      const e = (await part.export()) as { keys: BigInt64Array; values: Float32Array; dim: number };
+      const order = Array.from(e.keys, (_, i) => i).sort((i, j) => Number(e.keys[i] - e.keys[j]));
+      return order.map((i) => [Number(e.keys[i]), ...e.values.subarray(i * e.dim, (i + 1) * e.dim)]);
+    };
+    const m = await sorted(a.getSlot(opt, 'm'));
+    expect(m.map((r) => r[0])).toEqual([1, 2, 7, 9]);
+    expect(m[0].slice(1).some((x) => x !== 0)).toBe(true);
+    await b.getSlot(opt, 'm').import(await a.getSlot(opt, 'm').export());
+    await b.status().import(await a.status().export());
+    expect(await sorted(b.getSlot(opt, 'm'))).toEqual(m);
+    expect(await sorted(b.status())).toEqual([1, 2, 7, 9].map((k) => [k, 2]));
+    expect(await b.getSlot(opt, 'v').size()).toBe(0);
+    // Wrong key dtype, wrong value count: refused, nothing written.
+    await expect(
+      b.getSlot(opt, 'v').import({ keys: new Int32Array([1]), values: new Float32Array(3) }),
+    ).rejects.toThrow(/BigInt64Array/);
+    await expect(
+      b.getSlot(opt, 'v').import({ keys: new BigInt64Array([1n]), values: new Float32Array(2) }),
+    ).rejects.toThrow(/1 x 3 = 3 values/);
+    expect(await b.getSlot(opt, 'v').size()).toBe(0);
+    await a.dispose();
+    await b.dispose();
   });
 });

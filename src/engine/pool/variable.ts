@@ -103,6 +103,11 @@ export interface PooledPart {
   /** Rows of ids ([...ids.shape, dim]); absent keys read the part's initial value. */
   lookup(ids: IdsLike): Promise<tf.Tensor>;
   export(): Promise<{ keys: Keys; values: Float32Array; dim: number }>;
+  /**
+   * Writes back rows as {@link export} returned them (inserting or overwriting; keys of the
+   * Variable's key dtype, `values` [keys.length, dim]): restoring a saved slot or status.
+   */
+  import(rows: { keys: Keys; values: Float32Array }): Promise<void>;
   size(): Promise<number>;
 }
 
@@ -341,6 +346,17 @@ export class PooledVariable {
         return tf.tensor(values, [...shape, dim], 'float32');
       },
       export: async () => ({ ...(await this.table.export(name)), dim }),
+      import: async (rows: { keys: Keys; values: Float32Array }): Promise<void> => {
+        if (typeof rows !== 'object' || rows === null) {
+          throw new InvalidArgumentError(`${full}.import: expected { keys, values }, got ${show(rows)}.`);
+        }
+        try {
+          await this.table.upsertPart(name, dim, rows.keys, rows.values);
+        } catch (e) {
+          if (e instanceof InvalidArgumentError) throw new InvalidArgumentError(`${full}.import: ${e.message}`);
+          throw e;
+        }
+      },
       size: () => this.table.partSize(name),
     };
   }
