@@ -14,11 +14,12 @@
 // state); Reset empties the tables and starts over.
 // A table placed on the worker pool (de.pool.PooledVariable) is read and trained through
 // `await de.train.step(opt, loss, { async: true })` (the loss runs a discovery pass, then the step);
-// there are no checkpoints of pooled tables, so a model with one has no checkpoint download,
-// Reset clears the tables and starts new optimizers, and Step back resets and replays the
-// (deterministic) batches from step 0, at most POOLED_REPLAY_MAX of them (refused when the model
-// started from rows kept on the pool, or was restored after a reload: nothing could bring the
-// earlier state back). A reload keeps pooled tables too (workers/pooled-state.ts).
+// there are no keyframe checkpoints of pooled tables (the Code panel's downloads copy them
+// in-process first: workers/pooled-export.ts), so Reset clears the tables and starts new
+// optimizers, and Step back resets and replays the (deterministic) batches from step 0, at most
+// POOLED_REPLAY_MAX of them (refused when the model started from rows kept on the pool, or was
+// restored after a reload: nothing could bring the earlier state back). A reload keeps pooled
+// tables too (workers/pooled-state.ts).
 import * as tf from '@tensorflow/tfjs';
 import {
   type GeneratedBatch,
@@ -36,6 +37,7 @@ import {
   POOLED_REPLAY_MAX,
 } from '../src/app/workspace/schema.js';
 import * as de from '../src/engine/index.js';
+import { disposeCopy, inProcessCopy } from './pooled-export.js';
 
 export const KEYFRAME = 10;
 export const KEYFRAMES_KEPT = 50;
@@ -659,31 +661,51 @@ export class Trainer {
     return normHistograms(all, bins);
   }
 
-  /** The checkpoint (tables, restrict status, optimizers), each table's .npy files and the TFRA script. */
+  /**
+   * The checkpoint (tables, restrict status, optimizers), each table's .npy files and the TFRA
+   * script. With a table on the worker pool, every trained table and the optimizers are first
+   * copied in-process (see workers/pooled-export.ts), since de.checkpoint and de.interop read
+   * in-process Variables; the copies are freed afterwards.
+   */
   async exportFiles(): Promise<{ checkpoint: Uint8Array; npy: Record<string, Uint8Array>; python: string }> {
-    if (this.pooledTables.length > 0) throw new Error(pooledCheckpointMessage(this.pooledTables));
-    const vars = this.variables as de.Variable[];
-    const opts = this.groups.map((g) => g.opt);
-    const checkpoint = await de.checkpoint.save([...vars, ...opts]);
-    const npy: Record<string, Uint8Array> = {};
-    for (const v of vars) Object.assign(npy, de.interop.toNpy(v));
-    const features: Record<string, de.interop.TfraFeature> = {};
-    for (const f of this.features) {
-      features[f.name] = {
-        variable: this.variable(f.table) as de.Variable,
-        combiner: f.combiner === 'none' ? 'mean' : f.combiner,
-      };
+    const real = this.groups.map((g) => g.opt);
+    const pooled = this.pooledTables.length > 0;
+    const opts = pooled
+      ? this.groups.map((g) => {
+          const t = this.tableOf.get(g.tables[0])!;
+          const o = makeOptimizer(t.optimizer, t.learningRate);
+          o.setIterations(g.opt.iterations);
+          return o;
+        })
+      : real;
+    const copied: de.Variable[] = [];
+    try {
+      if (pooled) for (const v of this.variables) copied.push(await inProcessCopy(v, real, opts));
+      const vars = pooled ? copied : (this.variables as de.Variable[]);
+      const byName = new Map(vars.map((v) => [v.name, v]));
+      const checkpoint = await de.checkpoint.save([...vars, ...opts]);
+      const npy: Record<string, Uint8Array> = {};
+      for (const v of vars) Object.assign(npy, de.interop.toNpy(v));
+      const features: Record<string, de.interop.TfraFeature> = {};
+      for (const f of this.features) {
+        features[f.name] = {
+          variable: byName.get(f.table)!,
+          combiner: f.combiner === 'none' ? 'mean' : f.combiner,
+        };
+      }
+      // Each table with its own optimizer (one TFRA DynamicEmbeddingOptimizer per group, as here).
+      const python = de.interop.toTfraPython({
+        variables: vars,
+        features,
+        optimizers: this.groups.map((g, i) => ({
+          optimizer: opts[i],
+          variables: g.tables.map((n) => byName.get(n)!),
+        })),
+      });
+      return { checkpoint, npy, python };
+    } finally {
+      for (const c of copied) disposeCopy(c, opts);
     }
-    // Each table with its own optimizer (one TFRA DynamicEmbeddingOptimizer per group, as here).
-    const python = de.interop.toTfraPython({
-      variables: vars,
-      features,
-      optimizers: this.groups.map((g) => ({
-        optimizer: g.opt,
-        variables: g.tables.map((n) => this.variable(n) as de.Variable),
-      })),
-    });
-    return { checkpoint, npy, python };
   }
 
   dispose(): void {

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { usePlayground } from '../store.js';
-import { pooledCheckpointMessage } from '../workspace/schema.js';
+import { pooledDownloadNote } from '../workspace/schema.js';
 import { typescriptFor } from './code.js';
 import { exportTrainingFiles } from './controller.js';
 
@@ -55,19 +55,17 @@ export function CodePanel() {
   const [python, setPython] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  // Tables on the worker pool have no checkpoint (de.checkpoint reads in-process tables).
+  // Tables on the worker pool are copied in-process by the engine worker for the downloads.
   const pooled = tables.filter((t) => t.placement === 'workers').map((t) => t.name);
-  const noFiles = pooled.length > 0 ? pooledCheckpointMessage(pooled) : null;
   useEffect(() => {
     let live = true;
-    if (noFiles) return;
     void exportTrainingFiles().then((f) => {
       if (live && f) setPython(f.python);
     });
     return () => {
       live = false;
     };
-  }, [tables, features, noFiles]);
+  }, [tables, features]);
   const withFiles = async (fn: (f: NonNullable<Awaited<ReturnType<typeof exportTrainingFiles>>>) => void) => {
     setBusy(true);
     setError(null);
@@ -91,14 +89,14 @@ export function CodePanel() {
       <div className="train-buttons" role="group" aria-label="Downloads">
         <button
           type="button"
-          disabled={busy || noFiles !== null}
+          disabled={busy}
           onClick={() => void withFiles((f) => download('playground.dynemb', f.checkpoint, 'application/octet-stream'))}
         >
           Download checkpoint
         </button>
         <button
           type="button"
-          disabled={busy || noFiles !== null}
+          disabled={busy}
           onClick={() =>
             void withFiles((f) => {
               for (const [name, bytes] of Object.entries(f.npy)) download(name, bytes, 'application/octet-stream');
@@ -109,15 +107,15 @@ export function CodePanel() {
         </button>
         <button
           type="button"
-          disabled={busy || noFiles !== null}
+          disabled={busy}
           onClick={() => void withFiles((f) => download('rebuild_tfra.py', f.python, 'text/x-python'))}
         >
           Download Python script
         </button>
       </div>
-      {noFiles && (
-        <p className="note warn" data-testid="files-pooled">
-          Downloads off: {noFiles}
+      {pooled.length > 0 && (
+        <p className="note" data-testid="files-pooled">
+          {pooledDownloadNote(pooled)}
         </p>
       )}
       {error && (
@@ -130,7 +128,7 @@ export function CodePanel() {
         <CodeBlock
           title="Python (TFRA, de.interop.toTfraPython)"
           lang="Python"
-          code={noFiles ? `# Not generated: ${noFiles}` : (python ?? '# Reading the tables from the engine worker…')}
+          code={python ?? '# Reading the tables from the engine worker…'}
         />
       </div>
     </div>

@@ -1,11 +1,12 @@
 // The worker's model with a table placed on the worker pool (de.pool.placeVariable, Node worker
 // threads here): the same losses, sizes and hit rates as the same model in-process, trained
-// through de.train.step({ async: true }); no checkpoint for pooled tables, Step back resets and
+// through de.train.step({ async: true }); no keyframe checkpoint for pooled tables, Step back resets and
 // replays, and lands on the same state as the in-process keyframe Step back; Reset starts over.
 // A reload keeps pooled tables: their rows, restrict status and optimizer slots are saved
 // (workers/pooled-state.ts) and written back into a new model, which then trains on identically.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as de from '../../engine/index.js';
+import { policyOf } from '../../engine/train/restrict.js';
 import { restorePooled, restoreProblem, savePooled } from '../../../workers/pooled-state.js';
 import { type TrainFeature, type TrainTable, Trainer, type TrainVariable } from '../../../workers/trainer.js';
 import { defaultWorkspace } from '../workspace/schema.js';
@@ -60,10 +61,11 @@ afterAll(async () => {
   await pool.terminate();
 });
 
-async function build(pooled: boolean): Promise<{ trainer: Trainer; vars: Map<string, TrainVariable> }> {
+async function build(pooled: boolean | string[]): Promise<{ trainer: Trainer; vars: Map<string, TrainVariable> }> {
   const vars = new Map<string, TrainVariable>();
   for (const t of tables) {
-    vars.set(t.name, pooled ? await de.pool.placeVariable(pool, options(t)) : new de.Variable(options(t)));
+    const onPool = Array.isArray(pooled) ? pooled.includes(t.name) : pooled;
+    vars.set(t.name, onPool ? await de.pool.placeVariable(pool, options(t)) : new de.Variable(options(t)));
   }
   const generator = { ...defaultWorkspace().generator, vocabulary: 60, newIdRate: 0.1, batchSize: 16 };
   const trainer = new Trainer({ tables, features, generator, seed: 3, model: 'logistic', itemFeatures: [] }, (name) =>
@@ -121,7 +123,6 @@ describe('Trainer with tables on the worker pool', () => {
     const h2 = await pooled.trainer.normHistogram('user_emb');
     expect(h2.keys).toBe(h1.keys);
 
-    await expect(pooled.trainer.exportFiles()).rejects.toThrow(/de\.checkpoint/);
     expect(pooled.trainer.step).toBe(6);
 
     // Step back: in-process restores keyframe 0 (its optimizer slots emptied too) and replays,
@@ -256,4 +257,115 @@ describe('Trainer with tables on the worker pool', () => {
       b.trainer.dispose();
     }
   }, 120_000);
+});
+
+type Rows = { keys: Int32Array | BigInt64Array | string[]; values: Float32Array };
+
+/** Rows keyed by key (as a string), each row's values. */
+function byKey(r: Rows, dim: number): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  Array.from(r.keys as ArrayLike<number | bigint | string>).forEach((k, i) =>
+    m.set(String(k), Array.from(r.values.subarray(i * dim, (i + 1) * dim))),
+  );
+  return m;
+}
+
+/** A NumPy .npy v1.0 file read back: its dtype, shape and data (little-endian int32/int64/float32). */
+function parseNpy(bytes: Uint8Array): {
+  descr: string;
+  shape: number[];
+  data: Int32Array | BigInt64Array | Float32Array;
+} {
+  expect(Array.from(bytes.subarray(0, 8))).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  const headerLen = bytes[8] | (bytes[9] << 8);
+  const header = new TextDecoder().decode(bytes.subarray(10, 10 + headerLen));
+  const descr = /'descr': '([^']+)'/.exec(header)![1];
+  const shape = /'shape': \(([^)]*)\)/
+    .exec(header)![1]
+    .split(',')
+    .filter((x) => x.trim() !== '')
+    .map(Number);
+  const body = bytes.slice(10 + headerLen);
+  const data =
+    descr === '<i4'
+      ? new Int32Array(body.buffer)
+      : descr === '<i8'
+        ? new BigInt64Array(body.buffer)
+        : new Float32Array(body.buffer);
+  return { descr, shape, data };
+}
+
+describe('Code panel downloads with tables on the worker pool', () => {
+  for (const [label, onPool] of [
+    ['both tables pooled', ['user_emb', 'item_emb']],
+    ['user_emb pooled, item_emb in-process', ['user_emb']],
+  ] as const) {
+    it(`${label}: the .npy files hold the rows, the checkpoint restores rows, status, slots and step in-process`, async () => {
+      const { trainer, vars } = await build([...onPool]);
+      await trainer.reset();
+      for (let i = 0; i < 6; i++) await trainer.runStep();
+      expect(trainer.pooledTables).toEqual([...onPool]);
+      const opts = trainer.optimizers;
+      const trainedBefore = opts.map((o) => o.trainedVariables().length);
+      const files = await trainer.exportFiles();
+
+      // .npy: each table's keys and values, the same rows as the table holds.
+      expect(Object.keys(files.npy).sort()).toEqual(
+        ['item_emb-keys.npy', 'item_emb-values.npy', 'user_emb-keys.npy', 'user_emb-values.npy'].sort(),
+      );
+      for (const t of tables) {
+        const want = await vars.get(t.name)!.export();
+        expect(want.keys.length).toBeGreaterThan(0);
+        const k = parseNpy(files.npy[`${t.name}-keys.npy`]);
+        const v = parseNpy(files.npy[`${t.name}-values.npy`]);
+        expect(k.descr).toBe('<i8'); // int64 keys, as TFRA (int32 keys widened)
+        expect(k.shape).toEqual([want.keys.length]);
+        expect(v.descr).toBe('<f4');
+        expect(v.shape).toEqual([want.keys.length, t.dim]);
+        const got = byKey({ keys: k.data as BigInt64Array, values: v.data as Float32Array }, t.dim);
+        expect(got).toEqual(byKey(want, t.dim));
+      }
+
+      // The checkpoint restores into in-process Variables and fresh optimizers: the same rows,
+      // restrict status, optimizer slots and iterations.
+      const fresh = tables.map((t) => new de.Variable(options(t)));
+      const freshOpts = [
+        new de.optimizers.Adagrad({ learningRate: 0.3 }),
+        new de.optimizers.Adam({ learningRate: 0.05 }),
+      ];
+      await de.checkpoint.restore(files.checkpoint, [...fresh, ...freshOpts]);
+      expect(freshOpts.map((o) => o.iterations)).toEqual(opts.map((o) => o.iterations));
+      expect(opts[0].iterations).toBe(6);
+      for (const [i, t] of tables.entries()) {
+        const src = vars.get(t.name)!;
+        const dst = fresh[i];
+        expect(byKey(dst.export(), t.dim)).toEqual(byKey(await src.export(), t.dim));
+        const dstStatus = policyOf(dst);
+        if (t.restrictPolicy === 'frequency') {
+          const srcStatus =
+            src instanceof de.pool.PooledVariable ? await src.status().export() : policyOf(src)!.status.export();
+          expect(srcStatus.keys.length).toBeGreaterThan(0);
+          expect(byKey(dstStatus!.status.export(), 1)).toEqual(byKey(srcStatus, 1));
+        } else expect(dstStatus).toBeUndefined();
+        const opt = opts[i];
+        for (const spec of opt.slotSpecs()) {
+          const srcSlot =
+            src instanceof de.pool.PooledVariable
+              ? await src.getSlot(opt, spec.name).export()
+              : opt.getSlot(src, spec.name).export();
+          expect(srcSlot.keys.length).toBeGreaterThan(0);
+          expect(byKey(freshOpts[i].getSlot(dst, spec.name).export(), t.dim)).toEqual(byKey(srcSlot, t.dim));
+        }
+      }
+      expect(files.python).toContain('name="user_emb"');
+      expect(files.python).toContain('name="item_emb"');
+      expect(files.python).toContain('Adagrad');
+      expect(files.python).toContain('Adam');
+
+      // The copies are freed and the model's optimizers untouched: it trains on.
+      expect(opts.map((o) => o.trainedVariables().length)).toEqual(trainedBefore);
+      expect((await trainer.runStep()).step).toBe(7);
+      for (const v of fresh) v.dispose();
+    });
+  }
 });

@@ -568,7 +568,12 @@ export function placementProblem(t: Pick<TableSpec, 'placement' | 'insertOnLooku
 /** Step back with a table on the worker pool resets and replays from step 0: at most this many steps. */
 export const POOLED_REPLAY_MAX = 200;
 
-/** Why the checkpoint and file downloads are not offered with a table on the worker pool. */
+/** Why a model with a table on the worker pool has no keyframe checkpoint to go back to. */
 export function pooledCheckpointMessage(names: string[]): string {
-  return `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} placed on the worker pool, and de.checkpoint saves and restores in-process tables only (a reload still keeps the pooled rows, slots and restrict status, in this browser), so the checkpoint, .npy and script downloads are not available; set the Placement to In-process in the Tables panel to use them.`;
+  return `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} placed on the worker pool, which keeps no keyframe checkpoints (de.checkpoint saves and restores in-process tables; a reload still keeps the pooled rows, slots and restrict status, in this browser); set the Placement to In-process in the Tables panel for them.`;
+}
+
+/** What the Code panel's downloads do with tables on the worker pool. */
+export function pooledDownloadNote(names: string[]): string {
+  return `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} on the worker pool: the downloads copy ${names.length === 1 ? 'its' : 'their'} rows, restrict status and optimizer slots from the workers into in-process tables first (de.checkpoint and de.interop read in-process tables), so the checkpoint restores into in-process de.Variables.`;
 }
