@@ -86,3 +86,53 @@ test('Code panel: TypeScript and TFRA Python for the workspace, copy and downloa
   await expect.poll(() => names.slice().sort()).toEqual(['item_emb-keys.npy', 'item_emb-values.npy']);
   expect(consoleLog.errors).toEqual([]);
 });
+
+test('Code panel: downloads with a table on the worker pool hold its rows', async ({ page, consoleLog }) => {
+  await openApp(page);
+  await page.getByRole('button', { name: 'Load preset: One table, two features' }).click();
+  const table = page.getByRole('group', { name: 'Table item_emb', exact: true });
+  await table.getByLabel('Placement').selectOption('workers');
+  await expect(table.getByTestId('placement-note')).toContainText('Placement: worker pool');
+  const code = page.getByRole('region', { name: 'Code', exact: true });
+  await expect(code.getByTestId('files-pooled')).toContainText('item_emb is on the worker pool: the downloads copy');
+  const training = page.getByRole('region', { name: 'Training', exact: true });
+  for (let i = 1; i <= 2; i++) {
+    await training.getByRole('button', { name: 'Step', exact: true }).click();
+    await expect(page.getByTestId('train-step')).toHaveText(String(i));
+  }
+  const legend = table.locator('legend');
+  await expect(legend).not.toContainText('(0 keys)');
+  const count = Number(/\(([\d,]+) keys?\)/.exec((await legend.textContent())!)![1].replace(/,/g, ''));
+  expect(count).toBeGreaterThan(0);
+
+  const [ckpt] = await Promise.all([
+    page.waitForEvent('download'),
+    code.getByRole('button', { name: 'Download checkpoint' }).click(),
+  ]);
+  const bytes = await readFile((await ckpt.path())!);
+  expect(bytes.subarray(0, 8).toString('latin1')).toBe('DYNEMBCK');
+  expect(bytes.length).toBeGreaterThan(1000);
+  const files = new Map<string, Buffer>();
+  const saved: Promise<void>[] = [];
+  page.on('download', (d) =>
+    saved.push(
+      d.path().then(async (p) => {
+        files.set(d.suggestedFilename(), await readFile(p));
+      }),
+    ),
+  );
+  await code.getByRole('button', { name: 'Download .npy files' }).click();
+  await expect.poll(() => saved.length).toBe(2);
+  await Promise.all(saved);
+  expect([...files.keys()].sort()).toEqual(['item_emb-keys.npy', 'item_emb-values.npy']);
+  // NumPy .npy v1.0: int64 keys [count], float32 values [count, dim].
+  const header = (b: Buffer) => b.subarray(10, 10 + b.readUInt16LE(8)).toString('latin1');
+  expect(header(files.get('item_emb-keys.npy')!)).toContain(
+    `'descr': '<i8', 'fortran_order': False, 'shape': (${count},)`,
+  );
+  expect(header(files.get('item_emb-values.npy')!)).toMatch(
+    new RegExp(`'descr': '<f4'.*'shape': \\(${count}, \\d+\\)`),
+  );
+  await expect(code.getByTestId('code-python')).toContainText('"item_emb"');
+  expect(consoleLog.errors).toEqual([]);
+});
