@@ -682,7 +682,9 @@ export class Trainer {
     try {
       if (pooled) for (const v of this.variables) copied.push(await inProcessCopy(v, real, opts));
       const vars = pooled ? copied : (this.variables as de.Variable[]);
-      const byName = new Map(vars.map((v) => [v.name, v]));
+      // By table name (as this.variables, in group order; a Variable's own name may differ).
+      const names = this.groups.flatMap((g) => g.tables);
+      const byName = new Map(vars.map((v, i) => [names[i], v]));
       const checkpoint = await de.checkpoint.save([...vars, ...opts]);
       const npy: Record<string, Uint8Array> = {};
       for (const v of vars) Object.assign(npy, de.interop.toNpy(v));
