@@ -83,7 +83,14 @@ test('Code panel: TypeScript and TFRA Python for the workspace, copy and downloa
   const names: string[] = [];
   page.on('download', (d) => names.push(d.suggestedFilename()));
   await code.getByRole('button', { name: 'Download .npy files' }).click();
-  await expect.poll(() => names.slice().sort()).toEqual(['item_emb-keys.npy', 'item_emb-values.npy']);
+  await expect
+    .poll(() => names.slice().sort())
+    .toEqual([
+      'item_emb-keys.npy',
+      'item_emb-values.npy',
+      'item_emb_accumulator-keys.npy',
+      'item_emb_accumulator-values.npy',
+    ]);
   expect(consoleLog.errors).toEqual([]);
 });
 
@@ -122,9 +129,14 @@ test('Code panel: downloads with a table on the worker pool hold its rows', asyn
     ),
   );
   await code.getByRole('button', { name: 'Download .npy files' }).click();
-  await expect.poll(() => saved.length).toBe(2);
+  await expect.poll(() => saved.length).toBe(4);
   await Promise.all(saved);
-  expect([...files.keys()].sort()).toEqual(['item_emb-keys.npy', 'item_emb-values.npy']);
+  expect([...files.keys()].sort()).toEqual([
+    'item_emb-keys.npy',
+    'item_emb-values.npy',
+    'item_emb_accumulator-keys.npy',
+    'item_emb_accumulator-values.npy',
+  ]);
   // NumPy .npy v1.0: int64 keys [count], float32 values [count, dim].
   const header = (b: Buffer) => b.subarray(10, 10 + b.readUInt16LE(8)).toString('latin1');
   expect(header(files.get('item_emb-keys.npy')!)).toContain(

@@ -688,6 +688,13 @@ export class Trainer {
       const checkpoint = await de.checkpoint.save([...vars, ...opts]);
       const npy: Record<string, Uint8Array> = {};
       for (const v of vars) Object.assign(npy, de.interop.toNpy(v));
+      // The slot rows too, for the script's restore_slots(): only slots training created (trainedVariables
+      // has no side effect, where getSlot would create empty slots for an untrained table).
+      for (const o of opts) {
+        for (const v of o.trainedVariables()) {
+          if (vars.includes(v)) for (const slot of o.slotVariables(v)) Object.assign(npy, de.interop.toNpy(slot));
+        }
+      }
       const features: Record<string, de.interop.TfraFeature> = {};
       for (const f of this.features) {
         features[f.name] = {
