@@ -10,7 +10,11 @@ export default defineConfig({
   expect: { timeout: 20_000 },
   fullyParallel: false,
   workers: 1,
-  retries: 0,
+  // One retry in CI, reported as "flaky" in the summary: the main-thread check in training.spec
+  // measures real CPU time per task, and on these shared 2-core machines a recharts redraw that
+  // usually takes 20-40 ms has been seen at 52-65 ms of CPU (a GC or a descheduled core inside
+  // it). A retry keeps one such outlier from failing the run; a real regression fails both tries.
+  retries: process.env.CI ? 1 : 0,
   reporter: [['list']],
   use: {
     baseURL: `http://127.0.0.1:${PORT}/`,
