@@ -6,14 +6,29 @@
 import * as de from '../src/engine/index.js';
 import { policyOf } from '../src/engine/train/restrict.js';
 import { VARIABLE_VIEW } from '../src/engine/variable.js';
+import { savePooled, type SavedPooledTable } from './pooled-state.js';
 
-type Keys = Int32Array | BigInt64Array | string[];
+type Rows = { keys: Int32Array | BigInt64Array | string[]; values: Float32Array };
 
-type Rows = { keys: Keys; values: Float32Array };
-
-/** The optimizer slot rows of an in-process table (none when `opt` never trained it). */
-function localSlot(v: de.Variable, opt: de.optimizers.Optimizer, slot: string): Rows | null {
-  return opt.trainedVariables().includes(v) ? opt.getSlot(v, slot).export() : null;
+/**
+ * A table's rows, restrict status and the slots `optimizers` keep for it: a pooled table's read
+ * from the workers by savePooled (what a reload keeps), an in-process table's in the same form.
+ */
+async function contentsOf(
+  v: de.Variable | de.pool.PooledVariable,
+  optimizers: de.optimizers.Optimizer[],
+): Promise<Pick<SavedPooledTable, 'rows' | 'status' | 'slots'>> {
+  if (v instanceof de.pool.PooledVariable) return savePooled(v, optimizers);
+  const slots: SavedPooledTable['slots'] = [];
+  for (const [i, opt] of optimizers.entries()) {
+    // only slots training created: getSlot would create empty ones for an untrained table
+    if (!opt.trainedVariables().includes(v)) continue;
+    for (const spec of opt.slotSpecs()) {
+      const rows = opt.getSlot(v, spec.name).export();
+      if (rows.keys.length > 0) slots.push({ optimizer: i, slot: spec.name, rows });
+    }
+  }
+  return { rows: v.export(), status: policyOf(v)?.status.export() ?? null, slots };
 }
 
 /**
@@ -46,18 +61,11 @@ export async function inProcessCopy(
     const write = (to: de.Variable, rows: Rows) => {
       if (rows.keys.length > 0) to.upsert(Array.from(rows.keys as ArrayLike<number | bigint | string>), rows.values);
     };
-    write(copy, await v.export());
+    const { rows, status, slots } = await contentsOf(v, optimizers);
+    write(copy, rows);
     const policy = policyOf(copy);
-    if (policy) {
-      const status = pooled ? await v.status().export() : policyOf(v)!.status.export();
-      write(policy.status, status);
-    }
-    for (const [i, opt] of optimizers.entries()) {
-      for (const spec of opt.slotSpecs()) {
-        const rows = pooled ? await v.getSlot(opt, spec.name).export() : localSlot(v, opt, spec.name);
-        if (rows && rows.keys.length > 0) write(copies[i].getSlot(copy, spec.name), rows);
-      }
-    }
+    if (policy && status) write(policy.status, status);
+    for (const s of slots) write(copies[s.optimizer].getSlot(copy, s.slot), s.rows);
     return copy;
   } catch (e) {
     disposeCopy(copy, copies);
