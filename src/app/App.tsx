@@ -6,7 +6,7 @@ import { Panel } from './components/Panel.js';
 import { SectionNav } from './components/SectionNav.js';
 import { BatchPanel } from './panels/BatchPanel.js';
 import { DemoPanel } from './demo/DemoPanel.js';
-import { PANELS } from './panels/descriptions.js';
+import { PANEL_ORDER, PANELS } from './panels/descriptions.js';
 import { FeaturesPanel } from './panels/FeaturesPanel.js';
 import { LookupPanel } from './panels/LookupPanel.js';
 import { PerfPanel } from './perf/PerfPanel.js';
@@ -18,20 +18,6 @@ import { ChartsPanel } from './training/ChartsPanel.js';
 import { CodePanel } from './training/CodePanel.js';
 import { InternalsPanel } from './training/InternalsPanel.js';
 import { TrainingPanel } from './training/TrainingPanel.js';
-
-const ORDER: PanelId[] = [
-  'presets',
-  'tables',
-  'features',
-  'batch',
-  'lookup',
-  'training',
-  'charts',
-  'internals',
-  'code',
-  'tpu',
-  'performance',
-];
 
 const BODIES: Record<PanelId, () => ReactNode> = {
   presets: () => <PresetsPanel />,
@@ -69,7 +55,7 @@ export function App() {
       <NoticeBanner />
       <DiscardDialog />
       <main className="grid">
-        {ORDER.map((id) => (
+        {PANEL_ORDER.map((id) => (
           <Panel key={id} id={id} title={PANELS[id].title} area={id}>
             {BODIES[id]()}
           </Panel>

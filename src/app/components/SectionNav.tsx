@@ -1,13 +1,8 @@
-import { PANELS } from '../panels/descriptions.js';
-import type { PanelId } from '../store.js';
+import { PANEL_ORDER, PANELS } from '../panels/descriptions.js';
 
 /** The sections in page order; the demo sits after the panel grid. */
 const SECTIONS: { id: string; title: string }[] = [
-  ...(['presets', 'tables', 'features', 'batch', 'lookup', 'training', 'charts', 'internals', 'code'] as PanelId[]).map(
-    (id) => ({ id: `panel-${id}`, title: PANELS[id].title }),
-  ),
-  { id: 'panel-tpu', title: PANELS.tpu.title },
-  { id: 'panel-performance', title: PANELS.performance.title },
+  ...PANEL_ORDER.map((id) => ({ id: `panel-${id}`, title: PANELS[id].title })),
   { id: 'panel-demo', title: 'Live demo' },
 ];
 

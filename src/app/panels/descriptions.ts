@@ -15,3 +15,18 @@ export const PANELS: Record<PanelId, { title: string }> = {
   tpu: { title: 'Virtual TPU' },
   performance: { title: 'Performance' },
 };
+
+/** The panels in page order (the grid's reading order; the demo follows the grid). */
+export const PANEL_ORDER: PanelId[] = [
+  'presets',
+  'tables',
+  'features',
+  'batch',
+  'lookup',
+  'training',
+  'charts',
+  'internals',
+  'code',
+  'tpu',
+  'performance',
+];
