@@ -16,6 +16,20 @@ export * as initializers from './initializers.js';
 export * as layers from './layers/index.js';
 export type { SparseCombiner, TrainableWrapper } from './lookup.js';
 export { embeddingLookup, embeddingLookupSparse, embeddingLookupUnique, safeEmbeddingLookupSparse } from './lookup.js';
+export type {
+  DropReason,
+  FeatureBackend,
+  FeatureBatch,
+  FeatureCombiner,
+  FeatureInputKind,
+  FeatureLookupOptions,
+  FeatureLookupResult,
+  FeatureOp,
+  FeatureSpec,
+  FeatureTable,
+  IdProvenance,
+} from './features.js';
+export { featureLookup, featureLookupAsync, featureOp } from './features.js';
 export type { Id, IdsLike, NestedIds } from './tensor.js';
 export { Ids, ids, RaggedTensor, SparseTensor } from './tensor.js';
 export type { Partitioner, VariableOptions, VariableStats } from './variable.js';

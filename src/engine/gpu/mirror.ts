@@ -4,7 +4,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from '../errors.js';
 import { checkCombiner, combinerScale, type SparseCombiner, sparseInputs } from '../lookup.js';
-import { checkMaxNorm, clipByMaxNorm, currentReadTape, gatherByIndex, segmentSumRows, uniqueKeys } from '../read.js';
+import {
+  checkMaxNorm,
+  clipByMaxNorm,
+  currentReadTape,
+  gatherByIndex,
+  segmentSumRows,
+  uniqueKeys,
+  type UniqueRows,
+} from '../read.js';
 import type { RowWatch } from '../table.js';
 import type { IdsLike, Keys, RaggedTensor, SparseTensor } from '../tensor.js';
 import type { Variable } from '../variable.js';
@@ -215,17 +223,24 @@ export class GpuGather {
     return tf.tidy(() => segmentSumRows(this.rowsOf(keys, maxNorm, what), rows, numRows, scale));
   }
 
-  // Rows of `keys` ([n, dim], clipped to maxNorm). Inside a training step (a read tape is
-  // installed) the read is recorded as readUnique records it: the unique keys, their rows as
-  // gathered on the GPU (the tensor the gradient is taken against), which existed, and the same
-  // rows read from the WASM table (the optimizer's old values, with no GPU read-back); then the
-  // clip and the gather to every id, so the gradient flows back to the unique rows.
-  private rowsOf(keys: Keys, maxNorm: number | undefined, what: string): tf.Tensor2D {
-    const tape = currentReadTape();
-    if (tape === undefined) return this.gatherKeys(keys, maxNorm, what);
+  /**
+   * The distinct keys of `keys` and their rows gathered on the mirror (`[numUnique, dim]`, clipped
+   * to `maxNorm`), with each key's position among them and which were stored. Inside a training
+   * step the read is recorded on the tape as the WASM path records it. `de.featureLookup` reads
+   * through this.
+   *
+   * @example
+   * const { rows, index, exists } = g.readUnique(new Int32Array([4, 4, 9]));
+   */
+  readUnique(keys: Keys, maxNorm?: number, what = `GpuGather(${show(this.variable.name)}).readUnique`): UniqueRows {
     const v = this.variable;
     const { unique, index } = uniqueKeys(keys);
-    // stored rows, initializer rows for missing keys (inserted when insertOnLookup), as the WASM path reads them
+    const tape = currentReadTape();
+    if (tape === undefined) {
+      const exists = new Uint8Array(unique.length);
+      const rows = this.gatherKeys(unique, maxNorm, what, undefined, exists);
+      return { rows, index, unique, exists };
+    }
     const { values, exists } = v.read(unique);
     let rows = this.gatherKeys(unique, undefined, what, values);
     const sub = tape.onRead({ variable: v, keys: unique, rows, exists, values, maxNorm });
@@ -239,12 +254,31 @@ export class GpuGather {
       rows = sub;
     }
     if (maxNorm !== undefined) rows = clipByMaxNorm(rows, maxNorm);
+    return { rows, index, unique, exists };
+  }
+
+  // Rows of `keys` ([n, dim], clipped to maxNorm). Inside a training step (a read tape is
+  // installed) the read is recorded as readUnique records it: the unique keys, their rows as
+  // gathered on the GPU (the tensor the gradient is taken against), which existed, and the same
+  // rows read from the WASM table (the optimizer's old values, with no GPU read-back); then the
+  // clip and the gather to every id, so the gradient flows back to the unique rows.
+  private rowsOf(keys: Keys, maxNorm: number | undefined, what: string): tf.Tensor2D {
+    if (currentReadTape() === undefined) return this.gatherKeys(keys, maxNorm, what);
+    // stored rows, initializer rows for missing keys (inserted when insertOnLookup), as the WASM path reads them
+    const { rows, index } = this.readUnique(keys, maxNorm, what);
     return gatherByIndex(rows, index);
   }
 
   // Rows of `keys` ([n, dim]) gathered from the mirror, clipped to maxNorm. Missing keys read
   // `known` (the rows of every key, `[n * dim]`) when given, else the initializer.
-  private gatherKeys(keys: Keys, maxNorm: number | undefined, what: string, known?: Float32Array): tf.Tensor2D {
+  // `exists`, when given, receives 1 for every key the Variable holds.
+  private gatherKeys(
+    keys: Keys,
+    maxNorm: number | undefined,
+    what: string,
+    known?: Float32Array,
+    exists?: Uint8Array,
+  ): tf.Tensor2D {
     this.flush();
     const v = this.variable;
     const dim = v.dim;
@@ -259,10 +293,11 @@ export class GpuGather {
       const idx: number[] = [];
       for (let i = 0; i < n; i++) if (shardOf[i] === s) idx.push(i);
       if (idx.length === 0) return;
-      const { rows, exists } = shard.find(pickKeys(keys, idx));
+      const { rows, exists: held } = shard.find(pickKeys(keys, idx));
       const found: number[] = [];
       idx.forEach((i, j) => {
-        if (exists[j]) {
+        if (held[j]) {
+          if (exists) exists[i] = 1;
           perm[i] = off + found.length;
           found.push(rows[j]);
         } else missing.push(i);
