@@ -4,8 +4,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { expose, type ProxyOrClone } from 'comlink';
 import * as de from '../src/engine/index.js';
-import { machineFacts, type MachineFacts, runPerf } from '../src/perf/cases.js';
-import type { PerfEvent, PerfRow, PerfSize, SectionId } from '../src/perf/lib.js';
+import {
+  machineFacts,
+  type MachineFacts,
+  type PerfEvent,
+  type PerfRow,
+  type PerfSize,
+  runPerf,
+  type SectionId,
+} from '../src/perf/index.js';
 
 /** How long the probe (mirror a table, one lookup) may take before WebGL counts as unusable here. */
 const WEBGL_PROBE_MS = 30_000;

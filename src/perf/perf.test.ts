@@ -4,8 +4,17 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chartFor } from '../app/perf/charts.js';
 import * as de from '../engine/index.js';
-import { caseCount, runPerf } from './cases.js';
-import { formatReadable, JsTable, keysOfRanks, type PerfEvent, toMarkdown, uniformRanks, zipfRanks } from './lib.js';
+import {
+  caseCount,
+  formatReadable,
+  JsTable,
+  keysOfRanks,
+  type PerfEvent,
+  runPerf,
+  toMarkdown,
+  uniformRanks,
+  zipfRanks,
+} from './index.js';
 
 beforeAll(async () => {
   await de.ready();
@@ -87,6 +96,29 @@ describe('runPerf in Node', () => {
       'upsert uniform',
       'upsert zipf',
     ]);
+  });
+
+  it('deep runs (npm run bench) add bytes per key, and time by the CPU clock they are given', async () => {
+    let cpuCalls = 0;
+    const cpuSeconds = () => {
+      cpuCalls++;
+      return performance.now() / 1000;
+    };
+    const rows = await runPerf({ de, tf, size: 'quick', deep: true, cpuSeconds, emit: () => {} }, ['hashtable']);
+    expect(caseCount('hashtable', 'quick', true)).toBe(8);
+    expect(rows).toHaveLength(2 * 5 + 2);
+    expect(cpuCalls).toBeGreaterThan(100);
+    const find = rows.find((r) => r.name === 'find uniform, 10000 keys');
+    expect(find?.note).toMatch(/^wall-clock ratio \d+\.\d\d$/);
+    const bytes = rows.filter((r) => r.unit === 'B/key');
+    expect(bytes.map((r) => r.params.keys)).toEqual([10_000, 100_000]);
+    for (const r of bytes) {
+      // 4 key bytes + 16 x 4 value bytes raw; the table holds at least that, and its ratio is bytes / raw
+      expect(r.baseline).toBe(68);
+      expect(r.value).toBeGreaterThanOrEqual(68);
+      expect(r.ratio).toBeCloseTo(r.value / 68, 10);
+      expect(r.target).toBe('<= 1.5x raw');
+    }
   });
 
   it('without WebGL the gather-path section falls back to WASM and says why', async () => {

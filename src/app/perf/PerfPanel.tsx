@@ -14,8 +14,7 @@ import {
   YAxis,
 } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
-import { SIZES } from '../../perf/cases.js';
-import { formatNumber, formatReadable, type PerfRow, SECTION_TITLES, SECTIONS } from '../../perf/lib.js';
+import { formatNumber, formatReadable, type PerfRow, SECTION_TITLES, SECTIONS, SIZES } from '../../perf/index.js';
 import { type ChartSpec, chartFor } from './charts.js';
 import { machineLines } from './report.js';
 import { usePerf } from './store.js';

@@ -1,6 +1,6 @@
 // The Performance page's charts, as plain data built from the rows (so they can be unit-tested):
 // one grouped bar chart per section, with its axis label, unit and legend.
-import type { PerfRow, SectionId } from '../../perf/lib.js';
+import type { PerfRow, SectionId } from '../../perf/index.js';
 
 export interface ChartSpec {
   section: SectionId;

@@ -1,7 +1,6 @@
 // The Performance page's results as text: the machine facts and the markdown that "Copy as
 // markdown" and `npm run bench:browser` give.
-import type { MachineFacts } from '../../perf/cases.js';
-import { type PerfRow, type PerfSize, type SectionId, toMarkdown } from '../../perf/lib.js';
+import { type MachineFacts, type PerfRow, type PerfSize, type SectionId, toMarkdown } from '../../perf/index.js';
 
 export type Machine = MachineFacts & { tfjsBackends: string };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SECTIONS } from '../../perf/lib.js';
+import { SECTIONS } from '../../perf/index.js';
 import { usePlayground } from '../store.js';
 import {
   decodeWorkspace,

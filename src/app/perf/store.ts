@@ -6,7 +6,7 @@ import { create } from 'zustand';
 import type { PerfWorker } from '../../../workers/perf.worker.js';
 import { usePlayground } from '../store.js';
 import { type Machine, resultsMarkdown } from './report.js';
-import { type PerfEvent, type PerfRow, type PerfSize, type SectionId, SECTIONS } from '../../perf/lib.js';
+import { type PerfEvent, type PerfRow, type PerfSize, type SectionId, SECTIONS } from '../../perf/index.js';
 
 export type PerfPhase = 'idle' | 'running' | 'done' | 'cancelled' | 'error';
 

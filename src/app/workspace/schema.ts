@@ -3,7 +3,7 @@
 // comes from outside (a URL, IndexedDB): anything unexpected is refused with a message, never
 // evaluated. Names are restricted to identifiers because they end up in generated code.
 
-import { SECTIONS as PERF_SECTIONS, type SectionId } from '../../perf/lib.js';
+import { SECTIONS as PERF_SECTIONS, type SectionId } from '../../perf/index.js';
 
 export const SCHEMA_VERSION = 1;
 
