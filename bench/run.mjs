@@ -9,6 +9,7 @@
 // ctx.deep when it is too slow or Node-specific for the page.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
+import { nativeLookup } from './native.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -39,6 +40,8 @@ const cpuSeconds = () => {
 // the machine may be shared: record its load, so figures can be read with it in mind
 const loadBefore = loadavg();
 const notes = [];
+// the lookup cases' native C++ reference (compiled here when g++ exists)
+const native = nativeLookup(log);
 log(`bench: ${sections.join(', ')}${quick ? ' (quick)' : ''}`);
 const rows = await perf.runPerf(
   {
@@ -48,6 +51,7 @@ const rows = await perf.runPerf(
     deep: true,
     cpuSeconds,
     spawn: await de.pool.nodeSpawner(),
+    native: native.native,
     emit: (e) => {
       if (e.kind === 'progress') log(`  ${e.done}/${e.total} ${e.label}`);
       else if (e.kind === 'note') {
@@ -58,6 +62,7 @@ const rows = await perf.runPerf(
   },
   sections,
 );
+native.dispose();
 
 const result = {
   date: new Date().toISOString(),

@@ -2,6 +2,7 @@
 // the `[numUnique, dim]` rows with tfjs ops, so a training tape can differentiate through it.
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from './errors.js';
+import { canLookupDense, denseLookup } from './dense-lookup.js';
 import { checkMaxNorm, denseFromRows, readUnique, segmentCombineRows } from './read.js';
 import { type IdsLike, type Keys, RaggedTensor, SparseTensor, toKeys, toSparse } from './tensor.js';
 import { Variable, VARIABLE_VIEW, type VariableLike } from './variable.js';
@@ -53,6 +54,7 @@ export function embeddingLookup(
   const v = checkParams(params, what);
   const maxNorm = checkMaxNorm(options.maxNorm, what);
   const { keys, shape } = v.keysOf(ids, `${what} ids`);
+  if (!options.returnTrainable && canLookupDense(v)) return denseLookup(v, keys, shape, maxNorm, false).values;
   let unique: Keys = keys;
   const embeddings = tf.tidy(() => {
     const r = readUnique(v, keys, { maxNorm });

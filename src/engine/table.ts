@@ -149,6 +149,14 @@ export class HashTable {
     return this.heap.exports;
   }
 
+  /**
+   * The kernels' handle of this table (a pointer into `heap`), for fused kernels that read
+   * several tables of one heap in one call. Internal.
+   */
+  get kernelHandle(): number {
+    return this.t;
+  }
+
   /** Number of keys held. */
   size(): number {
     return this.k.tableField(this.t, F_SIZE);

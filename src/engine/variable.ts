@@ -5,10 +5,11 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, RuntimeError, show } from './errors.js';
 import { type Initializer, type InitializerLike, resolveInitializer, zeros } from './initializers.js';
 import { defaultShardOf } from './partition.js';
+import { canLookupDense, denseLookup } from './dense-lookup.js';
 import { denseFromRows, readUnique } from './read.js';
 import { HashTable } from './table.js';
 import { type Id, type IdsLike, isTensor, type KeyDtype, type Keys, toIds, toKeys } from './tensor.js';
-import { activeFlavour } from './wasm.js';
+import { activeFlavour, WasmHeap } from './wasm.js';
 
 /** Routes one key to a shard in `[0, numShards)`. int32 keys arrive as numbers, int64 as bigints. */
 export type Partitioner = (key: Id, numShards: number) => number;
@@ -238,7 +239,12 @@ export class Variable {
     this.trainable = options.trainable ?? true;
     this.insertOnLookup = options.insertOnLookup ?? false;
     const perShard = Math.max(1, Math.ceil(initCapacity / partitions));
-    this.shards = Array.from({ length: partitions }, () => new HashTable({ keyDtype, dim, initCapacity: perShard }));
+    // one heap for every shard: a lookup routes and reads all of them in one kernel call
+    const heap = new WasmHeap();
+    this.shards = Array.from(
+      { length: partitions },
+      () => new HashTable({ keyDtype, dim, initCapacity: perShard, heap }),
+    );
   }
 
   /** Parses ids in any accepted form into this table's keys (checking the dtype), with their shape. */
@@ -350,6 +356,10 @@ export class Variable {
     options: { returnExists?: boolean } = {},
   ): tf.Tensor | { values: tf.Tensor; exists: boolean[] } {
     const { keys, shape } = this.keysOf(idsLike, `Variable ${show(this.name)}.lookup`);
+    if (canLookupDense(this)) {
+      const r = denseLookup(this, keys, shape, undefined, options.returnExists === true);
+      return options.returnExists ? { values: r.values, exists: Array.from(r.exists!, (e) => e === 1) } : r.values;
+    }
     let exists: boolean[] = [];
     const t = tf.tidy(() => {
       const r = readUnique(this, keys);

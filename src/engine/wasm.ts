@@ -27,6 +27,20 @@ export interface KernelExports {
     maxNorm: number,
   ): number;
   rowNorms(matrix: number, n: number, dim: number, out: number): void;
+  // the fused public lookup (src/wasm/lookup.ts)
+  lookupRows(
+    tables: number,
+    nTables: number,
+    shards: number,
+    mode: number,
+    keys: number,
+    aux: number,
+    n: number,
+    addrs: number,
+    exists: number,
+    scratch: number,
+  ): number;
+  lookupCopyRows(addrs: number, n: number, out: number, dim: number, maxNorm: number): void;
   // optimizer updates (src/wasm/optimizers.ts): w, s0..s2 are u32 row-pointer arrays, g is [n, dim]
   sgdUpdate(w: number, g: number, n: number, dim: number, lr: number, maxNorm: number): void;
   momentumUpdate(

@@ -34,7 +34,16 @@ export interface PerfContext {
    * 10-million-key table. Too slow for a page a person waits on.
    */
   deep?: boolean;
+  /**
+   * A native reference lookup (Node: bench/native/lookup.cpp, compiled with g++ -O3): a table of
+   * `keys` (row i = key i) looked up with `ids`, each row of `dim` floats copied out; the median
+   * CPU seconds of one batch, or why it was skipped (no g++).
+   */
+  native?: (keys: BigInt64Array, ids: BigInt64Array, dim: number, minMs: number) => NativeTiming;
 }
+
+/** What {@link PerfContext.native} returns. */
+export type NativeTiming = { cpuSec: number; wallSec: number; runs: number } | { skipped: string };
 
 /** The sizes of each case, quick and full. */
 export const SIZES = {

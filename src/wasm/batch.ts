@@ -178,7 +178,7 @@ function orderScratchBytes(n: i32): usize {
 }
 
 /** Whether a lookup of n keys in table t runs ordered (scratch == 0: never). */
-function useOrder(t: usize, n: i32, scratch: usize): bool {
+export function useOrder(t: usize, n: i32, scratch: usize): bool {
   if (scratch == 0) return false;
   const groups = load<i32>(t, T_CAP) >> 4;
   if ((groups as usize) * load<usize>(t, T_GS) < ORDER_MIN_SLOT_BYTES) return false;
@@ -191,7 +191,15 @@ function useOrder(t: usize, n: i32, scratch: usize): bool {
  * (16n: hash, then the integer key or, for strings, the position), the sorted positions (4n)
  * and the histogram. Returns the number found.
  */
-function findRowsOrdered(t: usize, mode: i32, keys: usize, aux: usize, n: i32, outRows: usize, scratch: usize): i32 {
+export function findRowsOrdered(
+  t: usize,
+  mode: i32,
+  keys: usize,
+  aux: usize,
+  n: i32,
+  outRows: usize,
+  scratch: usize,
+): i32 {
   const slots = load<usize>(t, T_SLOTS);
   const gs = load<usize>(t, T_GS);
   const groups = load<i32>(t, T_CAP) >> 4;
@@ -249,7 +257,7 @@ function findRowsOrdered(t: usize, mode: i32, keys: usize, aux: usize, n: i32, o
 /** Slot of key i of a batch, or -1: findSlot with the integer probe inlined. */
 // @ts-ignore: decorator
 @inline
-function slotOfKey(t: usize, mode: i32, keys: usize, aux: usize, i: i32, slots: usize, gs: usize, gmask: u32): i32 {
+export function slotOfKey(t: usize, mode: i32, keys: usize, aux: usize, i: i32, slots: usize, gs: usize, gmask: u32): i32 {
   if (mode == 2) return findSlot(t, mode, keys, aux, i);
   const k = intKey(mode, keys, i);
   return probeIntIn(slots, gs, gmask, k, mix64(k as u64));

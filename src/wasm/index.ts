@@ -2,6 +2,7 @@
 // with --enable simd (kernels.simd.wasm) and without (kernels.scalar.wasm).
 export { alloc, free, blockSize, allocatedBytes, setMemoryLimit, memoryLimit } from './alloc';
 export { gatherRows, rowNorms } from './rows';
+export { lookupCopyRows, lookupRows } from './lookup';
 export { adagradUpdate, adamUpdate, ftrlUpdate, momentumUpdate, rmspropUpdate, rowPointers, sgdUpdate } from './optimizers';
 export {
   copyBytes,

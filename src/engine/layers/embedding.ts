@@ -9,6 +9,7 @@ import {
   randomNormal,
   resolveInitializer,
 } from '../initializers.js';
+import { canLookupDense, denseLookup } from '../dense-lookup.js';
 import { checkMaxNorm, denseFromRows, readUnique, type UniqueRows } from '../read.js';
 import type { IdsLike, KeyDtype } from '../tensor.js';
 import { type Partitioner, type RestrictPolicyClass, Variable } from '../variable.js';
@@ -130,6 +131,11 @@ export class Embedding extends Layer {
    * layer.call(tf.tensor2d([[1, 2]], [1, 2], 'int32')).shape; // [1, 2, embeddingSize]
    */
   call(input: IdsLike): tf.Tensor {
+    if (canLookupDense(this.params)) {
+      // outside training: the fused lookup (with or without withUnique, the same values)
+      const { keys, shape } = this.params.keysOf(input, `${this.constructor.name} ${show(this.name)} ids`);
+      return denseLookup(this.params, keys, shape, this.maxNorm, false).values;
+    }
     return tf.tidy(() => {
       const { rows, shape } = this.readIds(input);
       return denseFromRows(rows, shape, this.embeddingSize);

@@ -15,14 +15,15 @@ import {
   type Stepper,
 } from '../context.js';
 import { keysOfRanks, keysOfRanks64, uniformRanks, zipfRanks } from '../ids.js';
+import { lookupCases, lookupSteps } from './lookup.js';
 
 const GATHER_DIM = 64;
 /** A cache-resident table: its rows stay in cache, so this measures the kernels, not DRAM. */
 const SMALL_KEYS = 4096;
 
 /** Progress steps of the section. */
-export function gatherSteps(ctx: Pick<PerfContext, 'deep'>): number {
-  return 3 + (ctx.deep ? 4 : 0);
+export function gatherSteps(ctx: Pick<PerfContext, 'deep' | 'size'>): number {
+  return 3 + lookupSteps(ctx) + (ctx.deep ? 4 : 0);
 }
 
 /** A filled buffer in WASM memory: copying from untouched pages would read the zero page (2x too fast). */
@@ -81,6 +82,7 @@ export async function gather(ctx: PerfContext, st: Stepper): Promise<void> {
     }
   }
   table?.t.dispose();
+  await lookupCases(ctx, st);
   if (ctx.deep) await gatherDeep(ctx, st);
 }
 
