@@ -23,7 +23,7 @@ const SMALL_KEYS = 4096;
 
 /** Progress steps of the section. */
 export function gatherSteps(ctx: Pick<PerfContext, 'deep' | 'size'>): number {
-  return 3 + lookupSteps(ctx) + (ctx.deep ? 4 : 0);
+  return 3 + (ctx.deep ? 4 + lookupSteps(ctx) : 0);
 }
 
 /** A filled buffer in WASM memory: copying from untouched pages would read the zero page (2x too fast). */
@@ -82,8 +82,10 @@ export async function gather(ctx: PerfContext, st: Stepper): Promise<void> {
     }
   }
   table?.t.dispose();
-  await lookupCases(ctx, st);
-  if (ctx.deep) await gatherDeep(ctx, st);
+  if (ctx.deep) {
+    await lookupCases(ctx, st);
+    await gatherDeep(ctx, st);
+  }
 }
 
 /** The deep gather cases: against the plain-JS table, resolved rows, dense rows, tf.gather. */

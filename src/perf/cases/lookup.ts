@@ -2,7 +2,8 @@
 // plain-JS Map<bigint> + Float32Array table, the kernel alone (HashTable.gather into WASM
 // memory) and, where the host provides one (npm run bench: bench/native/lookup.cpp compiled
 // with g++ -O3), a native C++ open-addressing table over the same keys and ids. int64 ids,
-// dim 64, uniform and Zipf ids, 1 and 4 partitions; deep full runs add a 1e7-key x dim-16 table.
+// dim 64, uniform and Zipf ids, 1 and 4 partitions; full runs add a 1e7-key x dim-16 table.
+// Deep cases (npm run bench): a page would not wait for them.
 import type * as Engine from '../../engine/index.js';
 import { gc, JS_BASELINE_64, pair, type PerfContext, row, SIZES, type Stepper, values } from '../context.js';
 import { keysOfRanks64, uniformRanks, zipfRanks } from '../ids.js';
@@ -13,8 +14,8 @@ const FILL_BATCH = 65_536;
 const PARTITIONS = [1, 4] as const;
 
 /** Progress steps of these cases. */
-export function lookupSteps(ctx: Pick<PerfContext, 'deep' | 'size'>): number {
-  return PARTITIONS.length + (ctx.deep && ctx.size === 'full' ? 1 : 0);
+export function lookupSteps(ctx: Pick<PerfContext, 'size'>): number {
+  return PARTITIONS.length + (ctx.size === 'full' ? 1 : 0);
 }
 
 /** A Variable and the plain-JS table, both holding ranks 0..n-1 as int64 keys. */
@@ -141,7 +142,7 @@ export async function lookupCases(ctx: PerfContext, st: Stepper): Promise<void> 
       v.dispose();
     }
   }
-  if (ctx.deep && ctx.size === 'full') await lookupAtScale(ctx, st);
+  if (ctx.size === 'full') await lookupAtScale(ctx, st);
 }
 
 /** One table of 1e7 keys x dim 16 (about 850 MB with its plain-JS twin's keys): the public lookup vs plain JS. */
