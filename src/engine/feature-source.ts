@@ -72,10 +72,10 @@ function peekVariable(v: Variable, keys: Keys): { values: Float32Array; exists: 
     for (let i = 0; i < keys.length; i++) if (shardOf[i] === s) idx.push(i);
     if (idx.length === 0) return;
     const part = new Float32Array(idx.length * dim);
-    const ex = table.gather(pickKeys(v.keyDtype, keys, idx), part);
+    const ex = table.gather(pickKeys(keys, idx), part);
     const missing = idx.filter((_, j) => !ex[j]);
     const init = new Float32Array(missing.length * dim);
-    if (missing.length > 0) v.initializer.fill(pickKeys(v.keyDtype, keys, missing), dim, init);
+    if (missing.length > 0) v.initializer.fill(pickKeys(keys, missing), dim, init);
     let m = 0;
     idx.forEach((i, j) => {
       exists[i] = ex[j];

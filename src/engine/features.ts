@@ -185,7 +185,7 @@ export function featureLookup(
   const keys = src.keysOf(batch.ids, what);
   const withProvenance = options !== null && typeof options === 'object' && options.provenance === true;
   const before = withProvenance ? src.peek(keys) : null;
-  const readKeys = plan.read.length === keys.length ? keys : pickKeys(keyDtypeOf(keys), keys, plan.read);
+  const readKeys = plan.read.length === keys.length ? keys : pickKeys(keys, plan.read);
   const output = tf.tidy(() => {
     let flat: tf.Tensor2D;
     if (readKeys.length === 0) flat = tf.zeros([plan.numCells, src.dim]);
@@ -226,8 +226,4 @@ export async function featureLookupAsync(
   const run = () => featureLookup(table, feature, batch, options);
   if (!pooledTable(table)) return run();
   return withPoolRows(run, run);
-}
-
-function keyDtypeOf(keys: Keys): 'int32' | 'int64' | 'string' {
-  return keys instanceof Int32Array ? 'int32' : keys instanceof BigInt64Array ? 'int64' : 'string';
 }

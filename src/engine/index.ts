@@ -3,6 +3,7 @@
 export { DynembError, InvalidArgumentError, OutOfMemoryError, RuntimeError } from './errors.js';
 export type { BackendInfo } from './info.js';
 export { backendInfo } from './info.js';
+export { mulberry32 } from './random.js';
 export { gatherRows, rowNorms } from './rows.js';
 export type { HashTableOptions, KeyDtype, Keys, TableStats } from './table.js';
 export { HashTable, hashKeyString } from './table.js';

@@ -104,24 +104,28 @@ export function writeKeys(heap: WasmHeap, dtype: KeyDtype, keys: Keys, ptr: numb
   return aux;
 }
 
-/** Picks keys by index (for undoing a partial insert). */
-export function pickKeys(dtype: KeyDtype, keys: Keys, idx: ArrayLike<number>): Keys {
+/**
+ * The keys at positions `idx`, in a new array of the same kind (Int32Array, BigInt64Array or
+ * string[]): the one copy of "pick these keys", used to undo a partial insert, route keys to
+ * shards, evict, and fill the rows a lookup missed.
+ *
+ * @example
+ * pickKeys(Int32Array.of(10, 20, 30), [2, 0]); // Int32Array [30, 10]
+ */
+export function pickKeys(keys: Keys, idx: ArrayLike<number>): Keys {
   const n = idx.length;
-  if (dtype === 'int32') {
-    const src = keys as Int32Array;
+  if (keys instanceof Int32Array) {
     const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) out[i] = src[idx[i]];
+    for (let i = 0; i < n; i++) out[i] = keys[idx[i]];
     return out;
   }
-  if (dtype === 'int64') {
-    const src = keys as BigInt64Array;
+  if (keys instanceof BigInt64Array) {
     const out = new BigInt64Array(n);
-    for (let i = 0; i < n; i++) out[i] = src[idx[i]];
+    for (let i = 0; i < n; i++) out[i] = keys[idx[i]];
     return out;
   }
-  const src = keys as string[];
   const out: string[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = src[idx[i]];
+  for (let i = 0; i < n; i++) out[i] = keys[idx[i]];
   return out;
 }
 

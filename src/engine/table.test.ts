@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, OutOfMemoryError } from './errors.js';
+import { mulberry32 } from './random.js';
 import { HashTable, hashKeyString, type KeyDtype } from './table.js';
 import { compileKernels, hostSupportsSimd, type WasmFlavour, WasmHeap } from './wasm.js';
 
@@ -11,18 +12,10 @@ beforeAll(async () => {
   for (const f of flavours) await compileKernels(f);
 });
 
-/** A deterministic pseudo-random float stream (mulberry32). */
+/** A deterministic pseudo-random float stream in [-2, 2) (the engine's mulberry32). */
 function randoms(seed: number, n: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 4 - 2;
-  }
-  return out;
+  const r = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => r() * 4 - 2);
 }
 
 describe.each(flavours)('HashTable (%s kernels)', (flavour) => {

@@ -321,7 +321,7 @@ export class HashTable {
       values = init(missing);
       this.checkValues('findOrInsert', 'the values init returned', values, count);
     } catch (e) {
-      this.remove(pickKeys(this.keyDtype, keys, missing));
+      this.remove(pickKeys(keys, missing));
       throw e;
     }
     const newRows = new Int32Array(count);

@@ -8,6 +8,7 @@ import { defaultShardOf } from './partition.js';
 import { canLookupDense, denseLookup } from './dense-lookup.js';
 import { denseFromRows, readUnique } from './read.js';
 import { HashTable } from './table.js';
+import { pickKeys } from './table-keys.js';
 import { type Id, type IdsLike, isTensor, type KeyDtype, type Keys, toIds, toKeys } from './tensor.js';
 import { activeFlavour, WasmHeap } from './wasm.js';
 
@@ -86,20 +87,6 @@ function checkInt(v: unknown, name: string, min: number, what: string): number {
     throw new InvalidArgumentError(`${what}: ${name} must be an integer >= ${min}, got ${show(v)}.`);
   }
   return v;
-}
-
-function sliceKeys(keys: Keys, idx: Int32Array | number[]): Keys {
-  if (keys instanceof Int32Array) {
-    const out = new Int32Array(idx.length);
-    for (let j = 0; j < idx.length; j++) out[j] = keys[idx[j]];
-    return out;
-  }
-  if (keys instanceof BigInt64Array) {
-    const out = new BigInt64Array(idx.length);
-    for (let j = 0; j < idx.length; j++) out[j] = keys[idx[j]];
-    return out;
-  }
-  return Array.from(idx, (i) => keys[i]);
 }
 
 function concatKeys(dtype: KeyDtype, parts: Keys[]): Keys {
@@ -290,7 +277,7 @@ export class Variable {
     const idx = Array.from(counts, (c) => new Int32Array(c));
     counts.fill(0);
     for (let i = 0; i < shard.length; i++) idx[shard[i]][counts[shard[i]]++] = i;
-    return idx.map((ix) => ({ idx: ix, keys: sliceKeys(keys, ix) }));
+    return idx.map((ix) => ({ idx: ix, keys: pickKeys(keys, ix) }));
   }
 
   /**
@@ -334,7 +321,7 @@ export class Variable {
     const dim = this.dim;
     const missing = new Int32Array(count);
     for (let j = 0, m = 0; j < exists.length; j++) if (!exists[j]) missing[m++] = j;
-    const mk = sliceKeys(keys, missing);
+    const mk = pickKeys(keys, missing);
     const init = new Float32Array(count * dim);
     this.initializer.fill(mk, dim, init);
     for (let m = 0; m < count; m++) part.set(init.subarray(m * dim, (m + 1) * dim), missing[m] * dim);

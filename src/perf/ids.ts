@@ -1,17 +1,6 @@
 // The ids the benchmark cases look up: ranks drawn uniformly or from a Zipf law (seeded, so a
 // run is repeatable), and the int32 key of each rank.
-
-/** A small seeded PRNG (mulberry32) returning floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../engine/index.js';
 
 /**
  * `count` ranks in [0, n) drawn uniformly.
@@ -20,7 +9,7 @@ export function rng(seed: number): () => number {
  * uniformRanks(1000, 4, 7); // four ranks below 1000, the same every run
  */
 export function uniformRanks(n: number, count: number, seed: number): Int32Array {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const out = new Int32Array(count);
   for (let i = 0; i < count; i++) out[i] = Math.floor(r() * n);
   return out;
@@ -39,7 +28,7 @@ export function zipfRanks(n: number, count: number, s: number, seed: number): In
     acc += 1 / (k + 1) ** s;
     cdf[k] = acc;
   }
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const out = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const u = r() * acc;

@@ -3,18 +3,10 @@
 // is a function of (spec, step) alone, which is what makes "step back" exact.
 import type { FeatureSpec, GeneratorSpec, TableSpec } from '../workspace/schema.js';
 import type { BatchId } from './parse.js';
+import { mulberry32 } from '../../engine/index.js';
 
-/** mulberry32: a small, fast, well-mixed 32-bit PRNG. Returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The engine's seeded generator, re-exported for the batch, demo and TPU generators beside it. */
+export { mulberry32 };
 
 /** A 32-bit avalanche hash of two integers (murmur3's finaliser over a mix). */
 export function hash2(a: number, b: number): number {

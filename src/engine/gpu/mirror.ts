@@ -14,14 +14,9 @@ import {
   type UniqueRows,
 } from '../read.js';
 import type { RowWatch } from '../table.js';
+import { pickKeys } from '../table-keys.js';
 import type { IdsLike, Keys, RaggedTensor, SparseTensor } from '../tensor.js';
 import type { Variable } from '../variable.js';
-
-function pickKeys(keys: Keys, idx: number[]): Keys {
-  if (Array.isArray(keys)) return idx.map((i) => keys[i]);
-  if (keys instanceof Int32Array) return Int32Array.from(idx, (i) => keys[i]);
-  return BigInt64Array.from(idx, (i) => keys[i]);
-}
 
 /**
  * A GPU mirror of a Variable's rows. It follows every write to the Variable on its own: the

@@ -3,7 +3,7 @@
 import { expose, transfer, type Endpoint } from 'comlink';
 import { InvalidArgumentError } from '../errors.js';
 import { HashTable } from '../table.js';
-import type { Keys } from '../table-keys.js';
+import { type Keys, pickKeys } from '../table-keys.js';
 import { TpuCoreHost, type TpuCoreRequest, type TpuCoreResponse } from '../tpu/core.js';
 import { Adagrad } from '../train/optimizers/adagrad.js';
 import { Adam } from '../train/optimizers/adam.js';
@@ -27,16 +27,6 @@ const OPTIMIZERS: Record<string, new (config: never) => Optimizer> = { Adagrad, 
 
 function compareKeys(a: number | bigint | string, b: number | bigint | string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function pickKeys(keys: Keys, idx: number[]): Keys {
-  if (keys instanceof Int32Array) return Int32Array.from(idx, (i) => keys[i]);
-  if (keys instanceof BigInt64Array) {
-    const out = new BigInt64Array(idx.length);
-    idx.forEach((i, j) => (out[j] = keys[i]));
-    return out;
-  }
-  return idx.map((i) => keys[i]);
 }
 
 function keysOf(m: KeysMessage): Keys {

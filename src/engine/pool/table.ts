@@ -3,7 +3,7 @@
 // assembled in the order of the keys.
 import type { Remote } from 'comlink';
 import { InvalidArgumentError, show } from '../errors.js';
-import { checkKeys, type KeyDtype, type Keys } from '../table-keys.js';
+import { checkKeys, type KeyDtype, type Keys, pickKeys } from '../table-keys.js';
 import { defaultShardOf } from '../partition.js';
 import { WorkerDiedError } from './errors.js';
 import type { RestoreTask, WorkerPool } from './pool.js';
@@ -27,16 +27,6 @@ export interface PoolTableOptions {
 }
 
 export { defaultShardOf } from '../partition.js';
-
-function pick(keys: Keys, idx: Int32Array): Keys {
-  if (keys instanceof Int32Array) return Int32Array.from(idx, (i) => keys[i]);
-  if (keys instanceof BigInt64Array) {
-    const out = new BigInt64Array(idx.length);
-    for (let j = 0; j < idx.length; j++) out[j] = keys[idx[j]];
-    return out;
-  }
-  return Array.from(idx, (i) => keys[i]);
-}
 
 function pickRows(values: Float32Array, idx: Int32Array, dim: number): Float32Array {
   const out = new Float32Array(idx.length * dim);
@@ -222,7 +212,7 @@ export class PoolTable {
         for (let j = 0; j < idx.length; j++) view[j] = src[idx[j]];
         msg = { kind: 'shared', dtype: this.keyDtype as 'int32' | 'int64', region };
       } else {
-        msg = { kind: 'keys', keys: routes.length === 1 ? keys : pick(keys, idx) };
+        msg = { kind: 'keys', keys: routes.length === 1 ? keys : pickKeys(keys, idx) };
       }
       const out = outSab ? { buffer: outSab, byteOffset: start * dim * 4, length: idx.length * dim } : null;
       return this.pool
@@ -295,7 +285,7 @@ export class PoolTable {
 
   private split<T>(keys: Keys, f: (k: Keys, idx: Int32Array) => T): (T | null)[] {
     const routes = this.route(keys);
-    return routes.map((idx) => (idx.length === 0 ? null : f(routes.length === 1 ? keys : pick(keys, idx), idx)));
+    return routes.map((idx) => (idx.length === 0 ? null : f(routes.length === 1 ? keys : pickKeys(keys, idx), idx)));
   }
 
   /**

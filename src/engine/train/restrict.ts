@@ -5,6 +5,7 @@
 // The status lives in a dim-1 dynamic Variable (float32: exact for clocks and counts below
 // 2^24), so it is sharded like the Variable and saved by checkpoints like any Variable.
 import { InvalidArgumentError, RuntimeError, show } from '../errors.js';
+import { pickKeys } from '../table-keys.js';
 import { ids, type Keys } from '../tensor.js';
 import { setRestrictHandler, Variable } from '../variable.js';
 import { slotVariablesOf } from './slots.js';
@@ -76,7 +77,7 @@ export abstract class RestrictPolicy {
       for (let j = quota; j < idx.length; j++) evict.push(idx[j]);
     }
     if (evict.length === 0) return 0;
-    const gone = ids(pick(keys, evict));
+    const gone = ids(pickKeys(keys, evict));
     const removed = v.remove(gone);
     this.status.remove(gone);
     for (const slot of slotVariablesOf(v)) slot.remove(gone);
@@ -86,16 +87,6 @@ export abstract class RestrictPolicy {
 
 function compareKeys(a: number | bigint | string, b: number | bigint | string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function pick(keys: Keys, idx: number[]): Keys {
-  if (keys instanceof Int32Array) return Int32Array.from(idx, (i) => keys[i]);
-  if (keys instanceof BigInt64Array) {
-    const out = new BigInt64Array(idx.length);
-    idx.forEach((i, j) => (out[j] = keys[i]));
-    return out;
-  }
-  return idx.map((i) => keys[i]);
 }
 
 /**
