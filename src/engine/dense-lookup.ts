@@ -115,7 +115,7 @@ function missingRows(
   for (let i = 0; i < n; i++) if (u8[ep + i] === 0) count++;
   const pos = new Int32Array(count);
   for (let i = 0, m = 0; i < n; i++) if (u8[ep + i] === 0) pos[m++] = i;
-  const { unique, index } = uniqueKeys(pickKeys(v.keyDtype, keys, pos));
+  const { unique, index } = uniqueKeys(pickKeys(keys, pos));
   const rows = new Float32Array(unique.length * dim);
   v.initializer.fill(unique, dim, rows);
   const ip = initScratch.get(Math.max(16, rows.length * 4));
@@ -141,6 +141,6 @@ function insertMissing(v: Variable, keys: Keys, rows: Float32Array): void {
     if (idx.length === 0) continue;
     const part = new Float32Array(idx.length * dim);
     idx.forEach((j, m) => part.set(rows.subarray(j * dim, (j + 1) * dim), m * dim));
-    v.shards[s].upsert(pickKeys(v.keyDtype, keys, idx), part);
+    v.shards[s].upsert(pickKeys(keys, idx), part);
   }
 }
