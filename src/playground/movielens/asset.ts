@@ -108,7 +108,7 @@ export function parseMovieLens(buffer: ArrayBuffer): MovieLensData {
     ratings: header.ratings,
     genres: header.genres,
     ...out,
-  } as MovieLensData;
+  } as unknown as MovieLensData;
   if (data.movieIds.length !== data.movies || data.genreBits.length !== data.movies)
     fail('movie sections disagree with the header');
   if (data.titleOffsets.length !== data.movies + 1 || data.titleOffsets[data.movies] !== data.titles.length) {
