@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as de from '../../engine/index.js';
 import type { MovieLensData } from './asset.js';
 import { bprGradients, softmaxGradients } from './gradients.js';
-import { mulberry32, type UserItems } from './split.js';
+import type { UserItems } from './split.js';
 
 export type MovieLensLoss = 'bpr' | 'softmax';
 
@@ -110,7 +110,7 @@ export class MovieLensModel {
       config.optimizer === 'adagrad'
         ? new de.optimizers.Adagrad({ learningRate: config.learningRate })
         : new de.optimizers.Adam({ learningRate: config.learningRate });
-    this.rand = mulberry32(config.seed);
+    this.rand = de.mulberry32(config.seed);
     const n = train.items.length;
     this.pairUser = new Uint16Array(n);
     this.pairMovie = Uint16Array.from(train.items);

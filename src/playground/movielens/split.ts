@@ -1,6 +1,7 @@
 // The evaluation protocol's split: each user's ratings are shuffled with a fixed seed and cut 80/20
 // (at least one held out), so every model and the popularity baseline are scored on the same
 // held-out 20 %. Ratings count as implicit feedback: a rating of any value is a positive.
+import { mulberry32 } from '../../engine/index.js';
 import type { MovieLensData } from './asset.js';
 
 /** Per-user item lists in CSR form: user u's items are `items[offsets[u] .. offsets[u+1])`. */
@@ -16,18 +17,6 @@ export interface Split {
   movies: number;
   train: UserItems;
   test: UserItems;
-}
-
-/** A small seeded generator (mulberry32): the same seed gives the same split on every machine. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
