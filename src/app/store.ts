@@ -2,13 +2,13 @@
 // through actions beside the state. No class instances or Maps live in state. Fast-changing
 // data (per-step metrics) does not live here: see metrics.ts (ring buffers read on frames).
 import { create } from 'zustand';
-import type { LookupReply } from '../../workers/playground.worker.js';
+import type { LookupReply } from '../playground/protocol.js';
 import { createDemoSlice, type DemoSlice } from './demo/slice.js';
 import { createTpuSlice, type TpuSlice } from './tpu/slice.js';
 import { createTrainingSlice, type TrainingSlice } from './training/slice.js';
 import { heldKeys, markFresh } from './runtime/held.js';
-import { type Discard, discardsOf } from './workspace/discard.js';
-import { PRESETS } from './workspace/presets.js';
+import { type Discard, discardsOf } from '../playground/workspace/index.js';
+import { PRESETS } from '../playground/workspace/index.js';
 import {
   defaultFeature,
   defaultTable,
@@ -19,7 +19,7 @@ import {
   type TableSpec,
   type TrainingSpec,
   type Workspace,
-} from './workspace/schema.js';
+} from '../playground/workspace/index.js';
 
 export type EngineStatus =
   | { phase: 'loading' }

@@ -39,4 +39,4 @@ export * as checkpoint from './checkpoint/index.js';
 export * as interop from './checkpoint/interop.js';
 export * as optimizers from './train/optimizers/index.js';
 export * as train from './train/index.js';
-export { FrequencyRestrictPolicy, RestrictPolicy, TimestampRestrictPolicy } from './train/restrict.js';
+export { FrequencyRestrictPolicy, policyOf, RestrictPolicy, TimestampRestrictPolicy } from './train/restrict.js';

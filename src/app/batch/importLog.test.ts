@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { columnBatch, IMPORT_FORMAT_HELP, ImportCancelled, readLog, splitCsvLine } from './importLog.js';
-import { parseBatch } from './parse.js';
+import { parseBatch } from '../../playground/batch/parse.js';
 
 const blob = (s: string) => new Blob([s]);
 const noop = () => {};

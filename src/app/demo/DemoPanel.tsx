@@ -8,7 +8,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { usePlayground } from '../store.js';
 import { DemoSettings } from './DemoSettings.js';
 import { PLAY_ATTR } from './open.js';
-import type { Metrics } from './trainer.js';
+import type { Metrics } from '../../playground/demo/config.js';
 import './demo.css';
 
 const C = { model: '#0072B2', pop: '#E69F00', oracle: '#009E73', items: '#CC79A7', users: '#56B4E9', ev: '#D55E00' };

@@ -4,7 +4,7 @@
 import { useId, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { usePlayground } from '../store.js';
-import { type DemoSpec, validateDemoSpec, WorkspaceError } from '../workspace/schema.js';
+import { type DemoSpec, validateDemoSpec, WorkspaceError } from '../../playground/workspace/index.js';
 import { demoSpecOf } from '../workspace/views.js';
 
 const FIELDS: { key: keyof DemoSpec; label: string; step?: string }[] = [

@@ -1,11 +1,16 @@
 // The live recommender demo's slice of the app store: plain data only (metrics, the last
 // recommendation, status). The worker and the play loop live in this module, outside the store.
 import { type Remote, wrap } from 'comlink';
-import type { RecommenderWorker } from '../../../workers/recommender.worker.js';
+import type { RecommenderApi } from '../../playground/demo/config.js';
 import { usePlayground } from '../store.js';
-import type { DemoSpec } from '../workspace/schema.js';
+import type { DemoSpec } from '../../playground/workspace/index.js';
 import { trainerConfigOf } from '../workspace/views.js';
-import { DEFAULT_TRAINER, type Metrics, type Recommendation, type TrainerConfig } from './trainer.js';
+import {
+  DEFAULT_TRAINER,
+  type Metrics,
+  type Recommendation,
+  type TrainerConfig,
+} from '../../playground/demo/config.js';
 
 /** Steps trained between evaluations (and chart points). */
 export const CHUNK = 10;
@@ -31,7 +36,7 @@ export interface DemoSlice {
 
 type Set = (partial: Partial<DemoSlice> | ((s: DemoSlice) => Partial<DemoSlice>)) => void;
 
-let remote: Remote<RecommenderWorker> | null = null;
+let remote: Remote<RecommenderApi> | null = null;
 let worker: Worker | null = null;
 let started = false;
 let playing = false;
@@ -42,11 +47,11 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function ensureStarted(set: Set, config: TrainerConfig): Promise<Remote<RecommenderWorker>> {
+async function ensureStarted(set: Set, config: TrainerConfig): Promise<Remote<RecommenderApi>> {
   if (!worker) {
     worker = new Worker(new URL('../../../workers/recommender.worker.ts', import.meta.url), { type: 'module' });
     usePlayground.getState().setAppWorkers('recommender demo', 1);
-    remote = wrap<RecommenderWorker>(worker);
+    remote = wrap<RecommenderApi>(worker);
   }
   if (!remote) throw new Error('The recommender worker did not start.');
   if (!started) {
@@ -62,7 +67,7 @@ export function createDemoSlice(set: Set): DemoSlice {
   const track = set;
   // Read at call time (the store module imports this one; by then it is initialised).
   const state = (): DemoSlice => usePlayground.getState();
-  const refreshRecommendation = async (r: Remote<RecommenderWorker>) => {
+  const refreshRecommendation = async (r: Remote<RecommenderApi>) => {
     const s = state();
     if (s.demoRecommendation) track({ demoRecommendation: await r.recommend(s.demoUser) });
   };

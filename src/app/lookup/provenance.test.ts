@@ -1,6 +1,6 @@
 // Every output vector of a lookup is labelled with the ids (and weights) that made it.
 import { describe, expect, it } from 'vitest';
-import { parseBatch } from '../batch/parse.js';
+import { parseBatch } from '../../playground/batch/parse.js';
 import { outputLabels } from './provenance.js';
 
 const batch = (t: string) => {

@@ -1,8 +1,8 @@
 // Where each row of a lookup's output comes from: which ids (and weights) made it and how they
 // were combined, so the inspector can label every output vector with its cause.
-import type { BatchId, ParsedBatch } from '../batch/parse.js';
-import type { FeatureSpec } from '../workspace/schema.js';
-import { lookupOp } from './shape.js';
+import type { BatchId, ParsedBatch } from '../../playground/batch/parse.js';
+import type { FeatureSpec } from '../../playground/workspace/index.js';
+import { lookupOp } from '../../playground/lookup/shape.js';
 
 const show = (id: BatchId) => (typeof id === 'string' ? JSON.stringify(id) : String(id));
 const num = (x: number) => String(Number(x.toPrecision(6)));

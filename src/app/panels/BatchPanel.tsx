@@ -3,11 +3,11 @@
 import { useId, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { NumberField, SelectField } from '../components/fields.js';
-import { generateBatch, generatorFeatures } from '../batch/generate.js';
-import { formatBatch, parseBatch, type BatchError } from '../batch/parse.js';
-import { outputShape } from '../lookup/shape.js';
+import { generateBatch, generatorFeatures } from '../../playground/batch/generate.js';
+import { formatBatch, parseBatch, type BatchError } from '../../playground/batch/parse.js';
+import { outputShape } from '../../playground/lookup/shape.js';
 import { usePlayground } from '../store.js';
-import { DISTRIBUTIONS, LIMITS } from '../workspace/schema.js';
+import { DISTRIBUTIONS, LIMITS } from '../../playground/workspace/index.js';
 import { ImportSection } from './ImportSection.js';
 import { RunLookupButton } from './LookupPanel.js';
 

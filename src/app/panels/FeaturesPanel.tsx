@@ -1,9 +1,9 @@
 // Features: each maps an input to a table; several features may share one table.
 import { useShallow } from 'zustand/react/shallow';
 import { CheckField, NumberField, SelectField, TextNameField } from '../components/fields.js';
-import { OP_LABEL, lookupOp } from '../lookup/shape.js';
+import { OP_LABEL, lookupOp } from '../../playground/lookup/shape.js';
 import { usePlayground } from '../store.js';
-import { COMBINERS, type FeatureSpec, INPUT_KINDS, LIMITS } from '../workspace/schema.js';
+import { COMBINERS, type FeatureSpec, INPUT_KINDS, LIMITS } from '../../playground/workspace/index.js';
 
 function FeatureCard({
   index,

@@ -1,7 +1,7 @@
 // Presets: documented examples, one click each.
 import { openDemo } from '../demo/open.js';
 import { usePlayground } from '../store.js';
-import { PRESETS } from '../workspace/presets.js';
+import { PRESETS } from '../../playground/workspace/index.js';
 
 export function PresetsPanel() {
   const loadPreset = usePlayground((s) => s.loadPreset);

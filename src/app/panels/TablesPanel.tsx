@@ -1,6 +1,6 @@
 // Tables: create, edit, duplicate and delete dynamic embedding tables (TFRA de.Variable).
 import { useEffect, useState } from 'react';
-import type { GatherInfo } from '../../../workers/playground.worker.js';
+import type { GatherInfo } from '../../playground/protocol.js';
 import { startWorker } from '../runtime/worker.js';
 import { useShallow } from 'zustand/react/shallow';
 import { CheckField, NumberField, SelectField, TextNameField } from '../components/fields.js';
@@ -17,7 +17,7 @@ import {
   RESTRICT_POLICIES,
   shardWorkers,
   type TableSpec,
-} from '../workspace/schema.js';
+} from '../../playground/workspace/index.js';
 
 const INIT_SCALE_LABEL: Record<TableSpec['initializer'], string | null> = {
   zeros: null,

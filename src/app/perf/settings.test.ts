@@ -6,9 +6,10 @@ import {
   defaultPerf,
   defaultWorkspace,
   encodeWorkspace,
+  PERF_SECTIONS,
   validateWorkspace,
   WorkspaceError,
-} from '../workspace/schema.js';
+} from '../../playground/workspace/index.js';
 import { usePerf } from './store.js';
 import { perfSpecOf, syncPerfSettings } from './sync.js';
 
@@ -23,6 +24,10 @@ const problems = (input: unknown): string[] => {
 };
 
 describe("the Performance page's settings in the workspace", () => {
+  it('name the sections src/perf runs, in its order', () => {
+    expect([...PERF_SECTIONS]).toEqual([...SECTIONS]);
+  });
+
   it('default to a quick run of every section, no software WebGL', () => {
     expect(defaultWorkspace().perf).toEqual({ size: 'quick', sections: [...SECTIONS], softwareWebgl: false });
     expect(perfSpecOf(usePerf.getState())).toEqual(defaultPerf());

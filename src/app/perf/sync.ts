@@ -3,7 +3,7 @@
 // that arrives (a link, the autosave, a preset) sets the page's controls, and a change made on the
 // page is written into the workspace.
 import { usePlayground } from '../store.js';
-import type { PerfSpec } from '../workspace/schema.js';
+import type { PerfSpec } from '../../playground/workspace/index.js';
 import { type PerfState, usePerf } from './store.js';
 
 export function perfSpecOf(s: Pick<PerfState, 'size' | 'sections' | 'softwareWebgl'>): PerfSpec {

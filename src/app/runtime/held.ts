@@ -2,7 +2,7 @@
 // worker reply, so a change that would empty a table is asked about even while training plays)
 // and the tables the page asked to empty. Plain module state, not store state: it changes per
 // step. The store's tableSizes (for display) is refreshed from here at most a few times a second.
-import type { FreshRequest } from '../../../workers/playground.worker.js';
+import type { FreshRequest } from '../../playground/protocol.js';
 
 export const heldKeys: Record<string, number> = {};
 

@@ -1,46 +1,25 @@
 // The page's side of the playground worker: starts it, keeps its tables in step with the
 // workspace, and runs the inspector's lookups there, so the main thread never does engine work.
 import { type Remote, wrap } from 'comlink';
-import type { LookupReply, PlaygroundWorker, WorkerBatch, WorkerTable } from '../../../workers/playground.worker.js';
-import { parseBatch } from '../batch/parse.js';
+import type { LookupReply, PlaygroundApi } from '../../playground/protocol.js';
+import { parseBatch } from '../../playground/batch/parse.js';
 import { outputLabels } from '../lookup/provenance.js';
-import { lookupOp, outputShape } from '../lookup/shape.js';
+import { outputShape } from '../../playground/lookup/shape.js';
 import { usePlayground } from '../store.js';
-import type { TableSpec } from '../workspace/schema.js';
+import { toWorkerBatch, toWorkerFeature, toWorkerTable } from '../../playground/workspace/index.js';
 import { freshRequests, heldKeys, noteSizes } from './held.js';
 
-let remote: Remote<PlaygroundWorker> | null = null;
-let starting: Promise<Remote<PlaygroundWorker>> | null = null;
-
-/** The worker's view of a table spec (plain data). */
-export function toWorkerTable(t: TableSpec): WorkerTable {
-  return {
-    name: t.name,
-    dim: t.dim,
-    keyDtype: t.keyDtype,
-    initializer: t.initializer,
-    initScale: t.initScale,
-    initSeed: t.initSeed,
-    partitions: t.partitions,
-    maxNorm: t.maxNorm,
-    optimizer: t.optimizer,
-    learningRate: t.learningRate,
-    restrictPolicy: t.restrictPolicy,
-    restrictLimit: t.restrictLimit,
-    insertOnLookup: t.insertOnLookup,
-    gather: t.gather,
-    placement: t.placement,
-  };
-}
+let remote: Remote<PlaygroundApi> | null = null;
+let starting: Promise<Remote<PlaygroundApi>> | null = null;
 
 /** Starts the worker once; resolves when its engine is ready. */
-export function startWorker(): Promise<Remote<PlaygroundWorker>> {
+export function startWorker(): Promise<Remote<PlaygroundApi>> {
   if (remote) return Promise.resolve(remote);
   if (!starting) {
     starting = (async () => {
       const worker = new Worker(new URL('../../../workers/playground.worker.ts', import.meta.url), { type: 'module' });
       usePlayground.getState().setAppWorkers('playground engine', 1);
-      const r = wrap<PlaygroundWorker>(worker);
+      const r = wrap<PlaygroundApi>(worker);
       await r.init();
       remote = r;
       usePlayground.getState().setWorker({ phase: 'ready' });
@@ -113,22 +92,7 @@ export async function runLookup(): Promise<LookupReply | null> {
   s.setLookup({ phase: 'running' });
   try {
     const r = await startWorker();
-    const b: WorkerBatch = {
-      shape: parsed.batch.shape,
-      rowSplits: parsed.batch.rowSplits,
-      ids: parsed.batch.ids,
-      weights: parsed.batch.weights,
-    };
-    const reply = await r.lookup(
-      toWorkerTable(table),
-      {
-        name: feature.name,
-        op: lookupOp(feature),
-        combiner: feature.combiner,
-        maxSequenceLength: feature.maxSequenceLength,
-      },
-      b,
-    );
+    const reply = await r.lookup(toWorkerTable(table), toWorkerFeature(feature), toWorkerBatch(parsed.batch));
     usePlayground.getState().setLookup({
       phase: 'done',
       rule: rule.rule,

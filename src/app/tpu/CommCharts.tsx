@@ -1,7 +1,7 @@
 // Bytes moved per step per collective (what the engine's CommLog recorded), and what each
 // sharding mode would move for the current tables and batch (the engine's cost model).
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { CostRow, ShardingMode, StepSummary } from './sim.js';
+import type { CostRow, ShardingMode, StepSummary } from '../../playground/tpu/index.js';
 
 /** Okabe–Ito colours, one per collective. */
 export const KIND_COLOURS = {

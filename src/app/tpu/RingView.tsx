@@ -3,7 +3,7 @@
 // happened to it (delivered, late = straggler, dropped). The moving dot is left out when the
 // user prefers reduced motion; the labels carry the same information.
 import { useSyncExternalStore } from 'react';
-import type { RingView as Ring } from './sim.js';
+import type { RingView as Ring } from '../../playground/tpu/index.js';
 
 const FATE_STYLE = {
   delivered: { stroke: '#0072B2', dash: undefined, text: 'delivered' },

@@ -7,7 +7,7 @@ import { usePlayground } from '../store.js';
 import { BytesPerStepChart, CostModel, formatBytes } from './CommCharts.js';
 import { Heatmap } from './Heatmap.js';
 import { RingDiagram } from './RingView.js';
-import { PHASES, SHARDING_MODES, type ShardingMode, type TpuView } from './sim.js';
+import { PHASES, SHARDING_MODES, type ShardingMode, type TpuView } from '../../playground/tpu/index.js';
 import { currentTpuSim } from './slice.js';
 import './tpu.css';
 

@@ -3,7 +3,7 @@
 // after every action, and a version the heatmaps redraw on.
 import * as de from '../../engine/index.js';
 import { usePlayground } from '../store.js';
-import { DEFAULT_TPU_CONFIG, type TpuConfig, TpuSim, type TpuView } from './sim.js';
+import { DEFAULT_TPU_CONFIG, type TpuConfig, TpuSim, type TpuView } from '../../playground/tpu/index.js';
 
 export interface TpuSlice {
   tpuConfig: TpuConfig;

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { usePlayground } from '../store.js';
-import { pooledDownloadNote } from '../workspace/schema.js';
+import { pooledDownloadNote } from '../../playground/workspace/index.js';
 import { typescriptFor } from './code.js';
 import { exportTrainingFiles } from './controller.js';
 

@@ -2,7 +2,7 @@
 // factor and probe-length histogram, and a tiny teaching table that takes one insert at a time.
 import { startTransition, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ShardInternals, TinyState } from '../../../workers/playground.worker.js';
+import type { ShardInternals, TinyState } from '../../playground/protocol.js';
 import { startWorker } from '../runtime/worker.js';
 import { usePlayground } from '../store.js';
 import { useMetricsFrame } from './metrics.js';

@@ -4,11 +4,11 @@ import { useEffect, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { CheckField, NumberField, SelectField } from '../components/fields.js';
 import { usePlayground } from '../store.js';
-import { MODELS, POOLED_REPLAY_MAX } from '../workspace/schema.js';
+import { MODELS, POOLED_REPLAY_MAX } from '../../playground/workspace/index.js';
 import './training.css';
 import { pause, play, reset, restoreTraining, stepBack, stepOnce } from './controller.js';
 import { metrics, useMetricsFrame } from './metrics.js';
-import { planModel } from './model.js';
+import { planModel } from '../../playground/training/model.js';
 
 function Readout() {
   useMetricsFrame(100);

@@ -2,8 +2,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import * as de from '../../engine/index.js';
-import { PRESETS } from '../workspace/presets.js';
-import { defaultWorkspace } from '../workspace/schema.js';
+import { PRESETS } from '../../playground/workspace/index.js';
+import { defaultWorkspace } from '../../playground/workspace/index.js';
 import { typescriptFor } from './code.js';
 
 async function run(code: string): Promise<unknown[]> {

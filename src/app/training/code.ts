@@ -2,8 +2,8 @@
 // the Training panel's model for one step. Names are identifiers (the schema guarantees it) and
 // every other value is a number or a fixed keyword, so nothing user-typed is spliced in as code.
 // The code is plain JavaScript-compatible TypeScript: the unit test runs it on the engine.
-import type { TableSpec, Workspace } from '../workspace/schema.js';
-import { planModel, TOWER_UNITS } from './model.js';
+import type { TableSpec, Workspace } from '../../playground/workspace/index.js';
+import { planModel, TOWER_UNITS } from '../../playground/training/model.js';
 
 function initializer(t: TableSpec): string {
   switch (t.initializer) {

@@ -1,14 +1,13 @@
 // The page's side of training: keeps the worker's model configured from the workspace, and runs
 // Play / Pause / Step / Step back / Reset. Worker replies go into the metrics ring (metrics.ts);
 // the store only learns about phase changes (playing, paused, busy), never about single steps.
-import type { TrainFeature } from '../../../workers/trainer.js';
 import { freshRequests } from '../runtime/held.js';
-import { publishSizes, startWorker, toWorkerTable } from '../runtime/worker.js';
+import { publishSizes, startWorker } from '../runtime/worker.js';
 import { usePlayground } from '../store.js';
 import { deleteValue, loadValue, saveValue } from '../workspace/persist.js';
-import type { Workspace } from '../workspace/schema.js';
+import { toWorkerTable, trainingInputs } from '../../playground/workspace/index.js';
 import { metrics } from './metrics.js';
-import { OTHER_SETTINGS, TRAINED_KEY, validateSaved } from './saved.js';
+import { OTHER_SETTINGS, TRAINED_KEY, validateSaved } from '../../playground/training/saved.js';
 
 let queue: Promise<unknown> = Promise.resolve();
 let playing = false;
@@ -35,27 +34,6 @@ function serial<T>(fn: () => Promise<T>, quiet = false): Promise<T | undefined> 
   });
   queue = run;
   return run;
-}
-
-function trainingInputs(w: Workspace) {
-  const features: TrainFeature[] = w.features.map((f) => ({
-    name: f.name,
-    table: f.table,
-    input: f.input,
-    combiner: f.combiner,
-    maxSequenceLength: f.maxSequenceLength,
-    weights: f.weights,
-  }));
-  return {
-    tables: w.tables.filter((t) => features.some((f) => f.table === t.name)).map(toWorkerTable),
-    features,
-    config: {
-      generator: w.generator,
-      seed: w.training.seed,
-      model: w.training.model,
-      itemFeatures: w.training.itemFeatures,
-    },
-  };
 }
 
 /** Sends the model's configuration to the worker; a changed one starts over from step 0. */

@@ -1,7 +1,7 @@
 // Chart downsampling: buckets keep spikes (max) and average trends (mean); nothing is merged
 // while the steps fit.
 import { describe, expect, it } from 'vitest';
-import type { StepMetrics } from '../../../workers/trainer.js';
+import type { StepMetrics } from '../../playground/protocol.js';
 import { aggregateSteps } from './metrics.js';
 
 const step = (i: number, evictions = 0, gradNorm = 1): StepMetrics => ({

@@ -2,7 +2,7 @@
 // The worker's replies are pushed here; components read it on animation frames (useMetricsFrame),
 // so a step never causes a setState.
 import { startTransition, useEffect, useState } from 'react';
-import type { NormHistogram, StepMetrics } from '../../../workers/trainer.js';
+import type { NormHistogram, StepMetrics } from '../../playground/protocol.js';
 
 export const RING_CAPACITY = 2000;
 

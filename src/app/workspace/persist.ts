@@ -1,7 +1,13 @@
 // Keeping the workspace: autosaved to IndexedDB (so a reload loses nothing) and mirrored in the
 // URL hash (so a link reproduces it). What comes back from either is validated like any input.
 import { usePlayground } from '../store.js';
-import { decodeWorkspace, encodeWorkspace, validateWorkspace, type Workspace, WorkspaceError } from './schema.js';
+import {
+  decodeWorkspace,
+  encodeWorkspace,
+  validateWorkspace,
+  type Workspace,
+  WorkspaceError,
+} from '../../playground/workspace/index.js';
 
 const DB = 'dynemb-playground';
 const STORE = 'workspace';

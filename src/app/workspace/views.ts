@@ -1,11 +1,11 @@
 // Keeps the Virtual TPU panel's and the live demo's settings and the workspace in step, both ways:
 // a workspace that arrives (a shared URL, the autosave, a preset) reconfigures the two views, and
 // a change made in a view is written into the workspace (so the URL and the autosave carry it).
-import type { TrainerConfig } from '../demo/trainer.js';
+import type { TrainerConfig } from '../../playground/demo/config.js';
 import { syncPerfSettings } from '../perf/sync.js';
 import { usePlayground } from '../store.js';
-import type { TpuConfig } from '../tpu/sim.js';
-import type { DemoSpec, TpuSpec } from './schema.js';
+import type { TpuConfig } from '../../playground/tpu/index.js';
+import type { DemoSpec, TpuSpec } from '../../playground/workspace/index.js';
 
 type State = ReturnType<typeof usePlayground.getState>;
 

@@ -4,9 +4,8 @@
 // start-up it is restored into a model with exactly the saved settings. What comes back from
 // IndexedDB is checked field by field (the checkpoint itself is checked by de.checkpoint.restore,
 // the pooled tables against their tables by the worker). Version 1 had no pooled tables.
-import type { SavedTraining } from '../../../workers/playground.worker.js';
-import { pooledShapeProblem } from '../../../workers/pooled-state.js';
-import type { StepMetrics, TableMetrics } from '../../../workers/trainer.js';
+import type { SavedTraining, StepMetrics, TableMetrics } from '../protocol.js';
+import { pooledShapeProblem } from './pooled-state.js';
 
 export const TRAINED_KEY = 'trained';
 
@@ -33,7 +32,12 @@ function isTableMetrics(x: unknown): x is TableMetrics {
   );
 }
 
-/** The saved state, or a reason it cannot be used. */
+/**
+ * The saved state, or a reason it cannot be used.
+ *
+ * @example
+ * validateSaved(await idb.get(TRAINED_KEY)); // { ok: true, state } or { ok: false, reason: '...' }
+ */
 export function validateSaved(raw: unknown): { ok: true; state: SavedState } | { ok: false; reason: string } {
   if (typeof raw !== 'object' || raw === null) return { ok: false, reason: 'not an object' };
   const r = raw as Record<string, unknown>;

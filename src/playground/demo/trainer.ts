@@ -7,48 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import * as de from '../../engine/index.js';
 import { hash2 } from '../batch/generate.js';
-import { type Click, DEFAULT_WORLD, GENRES, itemKey, recallAtK, topK, World, type WorldConfig } from './world.js';
-
-export interface TrainerConfig {
-  world: WorldConfig;
-  dim: number;
-  learningRate: number;
-  /** The item table is restricted to this many keys after every step. */
-  itemTableLimit: number;
-  /** Held-out clicks per evaluation. */
-  evalClicks: number;
-}
-
-export const DEFAULT_TRAINER: TrainerConfig = {
-  world: DEFAULT_WORLD,
-  dim: 16,
-  learningRate: 0.05,
-  itemTableLimit: 250,
-  evalClicks: 300,
-};
-
-export interface Metrics {
-  step: number;
-  loss: number;
-  /** recall@10 of the model, of the popularity baseline, and of the true distribution (the ceiling). */
-  recall: number;
-  popularityRecall: number;
-  oracleRecall: number;
-  userTableSize: number;
-  itemTableSize: number;
-  /** Items evicted from the item table so far. */
-  evictions: number;
-  /** Items in the world's catalogue now. */
-  catalogue: number;
-}
-
-export interface Recommendation {
-  user: number;
-  step: number;
-  taste: { genre: string; weight: number }[];
-  items: { item: number; key: number; genre: string; score: number; trueProbability: number; inTable: boolean }[];
-  trueTop: { item: number; genre: string; probability: number }[];
-}
+import type { Metrics, Recommendation, TrainerConfig } from './config.js';
+import { type Click, GENRES, itemKey, recallAtK, topK, World } from './world.js';
 
 /**
  * A live-trained recommender over a synthetic world. Call `await de.ready()` first.

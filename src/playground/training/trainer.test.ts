@@ -2,7 +2,9 @@
 // restores exactly the state before the last step, and restrict policies evict.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as de from '../../engine/index.js';
-import { normHistograms, type TrainFeature, type TrainTable, Trainer } from '../../../workers/trainer.js';
+import type { TrainFeature, TrainTable } from '../protocol.js';
+import { normHistograms } from './histograms.js';
+import { Trainer } from './trainer.js';
 import { defaultWorkspace, type GeneratorSpec, type ModelKind } from '../workspace/schema.js';
 
 const table = (over: Partial<TrainTable> = {}): TrainTable => ({

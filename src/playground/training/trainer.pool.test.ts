@@ -6,9 +6,9 @@
 // (workers/pooled-state.ts) and written back into a new model, which then trains on identically.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as de from '../../engine/index.js';
-import { policyOf } from '../../engine/train/restrict.js';
-import { restorePooled, restoreProblem, savePooled } from '../../../workers/pooled-state.js';
-import { type TrainFeature, type TrainTable, Trainer, type TrainVariable } from '../../../workers/trainer.js';
+import type { TrainFeature, TrainTable } from '../protocol.js';
+import { restorePooled, restoreProblem, savePooled } from './pooled-state.js';
+import { Trainer, type TrainVariable } from './trainer.js';
 import { defaultWorkspace } from '../workspace/schema.js';
 
 const tables: TrainTable[] = [
@@ -68,8 +68,10 @@ async function build(pooled: boolean | string[]): Promise<{ trainer: Trainer; va
     vars.set(t.name, onPool ? await de.pool.placeVariable(pool, options(t)) : new de.Variable(options(t)));
   }
   const generator = { ...defaultWorkspace().generator, vocabulary: 60, newIdRate: 0.1, batchSize: 16 };
-  const trainer = new Trainer({ tables, features, generator, seed: 3, model: 'logistic', itemFeatures: [] }, (name) =>
-    vars.get(name)!,
+  const trainer = new Trainer(
+    { tables, features, generator, seed: 3, model: 'logistic', itemFeatures: [] },
+    (name) => vars.get(name)!,
+    (name) => options(tables.find((t) => t.name === name)!),
   );
   return { trainer, vars };
 }
@@ -119,8 +121,8 @@ describe('Trainer with tables on the worker pool', () => {
     // The loss moved, and the restrict policy evicted in both.
     expect(a[5].loss).not.toBe(a[0].loss);
     expect(a.some((m) => m.tables.user_emb.evictions > 0)).toBe(true);
-    const h1 = await local.trainer.normHistogram('user_emb');
-    const h2 = await pooled.trainer.normHistogram('user_emb');
+    const h1 = (await local.trainer.normHistograms(['user_emb']))[0];
+    const h2 = (await pooled.trainer.normHistograms(['user_emb']))[0];
     expect(h2.keys).toBe(h1.keys);
 
     expect(pooled.trainer.step).toBe(6);
@@ -342,10 +344,10 @@ describe('Code panel downloads with tables on the worker pool', () => {
         const src = vars.get(t.name)!;
         const dst = fresh[i];
         expect(byKey(dst.export(), t.dim)).toEqual(byKey(await src.export(), t.dim));
-        const dstStatus = policyOf(dst);
+        const dstStatus = de.policyOf(dst);
         if (t.restrictPolicy === 'frequency') {
           const srcStatus =
-            src instanceof de.pool.PooledVariable ? await src.status().export() : policyOf(src)!.status.export();
+            src instanceof de.pool.PooledVariable ? await src.status().export() : de.policyOf(src)!.status.export();
           expect(srcStatus.keys.length).toBeGreaterThan(0);
           expect(byKey(dstStatus!.status.export(), 1)).toEqual(byKey(srcStatus, 1));
         } else expect(dstStatus).toBeUndefined();

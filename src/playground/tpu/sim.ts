@@ -8,146 +8,19 @@
 // engine reported (SGD: w' = w - lr g, exactly), so the animation cannot drift unnoticed.
 import * as tf from '@tensorflow/tfjs';
 import * as de from '../../engine/index.js';
-import { hash2, mulberry32, trueWeight, ZipfSampler } from '../batch/generate.js';
-
-export type ShardingMode = de.tpu.ShardingMode;
-export const SHARDING_MODES = de.tpu.SHARDING_MODES;
-
-export interface TpuConfig {
-  numCores: number;
-  sharding: ShardingMode;
-  /** Examples per core; the global batch is numCores × perCore. */
-  perCore: number;
-  videoVocab: number;
-  userVocab: number;
-  dim: number;
-  learningRate: number;
-  seed: number;
-  /** Where the cores run: on the main thread, or on the worker pool (Web Workers). */
-  execution: de.tpu.Execution;
-}
-
-export const DEFAULT_TPU_CONFIG: TpuConfig = {
-  numCores: 4,
-  sharding: 'replicated',
-  perCore: 4,
-  videoVocab: 32,
-  userVocab: 24,
-  dim: 4,
-  learningRate: 0.5,
-  seed: 7,
-  execution: 'in-process',
-};
-
-/** Phases of one step in replicated mode, in order. */
-export const PHASES = ['lookup', 'backward', 'all-reduce', 'apply'] as const;
-export type Phase = 'idle' | (typeof PHASES)[number];
-
-/** The global batch of one step: one user id and one video id per example, and the label. */
-export interface TpuBatch {
-  user: number[];
-  video: number[];
-  labels: number[];
-}
-
-/** Step `step`'s batch: a pure function of (config, step). Users uniform, videos Zipf(1.05). */
-export function tpuBatch(cfg: TpuConfig, step: number): TpuBatch {
-  const b = cfg.numCores * cfg.perCore;
-  const rng = mulberry32(hash2(cfg.seed, step + 1));
-  const zipf = new ZipfSampler(cfg.videoVocab, 1.05);
-  const user: number[] = [];
-  const video: number[] = [];
-  const labels: number[] = [];
-  for (let i = 0; i < b; i++) {
-    const u = Math.floor(rng() * cfg.userVocab);
-    const v = zipf.sample(rng) - 1;
-    user.push(u);
-    video.push(v);
-    // The hidden preference: a product of two keyed normals, squashed to (-1, 1).
-    labels.push(Math.tanh(trueWeight(cfg.seed, u) * trueWeight(cfg.seed + 1, v)));
-  }
-  return { user, video, labels };
-}
-
-/** Which rows of [start, end) of a batch core r of n gets (contiguous split, as strategy.run). */
-export function coreRange(r: number, n: number, b: number): [number, number] {
-  return [(r * b) / n, ((r + 1) * b) / n];
-}
-
-function seededTable(seed: number): (shape: [number, number]) => Float32Array {
-  return ([rows, cols]) => {
-    const rng = mulberry32(seed);
-    return Float32Array.from({ length: rows * cols }, () => (rng() * 2 - 1) * 0.5);
-  };
-}
-
-/** One message of the ring step being shown. */
-export interface RingView {
-  table: string;
-  /** Index of this table's ring and the number of rings in the step. */
-  ringIndex: number;
-  rings: number;
-  phase: 'reduce-scatter' | 'all-gather' | 'done';
-  /** Ring steps done in this ring, and its total 2(n-1). */
-  done: number;
-  total: number;
-  last: de.tpu.RingStepReport | null;
-  bytesPerLink: number[];
-}
-
-export interface CoreView {
-  core: number;
-  /** [start, end) of the global batch this core runs. */
-  range: [number, number];
-  /** Rows the core's slice reads, per table. */
-  rowsRead: number[][];
-  /** The pool worker holding this core, or -1 on the main thread. */
-  worker: number;
-  /** The core's loss (after the lookup phase). */
-  loss: number | null;
-  /** Nonzero gradient rows per table (after backward). */
-  gradRows: number[][];
-}
-
-export interface CostRow {
-  mode: ShardingMode;
-  cost: de.tpu.StepCost;
-}
-
-export interface StepSummary {
-  step: number;
-  label: 'step' | 'resync';
-  bytes: number;
-  byKind: Record<de.tpu.CollectiveKind, number>;
-}
-
-export interface TpuView {
-  config: TpuConfig;
-  step: number;
-  phase: Phase;
-  batch: TpuBatch;
-  cores: CoreView[];
-  checksums: number[];
-  inSync: boolean;
-  ring: RingView | null;
-  /** Faults set; `now`: acting on the all-reduce in progress (else they wait for the next step's). */
-  faults: { kind: 'drop' | 'straggler'; core: number; remainingSteps: number; now: boolean }[];
-  history: StepSummary[];
-  /** The collectives of the last step (bytes and link matrix). */
-  lastCollectives: de.tpu.CollectiveRecord[];
-  /** Predicted bytes of the next step for every sharding mode, for the current tables and batch. */
-  costs: CostRow[];
-  /** Bytes the last step actually moved and what the cost model predicted for it. */
-  lastMeasured: { measured: number; predicted: number } | null;
-  /** After apply: whether the engine's update equals the replayed ring's result on every core. */
-  replayMatches: boolean | null;
-  meanLoss: number[];
-  /** What the next phase button does, in words. */
-  nextAction: string;
-  tables: { name: string; vocabularySize: number; dim: number }[];
-}
-
-const KINDS: de.tpu.CollectiveKind[] = ['all-reduce', 'all-to-all', 'reduce-scatter', 'all-gather', 'broadcast'];
+import { hash2 } from '../batch/generate.js';
+import {
+  coreRange,
+  type Phase,
+  seededTable,
+  SHARDING_MODES,
+  type ShardingMode,
+  tpuBatch,
+  type TpuBatch,
+  type TpuConfig,
+} from './config.js';
+import { LiveStep } from './live-step.js';
+import { type CoreView, finishedSteps, ringView, type TpuView } from './view.js';
 
 /**
  * A Virtual TPU session. Replicated mode steps phase by phase (`advance`), any mode runs whole
@@ -492,25 +365,8 @@ export class TpuSim {
 
   view(): TpuView {
     const checksums = this.strategy.replicaChecksums();
-    const stats = this.strategy.commStats();
-    const done = this.strategy.stepCount;
-    // Only finished steps: a step held at its ring steps (or one that failed) has an entry of its
-    // own in the engine's log, numbered done + 1, with the bytes moved so far.
-    const finished = stats.steps.filter(
-      (s, i, all) =>
-        s.label !== 'step' ||
-        (s.step <= done && !all.slice(i + 1).some((t) => t.label === 'step' && t.step === s.step)),
-    );
-    const lastStep = finished.filter((s) => s.label === 'step').at(-1);
-    const history: StepSummary[] = finished.map((s) => {
-      const byKind = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<de.tpu.CollectiveKind, number>;
-      for (const c of s.collectives) byKind[c.kind] += c.bytes;
-      return { step: s.step, label: s.label, bytes: s.bytes, byKind };
-    });
+    const { history, lastStep } = finishedSteps(this.strategy.commStats(), this.strategy.stepCount);
     const live = this.live;
-    const shown = live?.shown ?? null;
-    const ringIndex = shown?.ring ?? 0;
-    const total = 2 * (this.config.numCores - 1);
     return {
       config: { ...this.config },
       step: this.strategy.stepCount,
@@ -519,25 +375,10 @@ export class TpuSim {
       cores: this.cores.map((c) => ({ ...c })),
       checksums,
       inSync: new Set(checksums).size === 1,
+      // during the all-reduce, and after apply (the step's last ring step stays shown)
       ring:
-        // during the all-reduce, and after apply (the step's last ring step stays shown)
         (this.phase === 'all-reduce' || this.phase === 'apply') && live && this.config.numCores > 1
-          ? {
-              table: this.tableConfigs[ringIndex].name ?? `table_${ringIndex}`,
-              ringIndex,
-              rings: this.tableConfigs.length,
-              phase: !shown
-                ? 'reduce-scatter'
-                : shown.done === total
-                  ? 'done'
-                  : shown.done < total / 2
-                    ? 'reduce-scatter'
-                    : 'all-gather',
-              done: shown?.done ?? 0,
-              total,
-              last: shown?.report ?? null,
-              bytesPerLink: [...live.bytesPerLink],
-            }
+          ? ringView(live, this.tableConfigs, this.config.numCores)
           : null,
       faults: this.strategy.activeFaults().map((f, i) => ({
         kind: f.fault.kind,
@@ -567,92 +408,5 @@ export class TpuSim {
     this.emb.dispose();
     // Drops the cores from the workers (the pool itself belongs to the panel).
     void this.strategy.dispose().catch(() => undefined);
-  }
-}
-
-/**
- * One engine step held at its ring steps: `strategy.run` starts at once and waits in its
- * onRingStep hook until `next()` asks for the following ring step; `next()` resolves with that
- * step's event, or null when the step has finished (applied).
- */
-class LiveStep {
-  /** The ring step shown now (the engine waits after it). */
-  shown: de.tpu.RingStepEvent | null = null;
-  /** Bytes sent on each link in the ring shown so far. */
-  bytesPerLink: number[] = [];
-  /** Per ring (table): every core's buffer after its last ring step. */
-  readonly lastBuffers: Float32Array[][] = [];
-  /** Resolves when strategy.run has returned (rejects if it failed). */
-  readonly finished: Promise<void>;
-  private resume: ((go: boolean) => void) | null = null;
-  private arrived: ((e: de.tpu.RingStepEvent | null) => void) | null = null;
-  private started = false;
-  private done = false;
-  private failure: unknown = null;
-  private readonly start: () => void;
-
-  constructor(
-    readonly before: Float32Array[][],
-    run: (onRingStep: (e: de.tpu.RingStepEvent) => Promise<void>) => Promise<void>,
-  ) {
-    let begin!: () => void;
-    const gate = new Promise<void>((r) => (begin = r));
-    this.start = begin;
-    this.finished = gate
-      .then(() => run((e) => this.onRingStep(e)))
-      .then(
-        () => {
-          this.done = true;
-          this.arrived?.(null);
-        },
-        (err: unknown) => {
-          this.done = true;
-          this.failure = err;
-          this.arrived?.(null);
-          throw err;
-        },
-      );
-    this.finished.catch(() => undefined);
-  }
-
-  private onRingStep(e: de.tpu.RingStepEvent): Promise<void> {
-    if (e.done === e.total) this.lastBuffers[e.ring] = e.buffers;
-    return new Promise<void>((resolve, reject) => {
-      this.resume = (go) => (go ? resolve() : reject(new Error('The step was abandoned (the panel restarted).')));
-      const arrived = this.arrived;
-      this.arrived = null;
-      arrived?.(e);
-    });
-  }
-
-  /** Lets the engine run its next ring step and returns it, or null once the step is applied. */
-  async next(): Promise<de.tpu.RingStepEvent | null> {
-    if (this.failure) throw this.failure;
-    if (this.done) return null;
-    const e = await new Promise<de.tpu.RingStepEvent | null>((resolve) => {
-      this.arrived = resolve;
-      if (!this.started) {
-        this.started = true;
-        this.start();
-      } else {
-        const resume = this.resume;
-        this.resume = null;
-        resume?.(true);
-      }
-    });
-    if (this.failure) throw this.failure;
-    if (e) {
-      if (!this.shown || this.shown.ring !== e.ring) this.bytesPerLink = new Array(e.buffers.length).fill(0);
-      for (const m of e.report.messages) this.bytesPerLink[m.from] += m.bytes;
-      this.shown = e;
-    }
-    return e;
-  }
-
-  /** Ends a held step with no change (its strategy.run rejects). */
-  abort(): void {
-    const resume = this.resume;
-    this.resume = null;
-    resume?.(false);
   }
 }

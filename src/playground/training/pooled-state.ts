@@ -4,28 +4,11 @@
 // (upsert, PooledPart.import) into the same table of a model with the same settings. What is
 // saved is checked (shape first, then against the table and the optimizers) before anything is
 // written.
-import type * as de from '../src/engine/index.js';
+import type * as de from '../../engine/index.js';
+import type { SavedPooledTable } from '../protocol.js';
 
 type KeyDtype = 'int32' | 'int64' | 'string';
 type Keys = Int32Array | BigInt64Array | string[];
-
-/** Stored keys and their rows ([keys.length, dim]). */
-export interface SavedRows {
-  keys: Keys;
-  values: Float32Array;
-}
-
-/** What a pooled table holds on the workers, as saved. */
-export interface SavedPooledTable {
-  name: string;
-  keyDtype: KeyDtype;
-  dim: number;
-  rows: SavedRows;
-  /** The restrict policy's status (one value per key); null without a policy. */
-  status: SavedRows | null;
-  /** Optimizer slots: `optimizer` is the index in the model's optimizers (Trainer.optimizers). */
-  slots: { optimizer: number; slot: string; rows: SavedRows }[];
-}
 
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 

@@ -1,248 +1,46 @@
-// The workspace: everything a person sets up (tables, features, batches, generator, training
-// settings and seeds). It is plain JSON, versioned, and validated field by field whenever it
-// comes from outside (a URL, IndexedDB): anything unexpected is refused with a message, never
-// evaluated. Names are restricted to identifiers because they end up in generated code.
+// Reading a workspace that comes from outside (a URL, IndexedDB): every field is checked and a
+// fresh, fully typed workspace is built from it; anything unexpected is refused with a message
+// naming the field, never evaluated. Names are restricted to identifiers because they end up in
+// generated code.
+import { placementProblem } from './placement.js';
+import {
+  COMBINERS,
+  DEMO_TARGETS,
+  type DemoSpec,
+  defaultDemo,
+  defaultFeature,
+  defaultPerf,
+  defaultTable,
+  defaultTpu,
+  defaultWorkspace,
+  DISTRIBUTIONS,
+  type FeatureSpec,
+  GATHER_PATHS,
+  type GeneratorSpec,
+  INITIALIZERS,
+  INPUT_KINDS,
+  KEY_DTYPES,
+  LIMITS,
+  MODELS,
+  NAME_RE,
+  OPTIMIZERS,
+  PERF_SECTIONS,
+  PERF_SIZES,
+  type PerfSectionId,
+  type PerfSpec,
+  PLACEMENTS,
+  RESTRICT_POLICIES,
+  SCHEMA_VERSION,
+  type TableSpec,
+  TPU_EXECUTIONS,
+  TPU_SHARDINGS,
+  type TpuSpec,
+  type TrainingSpec,
+  type Workspace,
+} from './schema.js';
 
-import { SECTIONS as PERF_SECTIONS, type SectionId } from '../../perf/index.js';
-
-export const SCHEMA_VERSION = 1;
-
-export const KEY_DTYPES = ['int32', 'int64', 'string'] as const;
-export const INITIALIZERS = [
-  'zeros',
-  'constant',
-  'randomNormal',
-  'randomUniform',
-  'truncatedNormal',
-  'glorotUniform',
-] as const;
-export const OPTIMIZERS = ['SGD', 'Momentum', 'Adagrad', 'Adam', 'Ftrl', 'RMSprop'] as const;
-export const RESTRICT_POLICIES = ['none', 'timestamp', 'frequency'] as const;
-/**
- * Where a table's shards live: 'in-process' in the playground's engine worker (de.Variable), or
- * 'workers' on a pool of engine workers (de.pool.placeVariable). Links made before the pool was
- * offered said 'worker' (the engine worker) or 'main'; both read as 'in-process'.
- */
-export const PLACEMENTS = ['in-process', 'workers'] as const;
+/** Links made before the pool was offered said 'worker' (the engine worker) or 'main'; both read as 'in-process'. */
 const LEGACY_PLACEMENTS: readonly unknown[] = ['worker', 'main'];
-/** 'auto': calibrate on this machine and take the faster (de.gpu.chooseGather). */
-export const GATHER_PATHS = ['wasm', 'webgl', 'auto'] as const;
-export const INPUT_KINDS = ['dense', 'sparse', 'ragged'] as const;
-/** 'none': the TFRA Embedding layer (no combiner applied, shape(ids) + [dim]). */
-export const COMBINERS = ['none', 'sum', 'mean', 'sqrtn'] as const;
-export const DISTRIBUTIONS = ['uniform', 'zipf'] as const;
-export const MODELS = ['logistic', 'twoTower'] as const;
-
-/** The Virtual TPU panel's sharding modes (de.tpu.SHARDING_MODES; a unit test keeps them equal). */
-export const TPU_SHARDINGS = ['replicated', 'mod', 'row', 'table', 'column'] as const;
-/** Where the virtual cores run: the main thread, or Web Workers (de.tpu.Execution). */
-export const TPU_EXECUTIONS = ['in-process', 'workers'] as const;
-/** The Performance page's run sizes. */
-export const PERF_SIZES = ['quick', 'full'] as const;
-/** The demo's "Train until step" choices. */
-export const DEMO_TARGETS = [100, 200, 300, 500, 1000] as const;
-
-export type KeyDtype = (typeof KEY_DTYPES)[number];
-export type InitializerKind = (typeof INITIALIZERS)[number];
-export type OptimizerKind = (typeof OPTIMIZERS)[number];
-export type RestrictPolicy = (typeof RESTRICT_POLICIES)[number];
-export type Placement = (typeof PLACEMENTS)[number];
-export type GatherPath = (typeof GATHER_PATHS)[number];
-export type InputKind = (typeof INPUT_KINDS)[number];
-export type Combiner = (typeof COMBINERS)[number];
-export type Distribution = (typeof DISTRIBUTIONS)[number];
-export type ModelKind = (typeof MODELS)[number];
-
-export interface TableSpec {
-  name: string;
-  dim: number;
-  keyDtype: KeyDtype;
-  initializer: InitializerKind;
-  /** stddev (normal kinds), the value (constant) or the half-width (uniform: [-scale, scale]). */
-  initScale: number;
-  initSeed: number;
-  optimizer: OptimizerKind;
-  learningRate: number;
-  restrictPolicy: RestrictPolicy;
-  /** Keys kept when the policy evicts (TFRA `restrict(num_reserved)`). */
-  restrictLimit: number;
-  partitions: number;
-  placement: Placement;
-  gather: GatherPath;
-  /** Clip looked-up vectors to this L2 norm; 0 = off. */
-  maxNorm: number;
-  /** de.Variable insertOnLookup: a lookup inserts missing keys (HKV find-or-insert); false = TFRA, never. */
-  insertOnLookup: boolean;
-}
-
-export interface FeatureSpec {
-  name: string;
-  table: string;
-  input: InputKind;
-  combiner: Combiner;
-  /** > 0: TensorX Lookup semantics, each example padded / cut to this many ids. */
-  maxSequenceLength: number;
-  weights: boolean;
-}
-
-export interface GeneratorSpec {
-  distribution: Distribution;
-  /** Zipf exponent s (P(k) ∝ 1 / k^s). */
-  zipfExponent: number;
-  vocabulary: number;
-  batchSize: number;
-  idsPerExample: number;
-  /** Fraction of ids that are new (never seen before), 0..1. */
-  newIdRate: number;
-  seed: number;
-}
-
-export interface TrainingSpec {
-  model: ModelKind;
-  seed: number;
-  /** Steps per second while playing. */
-  speed: number;
-  /** Two-tower model: the features of the item tower (the others form the user tower); empty = the last feature. */
-  itemFeatures: string[];
-}
-
-/** The Virtual TPU panel's settings. */
-export interface TpuSpec {
-  numCores: number;
-  sharding: (typeof TPU_SHARDINGS)[number];
-  /** Examples per core (the global batch is numCores × perCore). */
-  perCore: number;
-  execution: (typeof TPU_EXECUTIONS)[number];
-}
-
-/** The live recommender demo's settings: its world, model, and where training stops. */
-export interface DemoSpec {
-  seed: number;
-  users: number;
-  initialItems: number;
-  newItemsPerStep: number;
-  maxItems: number;
-  /** The item table is restricted to this many keys after every step. */
-  itemTableLimit: number;
-  dim: number;
-  learningRate: number;
-  /** Play trains until this step. */
-  trainUntil: number;
-  /** The user whose recommendations are shown. */
-  user: number;
-}
-
-/** The Performance page's settings for its next run. */
-export interface PerfSpec {
-  size: (typeof PERF_SIZES)[number];
-  /** The benchmark sections to run, in the order they run. */
-  sections: SectionId[];
-  /** Measure WebGL on a software renderer too. */
-  softwareWebgl: boolean;
-}
-
-export interface Workspace {
-  v: number;
-  tables: TableSpec[];
-  features: FeatureSpec[];
-  /** The typed batch text of each feature, by feature name. */
-  batches: Record<string, string>;
-  generator: GeneratorSpec;
-  training: TrainingSpec;
-  tpu: TpuSpec;
-  demo: DemoSpec;
-  perf: PerfSpec;
-}
-
-export const LIMITS = {
-  tables: 8,
-  features: 12,
-  dim: 256,
-  partitions: 16,
-  restrictLimit: 1_000_000,
-  batchText: 20_000,
-  vocabulary: 10_000_000,
-  batchSize: 1024,
-  idsPerExample: 64,
-  maxSequenceLength: 64,
-  name: 40,
-  tpuCores: 8,
-  tpuPerCore: 8,
-  demoUsers: 5000,
-  demoItems: 20_000,
-  demoDim: 128,
-} as const;
-
-export function defaultTpu(): TpuSpec {
-  return { numCores: 4, sharding: 'replicated', perCore: 4, execution: 'in-process' };
-}
-
-export function defaultDemo(): DemoSpec {
-  return {
-    seed: 42,
-    users: 300,
-    initialItems: 150,
-    newItemsPerStep: 1,
-    maxItems: 450,
-    itemTableLimit: 250,
-    dim: 16,
-    learningRate: 0.05,
-    trainUntil: 300,
-    user: 3,
-  };
-}
-
-export function defaultPerf(): PerfSpec {
-  return { size: 'quick', sections: [...PERF_SECTIONS], softwareWebgl: false };
-}
-
-export function defaultTable(name = 'user_emb'): TableSpec {
-  return {
-    name,
-    dim: 8,
-    keyDtype: 'int64',
-    initializer: 'randomNormal',
-    initScale: 0.05,
-    initSeed: 1,
-    optimizer: 'Adagrad',
-    learningRate: 0.1,
-    restrictPolicy: 'none',
-    restrictLimit: 1000,
-    partitions: 1,
-    placement: 'in-process',
-    gather: 'wasm',
-    maxNorm: 0,
-    insertOnLookup: false,
-  };
-}
-
-export function defaultFeature(name = 'user_id', table = 'user_emb'): FeatureSpec {
-  return { name, table, input: 'dense', combiner: 'none', maxSequenceLength: 0, weights: false };
-}
-
-export function defaultWorkspace(): Workspace {
-  return {
-    v: SCHEMA_VERSION,
-    tables: [defaultTable()],
-    features: [defaultFeature()],
-    batches: { user_id: '[[15, 2], [4, 92], [22, 4]]' },
-    generator: {
-      distribution: 'zipf',
-      zipfExponent: 1.1,
-      vocabulary: 1000,
-      batchSize: 32,
-      idsPerExample: 4,
-      newIdRate: 0.05,
-      seed: 42,
-    },
-    training: { model: 'logistic', seed: 7, speed: 10, itemFeatures: [] },
-    tpu: defaultTpu(),
-    demo: defaultDemo(),
-    perf: defaultPerf(),
-  };
-}
-
-export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Raised with every problem found, each naming its field path. */
 export class WorkspaceError extends Error {
@@ -315,7 +113,7 @@ const PERF_KEYS = Object.keys(defaultPerf());
 
 function checkPerf(c: Checker, raw: unknown): PerfSpec {
   const p = c.obj(raw, 'perf', PERF_KEYS);
-  const sections: SectionId[] = [];
+  const sections: PerfSectionId[] = [];
   if (!Array.isArray(p.sections) || p.sections.length > PERF_SECTIONS.length) {
     c.problems.push(`perf.sections must be a list of at most ${PERF_SECTIONS.length} of ${PERF_SECTIONS.join(', ')}`);
   } else {
@@ -503,77 +301,4 @@ export function validateWorkspace(input: unknown): Workspace {
   const perf = root.perf === undefined ? defaultPerf() : checkPerf(c, root.perf);
   if (c.problems.length > 0) throw new WorkspaceError(c.problems);
   return { v: SCHEMA_VERSION, tables, features, batches, generator, training, tpu, demo, perf };
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function fromBase64Url(text: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new WorkspaceError(['the link holds characters that are not base64url']);
-  const s = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  return Uint8Array.from(s, (c) => c.charCodeAt(0));
-}
-
-/** The URL hash for a workspace: `#w=<base64url(JSON)>`. */
-export function encodeWorkspace(w: Workspace): string {
-  return `#w=${toBase64Url(new TextEncoder().encode(JSON.stringify(w)))}`;
-}
-
-/** Largest hash the app reads (a hostile link cannot make it parse megabytes). */
-export const MAX_HASH = 200_000;
-
-/**
- * Reads a workspace from a URL hash. Returns null when the hash holds none; throws a
- * {@link WorkspaceError} with a readable reason when it holds a bad one.
- *
- * @example
- * decodeWorkspace(encodeWorkspace(defaultWorkspace())); // the default workspace
- */
-export function decodeWorkspace(hash: string): Workspace | null {
-  const m = /^#?w=(.*)$/s.exec(hash);
-  if (!m) return null;
-  if (hash.length > MAX_HASH) throw new WorkspaceError([`the link is too long (${hash.length} characters)`]);
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(fromBase64Url(m[1])));
-  } catch (e) {
-    if (e instanceof WorkspaceError) throw e;
-    throw new WorkspaceError(['the link does not hold a readable workspace (it may be cut short)']);
-  }
-  return validateWorkspace(json);
-}
-
-/** How many engine workers the playground's pool starts: min(hardwareConcurrency, 4), at least 2. */
-export function poolSize(hardwareConcurrency: number | undefined): number {
-  const hc = Number.isInteger(hardwareConcurrency) && hardwareConcurrency! > 0 ? hardwareConcurrency! : 2;
-  return Math.max(2, Math.min(hc, 4));
-}
-
-/** The pool worker each shard of a pooled table lives on (de.pool: shard i on worker i mod N). */
-export function shardWorkers(partitions: number, workers: number): number[] {
-  return Array.from({ length: partitions }, (_, s) => s % workers);
-}
-
-/** Why a table's settings cannot be combined with its placement, or null when they can. */
-export function placementProblem(t: Pick<TableSpec, 'placement' | 'insertOnLookup'>): string | null {
-  if (t.placement === 'workers' && t.insertOnLookup) {
-    return 'insert on lookup cannot be used with placement on the worker pool (a pooled lookup is read-only: de.pool.placeVariable refuses insertOnLookup); turn insert on lookup off or keep the table in-process';
-  }
-  return null;
-}
-
-/** Step back with a table on the worker pool resets and replays from step 0: at most this many steps. */
-export const POOLED_REPLAY_MAX = 200;
-
-/** Why a model with a table on the worker pool has no keyframe checkpoint to go back to. */
-export function pooledCheckpointMessage(names: string[]): string {
-  return `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} placed on the worker pool, which keeps no keyframe checkpoints (de.checkpoint saves and restores in-process tables; a reload still keeps the pooled rows, slots and restrict status, in this browser); set the Placement to In-process in the Tables panel for them.`;
-}
-
-/** What the Code panel's downloads do with tables on the worker pool. */
-export function pooledDownloadNote(names: string[]): string {
-  return `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} on the worker pool: the downloads copy ${names.length === 1 ? 'its' : 'their'} rows, restrict status and optimizer slots from the workers into in-process tables first (de.checkpoint and de.interop read in-process tables), so the checkpoint restores into in-process de.Variables.`;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as de from '../../engine/index.js';
-import { DEFAULT_TRAINER, RecommenderTrainer } from './trainer.js';
+import { DEFAULT_TRAINER } from './config.js';
+import { RecommenderTrainer } from './trainer.js';
 import { DEFAULT_WORLD, GENRES, recallAtK, topK, World } from './world.js';
 
 describe('World', () => {

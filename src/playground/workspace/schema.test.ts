@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SHARDING_MODES } from '../../engine/tpu/sharding.js';
-import { DEFAULT_TRAINER } from '../demo/trainer.js';
-import { DEFAULT_TPU_CONFIG } from '../tpu/sim.js';
+import * as de from '../../engine/index.js';
+import { DEFAULT_TRAINER } from '../demo/config.js';
+import { DEFAULT_TPU_CONFIG } from '../tpu/config.js';
 import {
   decodeWorkspace,
   defaultDemo,
@@ -16,7 +16,7 @@ import {
   validateDemoSpec,
   validateWorkspace,
   WorkspaceError,
-} from './schema.js';
+} from './index.js';
 
 const b64 = (s: string) => btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
@@ -80,7 +80,7 @@ describe('workspace schema', () => {
   });
 
   it("keeps the TPU modes and the defaults equal to the panels' own", () => {
-    expect([...TPU_SHARDINGS]).toEqual([...SHARDING_MODES]);
+    expect([...TPU_SHARDINGS]).toEqual([...de.tpu.SHARDING_MODES]);
     expect(defaultTpu()).toEqual({
       numCores: DEFAULT_TPU_CONFIG.numCores,
       sharding: DEFAULT_TPU_CONFIG.sharding,

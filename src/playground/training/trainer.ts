@@ -4,7 +4,7 @@
 // - a small two-tower model: user-tower features -> u = x_user W_u, item-tower features ->
 //   i = x_item W_i (TOWER_UNITS units + a bias unit each), p = sigmoid(<u, i> + u_bias + i_bias + b).
 // Each feature is read with the same engine call the Lookup inspector uses for it (its input kind,
-// combiner, weights and max sequence length; see src/app/training/model.ts). Tables are stepped
+// combiner, weights and max sequence length; see model.ts and inputs.ts). Tables are stepped
 // with their own optimizer and learning rate (one de.train.step per distinct optimizer; the dense
 // head is trained with the first table's). The gradient norm per table is the norm of the
 // unique-row gradients the step applied (de.train.step's onGradients). Step back restores the
@@ -15,108 +15,25 @@
 // A table placed on the worker pool (de.pool.PooledVariable) is read and trained through
 // `await de.train.step(opt, loss, { async: true })` (the loss runs a discovery pass, then the step);
 // there are no keyframe checkpoints of pooled tables (the Code panel's downloads copy them
-// in-process first: workers/pooled-export.ts), so Reset clears the tables and starts new
+// in-process first: pooled-export.ts), so Reset clears the tables and starts new
 // optimizers, and Step back resets and replays the (deterministic) batches from step 0, at most
 // POOLED_REPLAY_MAX of them (refused when the model started from rows kept on the pool, or was
 // restored after a reload: nothing could bring the earlier state back). A reload keeps pooled
-// tables too (workers/pooled-state.ts).
+// tables too (pooled-state.ts).
 import * as tf from '@tensorflow/tfjs';
-import {
-  type GeneratedBatch,
-  type GeneratedFeature,
-  generateBatch,
-  generatorFeatures,
-  mulberry32,
-} from '../src/app/batch/generate.js';
-import { type PlannedFeature, planModel, TOWER_UNITS } from '../src/app/training/model.js';
-import {
-  type FeatureSpec,
-  type GeneratorSpec,
-  type ModelKind,
-  pooledCheckpointMessage,
-  POOLED_REPLAY_MAX,
-} from '../src/app/workspace/schema.js';
-import * as de from '../src/engine/index.js';
-import { disposeCopy, inProcessCopy } from './pooled-export.js';
+import * as de from '../../engine/index.js';
+import { type GeneratedBatch, generateBatch, generatorFeatures, mulberry32 } from '../batch/generate.js';
+import type { ExportedFiles, NormHistogram, StepMetrics, TableMetrics, TrainConfig, TrainTable } from '../protocol.js';
+import { POOLED_REPLAY_MAX, pooledCheckpointMessage } from '../workspace/placement.js';
+import { normHistograms, rowNorms } from './histograms.js';
+import { featureInput, fixedInput } from './inputs.js';
+import { type PlannedFeature, planModel, TOWER_UNITS } from './model.js';
+import { makeOptimizer } from './optimizers.js';
+import { peek } from './peek.js';
+import { exportModel } from './export.js';
 
 export const KEYFRAME = 10;
 export const KEYFRAMES_KEPT = 50;
-
-export type OptimizerKind = 'SGD' | 'Momentum' | 'Adagrad' | 'Adam' | 'Ftrl' | 'RMSprop';
-
-export interface TrainTable {
-  name: string;
-  dim: number;
-  keyDtype: 'int32' | 'int64' | 'string';
-  optimizer: OptimizerKind;
-  learningRate: number;
-  restrictPolicy: 'none' | 'timestamp' | 'frequency';
-  restrictLimit: number;
-  maxNorm: number;
-}
-
-export type TrainFeature = Pick<FeatureSpec, 'name' | 'table' | 'input' | 'combiner' | 'maxSequenceLength' | 'weights'>;
-
-export interface TrainConfig {
-  tables: TrainTable[];
-  features: TrainFeature[];
-  generator: GeneratorSpec;
-  /** Seeds the head's initial weights. */
-  seed: number;
-  model: ModelKind;
-  /** Two-tower: the item tower's features (empty = the last feature). */
-  itemFeatures: string[];
-}
-
-export interface TableMetrics {
-  size: number;
-  /** Slots allocated; null for a table on the worker pool (the pool reports sizes, not capacities). */
-  capacity: number | null;
-  /** Fraction of the batch's ids of this table already held before the step. */
-  hitRate: number;
-  /** L2 norm of the gradient de.train.step applied to the table's unique rows (all its features summed). */
-  gradNorm: number;
-  /** Keys removed by the restrict policy after the step. */
-  evictions: number;
-}
-
-export interface StepMetrics {
-  /** The step number after this step (1 = the first step). */
-  step: number;
-  loss: number;
-  tables: Record<string, TableMetrics>;
-}
-
-export interface NormHistogram {
-  table: string;
-  /** Bin edges, the same for every table of one call: counts[i] counts norms in [edges[i], edges[i + 1]). */
-  edges: number[];
-  counts: number[];
-  keys: number;
-  /** The table's largest row norm (0 when it is empty). */
-  max: number;
-}
-
-/**
- * Histograms of row norms, one per table, over shared bins: `bins` equal bins from 0 to just above
- * the largest norm of any table (to 1 when every table is empty), so bar i means the same range
- * for every table.
- */
-export function normHistograms(tables: { table: string; norms: ArrayLike<number> }[], bins = 20): NormHistogram[] {
-  let max = 0;
-  for (const t of tables) for (let i = 0; i < t.norms.length; i++) max = Math.max(max, t.norms[i]);
-  const top = max > 0 ? max * 1.0001 : 1;
-  const edges = Array.from({ length: bins + 1 }, (_, i) => (top * i) / bins);
-  return tables.map(({ table, norms }) => {
-    const counts = new Array<number>(bins).fill(0);
-    let own = 0;
-    for (let i = 0; i < norms.length; i++) {
-      counts[Math.min(bins - 1, Math.floor((norms[i] / top) * bins))]++;
-      own = Math.max(own, norms[i]);
-    }
-    return { table, edges: edges.slice(), counts, keys: norms.length, max: own };
-  });
-}
 
 interface Keyframe {
   step: number;
@@ -124,64 +41,6 @@ interface Keyframe {
   bytes: Uint8Array | null;
   dense: Float32Array[];
   denseSlots: Float32Array[][];
-}
-
-function makeOptimizer(kind: OptimizerKind, learningRate: number): de.optimizers.Optimizer {
-  const O = de.optimizers;
-  switch (kind) {
-    case 'SGD':
-      return new O.SGD({ learningRate });
-    case 'Momentum':
-      return new O.Momentum({ learningRate });
-    case 'Adagrad':
-      return new O.Adagrad({ learningRate });
-    case 'Adam':
-      return new O.Adam({ learningRate });
-    case 'Ftrl':
-      return new O.Ftrl({ learningRate });
-    case 'RMSprop':
-      return new O.RMSprop({ learningRate });
-  }
-}
-
-/** Ids of rows r0..r1 of a generated feature, as the rows (row splits) they form. */
-function rowsOf(gf: GeneratedFeature): number[] {
-  if (gf.rowSplits) return gf.rowSplits;
-  const n = gf.shape[1];
-  return Array.from({ length: gf.shape[0] + 1 }, (_, r) => r * n);
-}
-
-/**
- * The rows of `keys` as a lookup would read them (stored rows, the initializer's value for missing
- * keys) and which are stored, without inserting anything, even in a Variable with insertOnLookup.
- */
-export function peek(v: de.Variable, keys: de.Keys): { values: Float32Array; exists: Uint8Array } {
-  const dim = v.dim;
-  const values = new Float32Array(keys.length * dim);
-  const exists = new Uint8Array(keys.length);
-  const shard = v.shardOf(keys);
-  const pick = (idx: number[]) =>
-    (keys instanceof Int32Array
-      ? Int32Array.from(idx, (i) => keys[i])
-      : keys instanceof BigInt64Array
-        ? BigInt64Array.from(idx, (i) => keys[i])
-        : idx.map((i) => keys[i])) as de.Keys;
-  v.shards.forEach((table, s) => {
-    const idx: number[] = [];
-    for (let i = 0; i < keys.length; i++) if (shard[i] === s) idx.push(i);
-    if (idx.length === 0) return;
-    const part = new Float32Array(idx.length * dim);
-    const ex = table.gather(pick(idx), part);
-    const missing = idx.filter((_, j) => !ex[j]);
-    const init = new Float32Array(missing.length * dim);
-    if (missing.length > 0) v.initializer.fill(pick(missing), dim, init);
-    let m = 0;
-    idx.forEach((i, j) => {
-      exists[i] = ex[j];
-      values.set(ex[j] ? part.subarray(j * dim, (j + 1) * dim) : init.subarray(m * dim, (m++ + 1) * dim), i * dim);
-    });
-  });
-  return { values, exists };
 }
 
 let serial = 0;
@@ -192,16 +51,6 @@ export type TrainVariable = de.Variable | de.pool.PooledVariable;
 function isPooled(v: TrainVariable): v is de.pool.PooledVariable {
   return v instanceof de.pool.PooledVariable;
 }
-
-/** The one engine read a feature's input makes: rows of dense ids, or a safe sparse lookup. */
-type Read =
-  | { kind: 'dense'; ids: de.NestedIds | de.Id[]; maxNorm: number | undefined }
-  | {
-      kind: 'sparse';
-      sp: de.SparseTensor;
-      w: de.SparseTensor | null;
-      options: { combiner: 'sum' | 'mean' | 'sqrtn'; maxNorm: number | undefined };
-    };
 
 /** One model over live Variables (owned by the worker's table map). */
 export class Trainer {
@@ -222,6 +71,8 @@ export class Trainer {
   constructor(
     readonly config: TrainConfig,
     private readonly variable: (name: string) => TrainVariable,
+    /** The options each table was created with (the Code panel's downloads copy pooled tables with them). */
+    private readonly optionsOf?: (name: string) => de.VariableOptions,
   ) {
     const plan = planModel(config.model, config.itemFeatures, config.features, config.tables);
     if (!plan.ok) throw new Error(plan.message);
@@ -346,105 +197,9 @@ export class Trainer {
     );
   }
 
-  /** The one engine read of a feature's input (see {@link featureInput}). */
-  private readOf(f: PlannedFeature, gf: GeneratedFeature): Read {
-    const t = this.tableOf.get(f.table)!;
-    const maxNorm = t.maxNorm > 0 ? t.maxNorm : undefined;
-    const splits = rowsOf(gf);
-    const B = splits.length - 1;
-    switch (f.op) {
-      case 'embedding':
-      case 'squashed': {
-        const n = gf.shape[1];
-        const nested: de.Id[][] = [];
-        for (let r = 0; r < B; r++) nested.push(gf.ids.slice(r * n, (r + 1) * n) as de.Id[]);
-        return { kind: 'dense', ids: nested as de.NestedIds, maxNorm };
-      }
-      case 'sparse': {
-        let longest = 1;
-        const indices: number[][] = [];
-        for (let r = 0; r < B; r++) {
-          longest = Math.max(longest, splits[r + 1] - splits[r]);
-          for (let j = 0; j < splits[r + 1] - splits[r]; j++) indices.push([r, j]);
-        }
-        const denseShape = [B, longest];
-        const sp = new de.SparseTensor({ indices, values: gf.ids as de.Id[] as number[], denseShape });
-        const w = f.weights && gf.weights ? new de.SparseTensor({ indices, values: gf.weights, denseShape }) : null;
-        return { kind: 'sparse', sp, w, options: { combiner: f.combiner === 'none' ? 'mean' : f.combiner, maxNorm } };
-      }
-      case 'sequence': {
-        // Only the ids kept are read: a cut id is never looked up, so training never inserts it.
-        const seq = f.maxSequenceLength;
-        const kept: de.Id[] = [];
-        for (let r = 0; r < B; r++)
-          for (let j = 0; j < seq && splits[r] + j < splits[r + 1]; j++) kept.push(gf.ids[splits[r] + j] as de.Id);
-        return { kind: 'dense', ids: kept, maxNorm };
-      }
-    }
-  }
-
-  /** The feature's input, [B, width], from what its read returned. */
-  private fromRead(f: PlannedFeature, gf: GeneratedFeature, e: tf.Tensor): tf.Tensor2D {
-    const splits = rowsOf(gf);
-    const B = splits.length - 1;
-    switch (f.op) {
-      case 'embedding':
-      case 'squashed': {
-        const n = gf.shape[1];
-        if (f.combiner === 'sum') return tf.sum(e, 1);
-        if (f.combiner === 'sqrtn') return tf.div(tf.sum(e, 1), Math.sqrt(n));
-        return tf.mean(e, 1); // mean, and 'none' (Embedding) pooled by mean
-      }
-      case 'sparse':
-        return e as tf.Tensor2D;
-      case 'sequence': {
-        // TensorX Lookup: each row padded with zero vectors (or cut) to maxSequenceLength, then
-        // concatenated, so every position has its own weights.
-        const seq = f.maxSequenceLength;
-        const dim = this.tableOf.get(f.table)!.dim;
-        const gather = new Int32Array(B * seq);
-        const mask = new Float32Array(B * seq);
-        let kept = 0;
-        for (let r = 0; r < B; r++) {
-          for (let j = 0; j < seq; j++) {
-            if (splits[r] + j < splits[r + 1]) {
-              gather[r * seq + j] = kept++;
-              mask[r * seq + j] = 1;
-            }
-          }
-        }
-        const g = tf.gather(e, tf.tensor1d(gather, 'int32'));
-        return tf.reshape(tf.mul(g, tf.tensor2d(mask, [B * seq, 1])), [B, seq * dim]);
-      }
-    }
-  }
-
-  /**
-   * One feature's part of the model input, [B, width], read with the engine call the Lookup
-   * inspector uses for the feature (inside de.train.step the reads are taped and trained).
-   */
-  private featureInput(f: PlannedFeature, gf: GeneratedFeature): tf.Tensor2D {
-    const v = this.variable(f.table);
-    const r = this.readOf(f, gf);
-    const e =
-      r.kind === 'dense'
-        ? (de.embeddingLookup(v, r.ids, { maxNorm: r.maxNorm }) as tf.Tensor)
-        : (de.safeEmbeddingLookupSparse(v, r.sp, r.w, r.options) as tf.Tensor);
-    return this.fromRead(f, gf, e);
-  }
-
-  /** A feature's input read outside a step (a constant for another optimizer group's step). */
-  private async fixedInput(f: PlannedFeature, gf: GeneratedFeature): Promise<tf.Tensor2D> {
-    const v = this.variable(f.table);
-    if (!isPooled(v)) return tf.tidy(() => this.featureInput(f, gf));
-    const r = this.readOf(f, gf);
-    const e =
-      r.kind === 'dense'
-        ? await v.lookup(r.ids, { maxNorm: r.maxNorm })
-        : await v.safeLookupSparse(r.sp, r.w, r.options);
-    const out = tf.tidy(() => this.fromRead(f, gf, e));
-    if (out !== e) e.dispose(); // a sparse read is the input itself
-    return out;
+  private maxNormOf(table: string): number | undefined {
+    const m = this.tableOf.get(table)!.maxNorm;
+    return m > 0 ? m : undefined;
   }
 
   /** Which of `ids` the table holds (never inserts). */
@@ -502,10 +257,17 @@ export class Trainer {
         const fixed: (tf.Tensor2D | null)[] = [];
         try {
           for (const f of this.features) {
-            fixed.push(mine.has(f.table) ? null : await this.fixedInput(f, batch.features[f.name]));
+            fixed.push(
+              mine.has(f.table)
+                ? null
+                : await fixedInput(this.variable(f.table), f, batch.features[f.name], this.maxNormOf(f.table)),
+            );
           }
           const lossFn = () => {
-            const inputs = this.features.map((f, k) => fixed[k] ?? this.featureInput(f, batch.features[f.name]));
+            const inputs = this.features.map(
+              (f, k) =>
+                fixed[k] ?? featureInput(this.variable(f.table), f, batch.features[f.name], this.maxNormOf(f.table)),
+            );
             const z = this.logits(inputs);
             // Binary cross-entropy from logits: mean(softplus(z) - y z).
             return tf.mean(tf.sub(tf.softplus(z), tf.mul(labels, z))) as tf.Scalar;
@@ -636,85 +398,24 @@ export class Trainer {
     return this.step;
   }
 
-  /** Each row's L2 norm, for the embedding-norm histogram. */
-  async rowNorms(name: string): Promise<Float64Array> {
-    const { values, dim } = await this.variable(name).export();
-    const n = values.length / dim;
-    const norms = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let sq = 0;
-      for (let d = 0; d < dim; d++) sq += values[i * dim + d] ** 2;
-      norms[i] = Math.sqrt(sq);
-    }
-    return norms;
-  }
-
-  /** The histogram of one table's row norms (its own bins). */
-  async normHistogram(name: string, bins = 20): Promise<NormHistogram> {
-    return normHistograms([{ table: name, norms: await this.rowNorms(name) }], bins)[0];
-  }
-
   /** The histograms of several tables' row norms over the same bins (comparable side by side). */
   async normHistograms(names: string[], bins = 20): Promise<NormHistogram[]> {
     const all = [];
-    for (const table of names) all.push({ table, norms: await this.rowNorms(table) });
+    for (const table of names) all.push({ table, norms: rowNorms(await this.variable(table).export()) });
     return normHistograms(all, bins);
   }
 
   /**
    * The checkpoint (tables, restrict status, optimizers), each table's .npy files and the TFRA
-   * script. With a table on the worker pool, every trained table and the optimizers are first
-   * copied in-process (see workers/pooled-export.ts), since de.checkpoint and de.interop read
-   * in-process Variables; the copies are freed afterwards.
+   * script (see export.ts).
    */
-  async exportFiles(): Promise<{ checkpoint: Uint8Array; npy: Record<string, Uint8Array>; python: string }> {
-    const real = this.groups.map((g) => g.opt);
-    const pooled = this.pooledTables.length > 0;
-    const opts = pooled
-      ? this.groups.map((g) => {
-          const t = this.tableOf.get(g.tables[0])!;
-          const o = makeOptimizer(t.optimizer, t.learningRate);
-          o.setIterations(g.opt.iterations);
-          return o;
-        })
-      : real;
-    const copied: de.Variable[] = [];
-    try {
-      if (pooled) for (const v of this.variables) copied.push(await inProcessCopy(v, real, opts));
-      const vars = pooled ? copied : (this.variables as de.Variable[]);
-      // By table name (as this.variables, in group order; a Variable's own name may differ).
-      const names = this.groups.flatMap((g) => g.tables);
-      const byName = new Map(vars.map((v, i) => [names[i], v]));
-      const checkpoint = await de.checkpoint.save([...vars, ...opts]);
-      const npy: Record<string, Uint8Array> = {};
-      for (const v of vars) Object.assign(npy, de.interop.toNpy(v));
-      // The slot rows too, for the script's restore_slots(): only slots training created (trainedVariables
-      // has no side effect, where getSlot would create empty slots for an untrained table).
-      for (const o of opts) {
-        for (const v of o.trainedVariables()) {
-          if (vars.includes(v)) for (const slot of o.slotVariables(v)) Object.assign(npy, de.interop.toNpy(slot));
-        }
-      }
-      const features: Record<string, de.interop.TfraFeature> = {};
-      for (const f of this.features) {
-        features[f.name] = {
-          variable: byName.get(f.table)!,
-          combiner: f.combiner === 'none' ? 'mean' : f.combiner,
-        };
-      }
-      // Each table with its own optimizer (one TFRA DynamicEmbeddingOptimizer per group, as here).
-      const python = de.interop.toTfraPython({
-        variables: vars,
-        features,
-        optimizers: this.groups.map((g, i) => ({
-          optimizer: opts[i],
-          variables: g.tables.map((n) => byName.get(n)!),
-        })),
-      });
-      return { checkpoint, npy, python };
-    } finally {
-      for (const c of copied) disposeCopy(c, opts);
-    }
+  exportFiles(): Promise<ExportedFiles> {
+    return exportModel({
+      features: this.features,
+      groups: this.groups.map((g) => ({ opt: g.opt, tables: g.tables, settings: this.tableOf.get(g.tables[0])! })),
+      variable: (name) => this.variable(name),
+      options: this.optionsOf,
+    });
   }
 
   dispose(): void {

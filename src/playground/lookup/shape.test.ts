@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseBatch } from '../batch/parse.js';
 import { PRESETS } from '../workspace/presets.js';
-import { validateWorkspace } from '../workspace/schema.js';
+import { validateWorkspace } from '../workspace/validate.js';
 import { outputShape } from './shape.js';
 
 function batch(text: string) {
