@@ -30,3 +30,20 @@ export class PoolTimeoutError extends WorkerDiedError {}
 
 /** The pool was terminated; no calls are accepted. */
 export class PoolTerminatedError extends DynembError {}
+
+/**
+ * A pool worker kept dying (more than `maxRestarts` deaths within `restartWindowMs`, or its
+ * restore failed three times): it is not restarted again, and calls to it reject with this error.
+ * The other workers serve on; create a new pool to use the failed worker's shards again.
+ *
+ * @example
+ * await pool.whenReady().catch((e) => { if (e instanceof PoolWorkerFailedError) console.log(e.worker); });
+ */
+export class PoolWorkerFailedError extends DynembError {
+  constructor(
+    message: string,
+    readonly worker: number,
+  ) {
+    super(message);
+  }
+}

@@ -277,10 +277,11 @@ export class ShardHost implements HostApi {
 
 /**
  * Exposes a new ShardHost on an endpoint: `self` in a Web Worker, or `nodeEndpoint(parentPort)`
- * in a Node worker thread. Worker entry points (workers/) call this and nothing else.
+ * in a Node worker thread. Worker entry points (pool/worker-entry.ts, pool/node-entry.ts, or a
+ * caller's own) call this and nothing else.
  *
  * @example
- * // workers/engine.worker.ts
+ * // my-pool.worker.ts, started with WorkerPool.create({ workerUrl }) or a spawn function
  * serveShardHost(self as unknown as Endpoint);
  */
 export function serveShardHost(endpoint: Endpoint): ShardHost {

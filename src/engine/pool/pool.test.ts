@@ -1,9 +1,6 @@
 // The pool against a local HashTable: same results, both transports, and every fault path.
 // Workers load dist/lib (Node cannot run .ts in a worker): `npm run test:unit` builds it first.
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
-import type { Endpoint } from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HashTable } from '../table.js';
 import type { KeyDtype, Keys } from '../table-keys.js';
@@ -13,55 +10,7 @@ import { defaultPoolSize, WorkerPool } from './pool.js';
 import type { HostApi } from './protocol.js';
 import type { Spawner } from './spawn.js';
 import { PoolTable } from './table.js';
-
-// Worker threads that record their exits, so a test can check none is left behind.
-// `delayMs` > 0 makes the spawner asynchronous: the handle arrives that much after the thread starts.
-function trackedSpawner(script = new URL('../../../workers/engine.node.mjs', import.meta.url), delayMs = 0) {
-  let running = 0;
-  let started = 0;
-  const exits: Promise<void>[] = [];
-  const spawn: Spawner = () => {
-    const w = new Worker(script);
-    running++;
-    started++;
-    let dead = false;
-    exits.push(
-      new Promise((resolve) =>
-        w.once('exit', () => {
-          running--;
-          resolve();
-        }),
-      ),
-    );
-    return {
-      endpoint: nodeEndpoint(w) as Endpoint,
-      terminate: () => {
-        dead = true;
-        void w.terminate();
-      },
-      onDeath: (cb) => {
-        w.once('exit', (code) => {
-          if (!dead) cb(`the worker thread exited with code ${code}`);
-          dead = true;
-        });
-      },
-    };
-  };
-  const delayed: Spawner = () => {
-    const h = spawn();
-    return new Promise((resolve) => setTimeout(() => resolve(h), delayMs));
-  };
-  return {
-    spawn: delayMs > 0 ? delayed : spawn,
-    alive: () => running,
-    started: () => started,
-    allExited: () => Promise.all(exits),
-  };
-}
-
-// Resolves when `p` does, or after `ms` (a bound on a wait that never ends when a thread leaks).
-const settleWithin = (p: Promise<unknown>, ms: number) =>
-  Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+import { EXITING_WORKER, settleWithin, trackedSpawner } from './testing/tracked.js';
 
 // A seeded LCG, so every run sees the same batches.
 function rng(seed: number) {
@@ -307,7 +256,7 @@ describe('faults', () => {
   });
 
   it('a worker that exits on its own is detected, its calls rejected, and restored', async () => {
-    const tracked = trackedSpawner(new URL('../../../workers/testing/exiting.node.mjs', import.meta.url));
+    const tracked = trackedSpawner(EXITING_WORKER);
     pool = await WorkerPool.create({ size: 2, spawn: tracked.spawn });
     const t = await PoolTable.create(pool, { keyDtype: 'int32', dim: 1, partitions: 2 });
     await t.upsert(Int32Array.from([0, 1, 2, 3]), Float32Array.from([1, 2, 3, 4]));

@@ -8,22 +8,23 @@ import { type Remote, wrap } from 'comlink';
 import { InvalidArgumentError, show } from '../errors.js';
 import { setPoolThreads } from '../info.js';
 import { activeFlavour, compiledModule, ready } from '../wasm.js';
-import { PoolTerminatedError, PoolTimeoutError, WorkerDiedError } from './errors.js';
-import { browserSpawner } from './browser.js';
+import { PoolTerminatedError, PoolTimeoutError, PoolWorkerFailedError, WorkerDiedError } from './errors.js';
+import { poolSettings, type PoolSettings, type WorkerPoolOptions } from './options.js';
 import type { HostApi } from './protocol.js';
-import { hostParallelism, isNode, nodeSpawner, type Spawner, type WorkerHandle } from './spawn.js';
+import {
+  newSlot,
+  type PendingCall,
+  quiet,
+  recordDeath,
+  type RestoreHook,
+  type RestoreTask,
+  type Slot,
+} from './slot.js';
+import type { Spawner } from './spawn.js';
 
-/** Options of {@link WorkerPool.create}. */
-export interface WorkerPoolOptions {
-  /** Workers to start; default `min(navigator.hardwareConcurrency, 4)` (in Node, `min(os.availableParallelism(), 4)`). */
-  size?: number;
-  /** Starts one worker; default: worker_threads running workers/engine.node.mjs in Node, module Web Workers in a browser. */
-  spawn?: Spawner;
-  /** A call that does not answer in this many ms rejects and its worker is respawned (default 30000). */
-  callTimeoutMs?: number;
-  /** Use SharedArrayBuffers for ids and results where available (default true). */
-  shared?: boolean;
-}
+export type { WorkerPoolOptions } from './options.js';
+export { defaultPoolSize, sharedMemoryAvailable } from './options.js';
+export type { RestoreHook, RestoreTask } from './slot.js';
 
 /** Counters of what the pool has done, for the UI and the tests. */
 export interface PoolStats {
@@ -35,45 +36,8 @@ export interface PoolStats {
   /** Why each respawn happened, oldest first. */
   deaths: string[];
   sharedMemory: boolean;
-}
-
-/** Captured synchronously when a worker dies; run against the new worker to restore its state. */
-export type RestoreTask = (host: Remote<HostApi>) => Promise<void>;
-/** Registered by tables: given the index of a dead worker, returns how to restore its shards. */
-export type RestoreHook = (worker: number) => RestoreTask | undefined;
-
-interface PendingCall {
-  reject: (e: Error) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  what: string;
-  mutation: boolean;
-}
-
-interface Slot {
-  handle: WorkerHandle | undefined;
-  remote: Remote<HostApi> | undefined;
-  /** Bumped at every death; a call submitted in an older generation is not sent to the new worker. */
-  generation: number;
-  /** Resolves when the current worker is started and restored. */
-  ready: Promise<void>;
-  pending: Map<number, PendingCall>;
-}
-
-/**
- * The default pool size: `min(hostParallelism(), 4)` (2 when the host does not say), at least 1.
- *
- * @example
- * defaultPoolSize(); // 2 on a 2-core machine, 4 on an 8-core laptop
- */
-export function defaultPoolSize(): number {
-  return Math.max(1, Math.min(hostParallelism() ?? 2, 4));
-}
-
-/** True when SharedArrayBuffer can be sent to workers here (cross-origin isolated page, or Node). */
-export function sharedMemoryAvailable(): boolean {
-  if (typeof SharedArrayBuffer === 'undefined') return false;
-  if (isNode()) return true;
-  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  /** Workers that kept dying and are not restarted again (see PoolWorkerFailedError). */
+  failed: number[];
 }
 
 /**
@@ -99,19 +63,17 @@ export class WorkerPool {
   private terminated = false;
   private counters = { calls: 0, restarts: 0, timeouts: 0 };
   private readonly deaths: string[] = [];
+  private readonly maxRestarts: number;
+  private readonly restartWindowMs: number;
 
-  private constructor(size: number, spawn: Spawner, callTimeoutMs: number, shared: boolean) {
-    this.size = size;
-    this.spawn = spawn;
-    this.callTimeoutMs = callTimeoutMs;
-    this.sharedMemory = shared;
-    this.slots = Array.from({ length: size }, () => ({
-      handle: undefined,
-      remote: undefined,
-      generation: 0,
-      ready: Promise.resolve(),
-      pending: new Map(),
-    }));
+  private constructor(settings: PoolSettings) {
+    this.size = settings.size;
+    this.spawn = settings.spawn;
+    this.callTimeoutMs = settings.callTimeoutMs;
+    this.sharedMemory = settings.shared;
+    this.maxRestarts = settings.maxRestarts;
+    this.restartWindowMs = settings.restartWindowMs;
+    this.slots = Array.from({ length: settings.size }, newSlot);
   }
 
   /**
@@ -120,36 +82,23 @@ export class WorkerPool {
    * @example
    * const pool = await WorkerPool.create({ size: 4, callTimeoutMs: 10_000 });
    */
-  static async create(options: WorkerPoolOptions = {}): Promise<WorkerPool> {
-    const size = options.size ?? defaultPoolSize();
-    if (!Number.isInteger(size) || size < 1 || size > 64) {
-      throw new InvalidArgumentError(`WorkerPool: size must be an integer in [1, 64], got ${show(options.size)}.`);
-    }
-    const timeout = options.callTimeoutMs ?? 30_000;
-    if (typeof timeout !== 'number' || !(timeout > 0)) {
-      throw new InvalidArgumentError(`WorkerPool: callTimeoutMs must be a number > 0, got ${show(timeout)}.`);
-    }
-    let spawn = options.spawn;
-    if (spawn === undefined) {
-      spawn = isNode() ? await nodeSpawner() : browserSpawner();
-    } else if (typeof spawn !== 'function') {
-      throw new InvalidArgumentError(
-        `WorkerPool: spawn must be a function returning a WorkerHandle, got ${show(spawn)}.`,
-      );
-    }
+  static async create(options?: WorkerPoolOptions): Promise<WorkerPool> {
+    const settings = await poolSettings(options);
     if (activeFlavour() === undefined) await ready();
-    const pool = new WorkerPool(size, spawn, timeout, options.shared !== false && sharedMemoryAvailable());
+    const pool = new WorkerPool(settings);
     try {
       await Promise.all(pool.slots.map((_, i) => pool.start(i)));
     } catch (e) {
       await pool.terminate();
       throw e;
     }
-    setPoolThreads(size);
+    setPoolThreads(settings.size);
     return pool;
   }
 
-  private async start(i: number): Promise<void> {
+  // Starts slot i's worker for `generation`. A worker whose slot moved on while it was being
+  // spawned (terminate(), or another death) is ended at once: nothing else holds its handle.
+  private async start(i: number, generation = this.slots[i].generation): Promise<void> {
     const slot = this.slots[i];
     const handle = await this.spawn();
     if (this.terminated) {
@@ -157,10 +106,14 @@ export class WorkerPool {
       handle.terminate();
       throw new PoolTerminatedError(`WorkerPool: worker ${i} finished starting after terminate(); it was ended.`);
     }
+    if (slot.generation !== generation) {
+      handle.terminate();
+      throw this.diedError(i, 'start', false, 'it died again while its replacement was starting');
+    }
+    if (slot.handle && slot.handle !== handle) slot.handle.terminate();
     slot.handle = handle;
     const remote = wrap<HostApi>(handle.endpoint);
     slot.remote = remote;
-    const generation = slot.generation;
     handle.onDeath((reason) => {
       if (slot.generation === generation && !this.terminated) this.workerDied(i, reason);
     });
@@ -199,6 +152,7 @@ export class WorkerPool {
       );
     }
     const slot = this.slots[worker];
+    if (slot.failed) throw slot.failed;
     const generation = options.generation ?? slot.generation;
     await slot.ready;
     const fn = (): Promise<Awaited<ReturnType<HostApi[M]>>> => {
@@ -283,10 +237,9 @@ export class WorkerPool {
 
   private workerDied(i: number, reason: string): void {
     const slot = this.slots[i];
-    if (this.terminated) return;
+    if (this.terminated || slot.failed) return;
     slot.generation++;
     this.deaths.push(`worker ${i}: ${reason}`);
-    this.counters.restarts++;
     slot.handle?.terminate();
     slot.handle = undefined;
     slot.remote = undefined;
@@ -296,40 +249,78 @@ export class WorkerPool {
       clearTimeout(p.timer);
       p.reject(this.diedError(i, p.what, p.mutation, reason));
     }
-    // Capture what to restore now, synchronously, so later mutations are not replayed twice.
-    const tasks = [...this.hooks].map((h) => h(i)).filter((t): t is RestoreTask => t !== undefined);
-    slot.ready = this.respawn(i, tasks);
+    // Capture what to restore now, synchronously, so later mutations are not replayed twice; a
+    // later death captures again, and its tasks replace these (the log then holds more).
+    slot.tasks = [...this.hooks].map((h) => h(i)).filter((t): t is RestoreTask => t !== undefined);
+    if (!recordDeath(slot, Date.now(), this.maxRestarts, this.restartWindowMs)) {
+      this.fail(
+        i,
+        `worker ${i} died ${slot.deathTimes.length} times within ${this.restartWindowMs} ms (last: ${reason})`,
+      );
+      return;
+    }
+    this.counters.restarts++;
+    // One respawn loop per slot: a loop already running sees the new generation and starts over.
+    if (!slot.respawning) slot.ready = quiet(this.respawn(i));
   }
 
-  private async respawn(i: number, tasks: RestoreTask[]): Promise<void> {
+  // Marks slot i failed: no restarts, its calls and whenReady() reject with a PoolWorkerFailedError.
+  private fail(i: number, why: string): void {
     const slot = this.slots[i];
-    for (let attempt = 1; ; attempt++) {
-      if (this.terminated) return;
-      const generation = slot.generation;
-      try {
-        await this.start(i);
-        const remote = slot.remote;
-        if (!remote) throw new Error('worker vanished while starting');
-        const restoreMs = Math.max(this.callTimeoutMs, 60_000);
-        for (const t of tasks) await this.track(i, generation, 'restore', false, () => t(remote), restoreMs);
-        return;
-      } catch (e) {
-        if (this.terminated) {
-          // terminate() ran during the respawn: end whatever this attempt started
+    slot.failed = new PoolWorkerFailedError(
+      `WorkerPool: ${why}; it is not restarted again, and calls to it fail. The other workers serve on; create a new pool to use its shards again.`,
+      i,
+    );
+    this.deaths.push(`worker ${i}: failed: ${why}`);
+    slot.generation++;
+    slot.handle?.terminate();
+    slot.handle = undefined;
+    slot.remote = undefined;
+    if (!slot.respawning) slot.ready = quiet(Promise.reject(slot.failed));
+  }
+
+  // The one respawn loop of slot i: start a worker and restore it, again whenever it dies meanwhile.
+  private async respawn(i: number): Promise<void> {
+    const slot = this.slots[i];
+    slot.respawning = true;
+    let failures = 0;
+    try {
+      for (;;) {
+        if (this.terminated) return;
+        if (slot.failed) throw slot.failed;
+        const generation = slot.generation;
+        const tasks = slot.tasks;
+        try {
+          await this.start(i, generation);
+          const remote = slot.remote;
+          if (!remote) throw new Error('worker vanished while starting');
+          const restoreMs = Math.max(this.callTimeoutMs, 60_000);
+          for (const t of tasks) await this.track(i, generation, 'restore', false, () => t(remote), restoreMs);
+          if (slot.generation === generation) return;
+        } catch (e) {
+          if (this.terminated) {
+            // terminate() ran during the respawn: end whatever this attempt started
+            slot.handle?.terminate();
+            slot.handle = undefined;
+            slot.remote = undefined;
+            return;
+          }
+          if (slot.failed) throw slot.failed;
+          if (slot.generation !== generation) continue; // it died again: workerDied counted it
+          // the start or the restore itself failed, with no death: three tries
+          if (++failures >= 3) {
+            this.fail(i, `worker ${i} could not be restored: ${(e as Error).message}`);
+            throw slot.failed;
+          }
+          slot.generation++;
           slot.handle?.terminate();
           slot.handle = undefined;
           slot.remote = undefined;
-          return;
-        }
-        if (attempt >= 3) {
-          this.deaths.push(`worker ${i}: restore failed: ${(e as Error).message}`);
-          return;
-        }
-        if (slot.generation === generation) {
-          slot.generation++;
-          slot.handle?.terminate();
         }
       }
+    } finally {
+      slot.respawning = false;
+      if (slot.failed) slot.ready = quiet(Promise.reject(slot.failed));
     }
   }
 
@@ -376,6 +367,7 @@ export class WorkerPool {
       ...this.counters,
       deaths: [...this.deaths],
       sharedMemory: this.sharedMemory,
+      failed: this.slots.flatMap((sl, i) => (sl.failed ? [i] : [])),
     };
   }
 

@@ -1,6 +1,7 @@
 // Starting pool workers: Web Workers in a browser, worker_threads in Node, both spoken to
 // through comlink endpoints.
 import type { Endpoint } from 'comlink';
+import { InvalidArgumentError, show } from '../errors.js';
 
 /** A started worker as the pool sees it. */
 export interface WorkerHandle {
@@ -11,14 +12,14 @@ export interface WorkerHandle {
   onDeath(cb: (reason: string) => void): void;
 }
 
-/** Starts one worker that serves a ShardHost (see workers/). */
+/** Starts one worker that serves a ShardHost (pool/worker-entry.js, pool/node-entry.js or the caller's own). */
 export type Spawner = () => WorkerHandle | Promise<WorkerHandle>;
 
 /**
- * Wraps a Web Worker that runs workers/engine.worker.ts.
+ * Wraps a module Web Worker that serves a ShardHost (the pool's worker-entry.js, or the caller's own).
  *
  * @example
- * const spawn = () => webWorkerHandle(new Worker(new URL('../workers/engine.worker.ts', import.meta.url), { type: 'module' }));
+ * const spawn = () => webWorkerHandle(new Worker(new URL('./my-pool.worker.ts', import.meta.url), { type: 'module' }));
  */
 export function webWorkerHandle(worker: Worker): WorkerHandle {
   return {
@@ -44,14 +45,53 @@ interface NodeWorker {
 }
 type NodeEndpointFn = (nep: NodeWorker) => Endpoint;
 
+let defaultWorker: string | URL | undefined;
+
 /**
- * A spawner of Node worker threads running `workers/engine.node.mjs` (or `script`), which
- * loads the built library (dist/lib). Node only.
+ * Sets the worker script pools start when created with neither `spawn` nor `workerUrl` (undefined:
+ * back to the pool's own entry next to this module). For running the engine from its TypeScript
+ * sources, where no built entry sits next to it (tests point this at dist/lib/pool/node-entry.js),
+ * as tfjs's `setWasmPaths` says where its files are.
+ *
+ * @example
+ * de.pool.setDefaultWorkerUrl(new URL('./dist/lib/pool/node-entry.js', import.meta.url));
+ */
+export function setDefaultWorkerUrl(url: string | URL | undefined): void {
+  if (url !== undefined && typeof url !== 'string' && !(url instanceof URL)) {
+    throw new InvalidArgumentError(`setDefaultWorkerUrl: url must be a string, a URL or undefined, got ${show(url)}.`);
+  }
+  defaultWorker = url;
+}
+
+/**
+ * The Node worker script a pool starts by default: the one set with {@link setDefaultWorkerUrl},
+ * else pool/node-entry.js next to this module (in dist/lib). Throws when running from the
+ * sources with none set (no built entry exists there).
+ *
+ * @example
+ * defaultNodeWorkerUrl().href; // 'file:///.../dist/lib/pool/node-entry.js'
+ */
+export function defaultNodeWorkerUrl(): string | URL {
+  if (defaultWorker !== undefined) return defaultWorker;
+  if (/\.tsx?$/.test(new URL(import.meta.url).pathname)) {
+    throw new InvalidArgumentError(
+      'WorkerPool: the engine runs from its TypeScript sources, where the Node worker entry is not built; pass workerUrl (e.g. dist/lib/pool/node-entry.js after `npm run build:lib`) or call de.pool.setDefaultWorkerUrl(url).',
+    );
+  }
+  // a variable, so bundlers do not treat it as an asset to emit
+  const entry = './node-entry.js';
+  return new URL(entry, import.meta.url);
+}
+
+/**
+ * A spawner of Node worker threads running `script`, by default the pool's own entry
+ * ({@link defaultNodeWorkerUrl}). Node only.
  *
  * @example
  * const pool = await WorkerPool.create({ size: 2, spawn: await nodeSpawner() });
  */
 export async function nodeSpawner(script?: string | URL): Promise<Spawner> {
+  const file = script ?? defaultNodeWorkerUrl();
   // Specifiers in variables, so browser bundlers leave these Node-only imports alone.
   const wt = 'node:worker_threads';
   const adapter = 'comlink/dist/esm/node-adapter.mjs';
@@ -59,7 +99,6 @@ export async function nodeSpawner(script?: string | URL): Promise<Spawner> {
     Worker: new (file: string | URL, opts?: object) => NodeWorker;
   };
   const nodeEndpoint = ((await import(/* @vite-ignore */ adapter)) as { default: NodeEndpointFn }).default;
-  const file = script ?? new URL('../../../workers/engine.node.mjs', import.meta.url);
   return () => {
     const w = new Worker(file);
     let dead = false;
