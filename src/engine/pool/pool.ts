@@ -4,7 +4,7 @@
 // calls: each has a timeout, and when a worker dies (or hangs past a timeout) every call pending
 // on it is rejected, the worker is respawned, and the tables placed on it restore their shards
 // (see ShardLog) before the new worker serves any further call.
-import { type Remote, wrap } from 'comlink';
+import { wrap } from 'comlink';
 import { InvalidArgumentError, show } from '../errors.js';
 import { setPoolThreads } from '../info.js';
 import { activeFlavour, compiledModule, ready } from '../wasm.js';
