@@ -186,8 +186,9 @@ export function sparseInputs(
 }
 
 /**
- * Looks up a rank-2 sparse batch and combines each row: output `[maxRow + 1, dim]` (rows from
- * `indices[:, 0]`, as TF). `spWeights` (same indices) weight the entries; `null` means 1.
+ * Looks up a sparse batch of rank >= 2 and combines each row: output `[maxRow + 1, dim]`, rows
+ * from `indices[:, 0]` (as TF and TFRA: every entry of a rank-3 batch's row 0 lands in output
+ * row 0). `spWeights` (same indices) weight the entries; `null` means 1.
  *
  * @example
  * const sp = new de.SparseTensor({ indices: [[0, 0], [0, 1], [2, 0]], values: [1, 2, 3], denseShape: [3, 2] });
@@ -204,18 +205,18 @@ export function embeddingLookupSparse(
   const combiner = checkCombiner(options.combiner ?? 'mean', what);
   const maxNorm = checkMaxNorm(options.maxNorm, what);
   const { sp, keys, weights } = sparseInputs(v, spIds, spWeights, what);
-  if (sp.rank !== 2) {
-    throw new InvalidArgumentError(
-      `${what}: spIds must have rank 2, got denseShape [${sp.denseShape.join(', ')}]; use safeEmbeddingLookupSparse for other ranks.`,
-    );
+  if (sp.rank < 2) {
+    throw new InvalidArgumentError(`${what}: spIds must have rank >= 2, got denseShape [${sp.denseShape.join(', ')}].`);
   }
   if (sp.nnz === 0) {
     throw new InvalidArgumentError(`${what}: the batch is empty (spIds has no values); expected at least one id.`);
   }
+  // segments from indices[:, 0] whatever the rank, as TF / TFRA
+  const rank = sp.rank;
   const rows = new Int32Array(sp.nnz);
   let maxRow = 0;
   for (let i = 0; i < sp.nnz; i++) {
-    rows[i] = sp.indices[2 * i];
+    rows[i] = sp.indices[rank * i];
     maxRow = Math.max(maxRow, rows[i]);
   }
   return sparseCombine(v, keys, rows, weights, combiner, maxRow + 1, maxNorm);

@@ -212,11 +212,11 @@ describe('Variable', () => {
     expect(snapshot(v)).toBe(before);
   });
 
-  it('default partitioner: (key & 0x7fffffff) mod N; shard sizes are observable', () => {
+  it('default partitioner: key mod N as a floor-mod (TFRA); shard sizes are observable', () => {
     const v = new Variable({ name: 'p', dim: 1, partitions: 3 });
     v.upsert([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1], new Float32Array(11));
-    // 0,3,6,9 -> 0; 1,4,7 and -1 (0x7fffffff % 3 = 1) -> 1; 2,5,8 -> 2
-    expect([v.size(0), v.size(1), v.size(2)]).toEqual([4, 4, 3]);
+    // 0,3,6,9 -> 0; 1,4,7 -> 1; 2,5,8 and -1 (-1 mod 3 = 2) -> 2
+    expect([v.size(0), v.size(1), v.size(2)]).toEqual([4, 3, 4]);
     expect(v.size()).toBe(11);
     expect(v.lookup([9, -1]).shape).toEqual([2, 1]);
     expect(() => v.size(3)).toThrow(/shard must be an integer in \[0, 3\), got 3/);

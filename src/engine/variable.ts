@@ -38,7 +38,8 @@ export interface VariableOptions {
   name: string;
   keyDtype?: KeyDtype;
   valueDtype?: 'float32';
-  dim: number;
+  /** Row width; default 1, as TFRA's `get_variable`. */
+  dim?: number;
   initializer?: InitializerLike;
   initCapacity?: number;
   partitions?: number;
@@ -187,7 +188,7 @@ export class Variable {
     if (options.valueDtype !== undefined && options.valueDtype !== 'float32') {
       throw new InvalidArgumentError(`${what}: valueDtype must be 'float32', got ${show(options.valueDtype)}.`);
     }
-    const dim = checkInt(options.dim, 'dim', 1, what);
+    const dim = checkInt(options.dim ?? 1, 'dim', 1, what); // TFRA's get_variable defaults dim to 1
     const partitions = checkInt(options.partitions ?? 1, 'partitions', 1, what);
     const initCapacity = checkInt(options.initCapacity ?? 1024, 'initCapacity', 1, what);
     if (options.partitioner !== undefined && typeof options.partitioner !== 'function') {
@@ -241,7 +242,7 @@ export class Variable {
   }
 
   /**
-   * The shard of every key: TFRA's default `(key & 0x7fffffff) mod N` for integers and
+   * The shard of every key: TFRA's default `key mod N` (a floor-mod over the full int64 range) for integers and
    * `hashKeyString(key) mod N` for strings (the tables' own 64-bit string hash), or the custom partitioner.
    */
   shardOf(keys: Keys): Int32Array {

@@ -4,9 +4,9 @@
 // pointers (into a value arena and slot arenas, or into contiguous scratch), `g` is the
 // contiguous [n, dim] float32 gradient of those rows. Rows are updated in place.
 //
-// The formulas and their operation order follow tfjs-core's optimizers (the equivalence
-// tests train a dense tf.variable with them), with float32 rounding after every operation
-// as tfjs does. The SIMD path processes whole groups of four lanes and the scalar path
+// The formulas and their operation order follow TF/Keras (what TFRA trains with: TF's
+// training_ops CPU kernels, or Keras's own ops where Keras does not call a kernel), with
+// float32 rounding after every operation; the equivalence tests write those formulas out. The SIMD path processes whole groups of four lanes and the scalar path
 // the same elements one by one with the same operations in the same order; lanes are
 // independent, so both builds give bit-identical results (no fma, no reassociation).
 // With maxNorm > 0 the updated value row is clipped to that L2 norm (TFRA clips the
@@ -55,8 +55,8 @@ export function sgdUpdate(w: usize, g: usize, n: i32, dim: i32, lr: f32, maxNorm
 }
 
 /**
- * Momentum (tfjs MomentumOptimizer): a = a * m + g; w = a * (-lr) + w, or with Nesterov
- * w = (g + a * m) * (-lr) + w. Slot s0 = momentum.
+ * Momentum (Keras SGD with momentum, TF's ApplyKerasMomentum): a = a * m - g * lr; w = w + a,
+ * or with Nesterov w = w + (a * m - g * lr). Slot s0 = momentum (Keras's velocity).
  */
 export function momentumUpdate(
   w: usize,
@@ -69,7 +69,6 @@ export function momentumUpdate(
   nesterov: i32,
   maxNorm: f32,
 ): void {
-  const c: f32 = -lr;
   const whole = dim & ~3;
   for (let i = 0; i < n; i++) {
     const wr = rowAt(w, i);
@@ -77,30 +76,33 @@ export function momentumUpdate(
     const gr = g + (((i as usize) * (dim as usize)) << 2);
     let j = 0;
     if (ASC_FEATURE_SIMD) {
-      const cv = f32x4.splat(c);
+      const lv = f32x4.splat(lr);
       const mv = f32x4.splat(momentum);
       for (; j < whole; j += 4) {
         const o = (j as usize) << 2;
-        const gv = v128.load(gr + o);
-        const a = f32x4.add(f32x4.mul(v128.load(ar + o), mv), gv);
+        const gl = f32x4.mul(v128.load(gr + o), lv);
+        const a = f32x4.sub(f32x4.mul(v128.load(ar + o), mv), gl);
         v128.store(ar + o, a);
-        const step = nesterov ? f32x4.add(gv, f32x4.mul(a, mv)) : a;
-        v128.store(wr + o, f32x4.add(f32x4.mul(step, cv), v128.load(wr + o)));
+        const step = nesterov ? f32x4.sub(f32x4.mul(a, mv), gl) : a;
+        v128.store(wr + o, f32x4.add(v128.load(wr + o), step));
       }
     }
     for (; j < dim; j++) {
       const o = (j as usize) << 2;
-      const gv = load<f32>(gr + o);
-      const a: f32 = load<f32>(ar + o) * momentum + gv;
+      const gl: f32 = load<f32>(gr + o) * lr;
+      const a: f32 = load<f32>(ar + o) * momentum - gl;
       store<f32>(ar + o, a);
-      const step: f32 = nesterov ? gv + a * momentum : a;
-      store<f32>(wr + o, step * c + load<f32>(wr + o));
+      const step: f32 = nesterov ? a * momentum - gl : a;
+      store<f32>(wr + o, load<f32>(wr + o) + step);
     }
     clipRow(wr, dim, maxNorm);
   }
 }
 
-/** Adagrad (tfjs): a = a + g²; w = (g / sqrt(a + eps)) * (-lr) + w. Slot s0 = accumulator. */
+/**
+ * Adagrad (Keras, TF's ApplyAdagradV2): a = a + g²; w = w - (g * lr) / (sqrt(a) + eps).
+ * Slot s0 = accumulator.
+ */
 export function adagradUpdate(
   w: usize,
   s0: usize,
@@ -111,7 +113,6 @@ export function adagradUpdate(
   epsilon: f32,
   maxNorm: f32,
 ): void {
-  const c: f32 = -lr;
   const whole = dim & ~3;
   for (let i = 0; i < n; i++) {
     const wr = rowAt(w, i);
@@ -119,15 +120,15 @@ export function adagradUpdate(
     const gr = g + (((i as usize) * (dim as usize)) << 2);
     let j = 0;
     if (ASC_FEATURE_SIMD) {
-      const cv = f32x4.splat(c);
+      const lv = f32x4.splat(lr);
       const ev = f32x4.splat(epsilon);
       for (; j < whole; j += 4) {
         const o = (j as usize) << 2;
         const gv = v128.load(gr + o);
         const a = f32x4.add(v128.load(ar + o), f32x4.mul(gv, gv));
         v128.store(ar + o, a);
-        const d = f32x4.div(gv, f32x4.sqrt(f32x4.add(a, ev)));
-        v128.store(wr + o, f32x4.add(f32x4.mul(d, cv), v128.load(wr + o)));
+        const d = f32x4.div(f32x4.mul(gv, lv), f32x4.add(f32x4.sqrt(a), ev));
+        v128.store(wr + o, f32x4.sub(v128.load(wr + o), d));
       }
     }
     for (; j < dim; j++) {
@@ -135,19 +136,19 @@ export function adagradUpdate(
       const gv = load<f32>(gr + o);
       const a: f32 = load<f32>(ar + o) + gv * gv;
       store<f32>(ar + o, a);
-      const d: f32 = gv / Mathf.sqrt(a + epsilon);
-      store<f32>(wr + o, d * c + load<f32>(wr + o));
+      const d: f32 = (gv * lr) / (Mathf.sqrt(a) + epsilon);
+      store<f32>(wr + o, load<f32>(wr + o) - d);
     }
     clipRow(wr, dim, maxNorm);
   }
 }
 
 /**
- * Adam (tfjs AdamOptimizer, optionally AMSGrad): m = m*b1 + g*(1-b1); v = v*b2 + g²*(1-b2);
- * with amsgrad vhat = max(vhat, v) replaces v below;
- * w = ((m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)) * (-lr) + w.
+ * Adam (Keras, TF's ApplyAdam / ApplyAdamWithAmsgrad): m = m + (g - m)*(1-b1);
+ * v = v + (g² - v)*(1-b2); with amsgrad vhat = max(vhat, v) replaces v below;
+ * w = w - (m * alpha) / (sqrt(v) + eps), alpha = lr * sqrt(1-b2^t) / (1-b1^t) (computed by the caller).
+ * Epsilon is added to sqrt(v), not to sqrt(v / (1-b2^t)) as in tfjs: at step 1 TF's is ~30x larger.
  * Slots: s0 = m, s1 = v, s2 = vhat (only read when amsgrad != 0).
- * `oneMinusB1`, `oneMinusB2` are (1-b1), (1-b2); `corr1`, `corr2` are (1-b1^t), (1-b2^t).
  */
 export function adamUpdate(
   w: usize,
@@ -157,18 +158,13 @@ export function adamUpdate(
   g: usize,
   n: i32,
   dim: i32,
-  lr: f32,
-  beta1: f32,
-  beta2: f32,
+  alpha: f32,
   oneMinusB1: f32,
   oneMinusB2: f32,
-  corr1: f32,
-  corr2: f32,
   epsilon: f32,
   amsgrad: i32,
   maxNorm: f32,
 ): void {
-  const c: f32 = -lr;
   const whole = dim & ~3;
   for (let i = 0; i < n; i++) {
     const wr = rowAt(w, i);
@@ -178,34 +174,34 @@ export function adamUpdate(
     const gr = g + (((i as usize) * (dim as usize)) << 2);
     let j = 0;
     if (ASC_FEATURE_SIMD) {
-      const cv = f32x4.splat(c);
-      const b1 = f32x4.splat(beta1);
-      const b2 = f32x4.splat(beta2);
+      const av = f32x4.splat(alpha);
       const ob1 = f32x4.splat(oneMinusB1);
       const ob2 = f32x4.splat(oneMinusB2);
-      const c1 = f32x4.splat(corr1);
-      const c2 = f32x4.splat(corr2);
       const ev = f32x4.splat(epsilon);
       for (; j < whole; j += 4) {
         const o = (j as usize) << 2;
         const gv = v128.load(gr + o);
-        const m = f32x4.add(f32x4.mul(v128.load(mr + o), b1), f32x4.mul(gv, ob1));
-        let v = f32x4.add(f32x4.mul(v128.load(vr + o), b2), f32x4.mul(f32x4.mul(gv, gv), ob2));
+        const m0 = v128.load(mr + o);
+        const v0 = v128.load(vr + o);
+        const m = f32x4.add(m0, f32x4.mul(f32x4.sub(gv, m0), ob1));
+        let v = f32x4.add(v0, f32x4.mul(f32x4.sub(f32x4.mul(gv, gv), v0), ob2));
         v128.store(mr + o, m);
         v128.store(vr + o, v);
         if (amsgrad) {
           v = f32x4.max(v128.load(hr + o), v);
           v128.store(hr + o, v);
         }
-        const d = f32x4.div(f32x4.div(m, c1), f32x4.add(f32x4.sqrt(f32x4.div(v, c2)), ev));
-        v128.store(wr + o, f32x4.add(f32x4.mul(d, cv), v128.load(wr + o)));
+        const d = f32x4.div(f32x4.mul(m, av), f32x4.add(f32x4.sqrt(v), ev));
+        v128.store(wr + o, f32x4.sub(v128.load(wr + o), d));
       }
     }
     for (; j < dim; j++) {
       const o = (j as usize) << 2;
       const gv = load<f32>(gr + o);
-      const m: f32 = load<f32>(mr + o) * beta1 + gv * oneMinusB1;
-      let v: f32 = load<f32>(vr + o) * beta2 + gv * gv * oneMinusB2;
+      const m0 = load<f32>(mr + o);
+      const v0 = load<f32>(vr + o);
+      const m: f32 = m0 + (gv - m0) * oneMinusB1;
+      let v: f32 = v0 + (gv * gv - v0) * oneMinusB2;
       store<f32>(mr + o, m);
       store<f32>(vr + o, v);
       if (amsgrad) {
@@ -213,18 +209,21 @@ export function adamUpdate(
         v = Mathf.max(load<f32>(hr + o), v);
         store<f32>(hr + o, v);
       }
-      const d: f32 = m / corr1 / (Mathf.sqrt(v / corr2) + epsilon);
-      store<f32>(wr + o, d * c + load<f32>(wr + o));
+      const d: f32 = (m * alpha) / (Mathf.sqrt(v) + epsilon);
+      store<f32>(wr + o, load<f32>(wr + o) - d);
     }
     clipRow(wr, dim, maxNorm);
   }
 }
 
 /**
- * RMSprop (tfjs RMSPropOptimizer; centered as Keras): ms = ms*rho + g²*(1-rho);
- * plain: mom = mom*momentum + (g*lr) / sqrt(ms + eps);
- * centered: mg = mg*rho + g*(1-rho); mom = mom*momentum + (g*lr) / sqrt((ms - mg²) + eps);
- * w = w - mom. Slots: s0 = rms, s1 = momentum, s2 = mg (only read when centered != 0).
+ * RMSprop as Keras runs it. With momentum == 0 (Keras's own update, no momentum slot):
+ * ms = ms*rho + g²*(1-rho); centered: mg = mg*rho + g*(1-rho), den = ms - mg²;
+ * w = w - (g*lr) / (sqrt(den) + eps). With momentum > 0 (TF's ApplyRMSProp /
+ * ApplyCenteredRMSProp, epsilon inside the root): ms = ms + (g² - ms)*(1-rho);
+ * centered: mg = mg + (g - mg)*(1-rho); den = (ms - mg²) + eps, else ms + eps;
+ * mom = mom*momentum + (g*lr) / sqrt(den); w = w - mom.
+ * Slots: s0 = rms, s1 = momentum (only read when momentum > 0), s2 = mg (only read when centered != 0).
  */
 export function rmspropUpdate(
   w: usize,
@@ -243,10 +242,11 @@ export function rmspropUpdate(
   maxNorm: f32,
 ): void {
   const whole = dim & ~3;
+  const useMom = momentum > 0;
   for (let i = 0; i < n; i++) {
     const wr = rowAt(w, i);
     const sr = rowAt(s0, i);
-    const pr = rowAt(s1, i);
+    const pr = useMom ? rowAt(s1, i) : 0;
     const cr = centered ? rowAt(s2, i) : 0;
     const gr = g + (((i as usize) * (dim as usize)) << 2);
     let j = 0;
@@ -259,36 +259,63 @@ export function rmspropUpdate(
       for (; j < whole; j += 4) {
         const o = (j as usize) << 2;
         const gv = v128.load(gr + o);
-        const ms = f32x4.add(f32x4.mul(v128.load(sr + o), rv), f32x4.mul(f32x4.mul(gv, gv), orv));
-        v128.store(sr + o, ms);
-        let den = ms;
-        if (centered) {
-          const mg = f32x4.add(f32x4.mul(v128.load(cr + o), rv), f32x4.mul(gv, orv));
-          v128.store(cr + o, mg);
-          den = f32x4.sub(ms, f32x4.mul(mg, mg));
+        const gl = f32x4.mul(gv, lv);
+        if (useMom) {
+          const ms0 = v128.load(sr + o);
+          const ms = f32x4.add(ms0, f32x4.mul(f32x4.sub(f32x4.mul(gv, gv), ms0), orv));
+          v128.store(sr + o, ms);
+          let den = ms;
+          if (centered) {
+            const mg0 = v128.load(cr + o);
+            const mg = f32x4.add(mg0, f32x4.mul(f32x4.sub(gv, mg0), orv));
+            v128.store(cr + o, mg);
+            den = f32x4.sub(ms, f32x4.mul(mg, mg));
+          }
+          const mom = f32x4.add(f32x4.mul(v128.load(pr + o), mv), f32x4.div(gl, f32x4.sqrt(f32x4.add(den, ev))));
+          v128.store(pr + o, mom);
+          v128.store(wr + o, f32x4.sub(v128.load(wr + o), mom));
+        } else {
+          const ms = f32x4.add(f32x4.mul(v128.load(sr + o), rv), f32x4.mul(f32x4.mul(gv, gv), orv));
+          v128.store(sr + o, ms);
+          let den = ms;
+          if (centered) {
+            const mg = f32x4.add(f32x4.mul(v128.load(cr + o), rv), f32x4.mul(gv, orv));
+            v128.store(cr + o, mg);
+            den = f32x4.sub(ms, f32x4.mul(mg, mg));
+          }
+          v128.store(wr + o, f32x4.sub(v128.load(wr + o), f32x4.div(gl, f32x4.add(f32x4.sqrt(den), ev))));
         }
-        const mom = f32x4.add(
-          f32x4.mul(v128.load(pr + o), mv),
-          f32x4.div(f32x4.mul(gv, lv), f32x4.sqrt(f32x4.add(den, ev))),
-        );
-        v128.store(pr + o, mom);
-        v128.store(wr + o, f32x4.sub(v128.load(wr + o), mom));
       }
     }
     for (; j < dim; j++) {
       const o = (j as usize) << 2;
       const gv = load<f32>(gr + o);
-      const ms: f32 = load<f32>(sr + o) * rho + gv * gv * oneMinusRho;
-      store<f32>(sr + o, ms);
-      let den = ms;
-      if (centered) {
-        const mg: f32 = load<f32>(cr + o) * rho + gv * oneMinusRho;
-        store<f32>(cr + o, mg);
-        den = ms - mg * mg;
+      const gl: f32 = gv * lr;
+      if (useMom) {
+        const ms0 = load<f32>(sr + o);
+        const ms: f32 = ms0 + (gv * gv - ms0) * oneMinusRho;
+        store<f32>(sr + o, ms);
+        let den = ms;
+        if (centered) {
+          const mg0 = load<f32>(cr + o);
+          const mg: f32 = mg0 + (gv - mg0) * oneMinusRho;
+          store<f32>(cr + o, mg);
+          den = ms - mg * mg;
+        }
+        const mom: f32 = load<f32>(pr + o) * momentum + gl / Mathf.sqrt(den + epsilon);
+        store<f32>(pr + o, mom);
+        store<f32>(wr + o, load<f32>(wr + o) - mom);
+      } else {
+        const ms: f32 = load<f32>(sr + o) * rho + gv * gv * oneMinusRho;
+        store<f32>(sr + o, ms);
+        let den = ms;
+        if (centered) {
+          const mg: f32 = load<f32>(cr + o) * rho + gv * oneMinusRho;
+          store<f32>(cr + o, mg);
+          den = ms - mg * mg;
+        }
+        store<f32>(wr + o, load<f32>(wr + o) - gl / (Mathf.sqrt(den) + epsilon));
       }
-      const mom: f32 = load<f32>(pr + o) * momentum + (gv * lr) / Mathf.sqrt(den + epsilon);
-      store<f32>(pr + o, mom);
-      store<f32>(wr + o, load<f32>(wr + o) - mom);
     }
     clipRow(wr, dim, maxNorm);
   }

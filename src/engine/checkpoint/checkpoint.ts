@@ -9,7 +9,7 @@ import { Optimizer } from '../train/optimizers/optimizer.js';
 import { policyOf } from '../train/restrict.js';
 import { globalStep, setGlobalStep } from '../train/step.js';
 import { Variable } from '../variable.js';
-import { ByteReader, ByteWriter, crc32, MAGIC, VERSION } from './format.js';
+import { ByteReader, ByteWriter, crc32, MAGIC, OLDEST_VERSION, VERSION } from './format.js';
 
 /** What a checkpoint holds: Variables and optimizers. */
 export type Checkpointable = Variable | Optimizer;
@@ -136,7 +136,12 @@ export async function save(objects: Checkpointable[]): Promise<Uint8Array> {
   return w.finish();
 }
 
-function parse(bytes: Uint8Array): { step: number; tables: Map<string, TableData>; optimizers: OptimizerData[] } {
+function parse(bytes: Uint8Array): {
+  version: number;
+  step: number;
+  tables: Map<string, TableData>;
+  optimizers: OptimizerData[];
+} {
   const min = MAGIC.length + 4 + 8 + 4 + 4;
   if (bytes.length < min) {
     throw new InvalidArgumentError(
@@ -160,9 +165,9 @@ function parse(bytes: Uint8Array): { step: number; tables: Map<string, TableData
   const r = new ByteReader(bytes, end);
   r.pos = MAGIC.length;
   const version = r.u32('the version');
-  if (version !== VERSION) {
+  if (version < OLDEST_VERSION || version > VERSION) {
     throw new InvalidArgumentError(
-      `checkpoint.restore: checkpoint format version ${version} is not supported; this engine reads version ${VERSION}.`,
+      `checkpoint.restore: checkpoint format version ${version} is not supported; this engine reads versions ${OLDEST_VERSION} to ${VERSION}.`,
     );
   }
   const step = r.f64('the global step');
@@ -193,7 +198,14 @@ function parse(bytes: Uint8Array): { step: number; tables: Map<string, TableData
       `checkpoint.restore: the checkpoint is corrupted: ${end - r.pos} unexpected bytes after the last entry.`,
     );
   }
-  return { step, tables, optimizers };
+  return { version, step, tables, optimizers };
+}
+
+// Version 1 kept Momentum's slot as tfjs's accumulation `a`; Keras's velocity is `-lr a`.
+function fromVersion1(o: Optimizer, slot: Variable, v: Variable, data: TableData): TableData {
+  if (o.className !== 'Momentum' || slot.name !== `${v.name}/momentum`) return data;
+  const lr = Math.fround(o.learningRate);
+  return { ...data, values: data.values.map((a) => -lr * a) };
 }
 
 function matches(t: Variable, data: TableData | undefined, where: string): TableData {
@@ -253,7 +265,8 @@ export async function restore(bytes: Uint8Array, objects: Checkpointable[]): Pro
       const owned = [...saved.tables.keys()].some((n) => o.slotSpecs().some((s) => n === `${v.name}/${s.name}`));
       if (!owned) continue;
       for (const s of o.slotVariables(v)) {
-        writes.push({ table: s, data: matches(s, saved.tables.get(s.name), `the saved ${o.className}`) });
+        const data = matches(s, saved.tables.get(s.name), `the saved ${o.className}`);
+        writes.push({ table: s, data: file.version < 2 ? fromVersion1(o, s, v, data) : data });
       }
     }
   }

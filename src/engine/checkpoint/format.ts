@@ -8,7 +8,12 @@
 import { InvalidArgumentError } from '../errors.js';
 
 export const MAGIC = 'DYNEMBCK';
-export const VERSION = 1;
+// Version 2 (same layout as 1): a Momentum optimizer's `momentum` slot holds Keras's velocity
+// (`a = m a - lr g; w += a`, what TFRA trains with); version 1 held tfjs's accumulation
+// (`a = m a + g; w -= lr a`), so restore converts it (`velocity = -lr a`). Both are read.
+export const VERSION = 2;
+/** The oldest version restore still reads. */
+export const OLDEST_VERSION = 1;
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);

@@ -125,7 +125,7 @@ function tpuOptimizerPy(o: Optimizer): { code: string; note: string } {
     case 'Adagrad':
       return {
         code: `${emb}.Adagrad(learning_rate=${n(c.learningRate)}, initial_accumulator_value=${n(c.initialAccumulatorValue)})`,
-        note: "the same rule (the TPU kernel has no epsilon; dynemb's is added inside the square root)",
+        note: "the same rule, but the TPU kernel has no epsilon (dynemb's, as Keras's, is added to the square root)",
       };
     case 'Adam':
       return {

@@ -185,7 +185,7 @@ export class GpuGather {
   }
 
   /**
-   * `de.embeddingLookupSparse` on the mirror: a rank-2 sparse batch, each row's vectors (clipped
+   * `de.embeddingLookupSparse` on the mirror: a sparse batch of rank >= 2 (rows from `indices[:, 0]`), each row's vectors (clipped
    * to `maxNorm`) combined with 'sum' | 'mean' | 'sqrtn' and optional weights, on the GPU:
    * `[maxRow + 1, dim]`.
    *
@@ -201,16 +201,18 @@ export class GpuGather {
     const combiner = checkCombiner(options.combiner ?? 'mean', what);
     const maxNorm = checkMaxNorm(options.maxNorm, what);
     const { sp, keys, weights } = sparseInputs(this.variable, spIds, spWeights, what);
-    if (sp.rank !== 2) {
-      throw new InvalidArgumentError(`${what}: spIds must have rank 2, got denseShape [${sp.denseShape.join(', ')}].`);
+    if (sp.rank < 2) {
+      throw new InvalidArgumentError(
+        `${what}: spIds must have rank >= 2, got denseShape [${sp.denseShape.join(', ')}].`,
+      );
     }
     if (sp.nnz === 0) {
       throw new InvalidArgumentError(`${what}: the batch is empty (spIds has no values); expected at least one id.`);
     }
-    const rows = new Int32Array(sp.nnz);
+    const rows = new Int32Array(sp.nnz); // segments from indices[:, 0], as TF
     let maxRow = 0;
     for (let i = 0; i < sp.nnz; i++) {
-      rows[i] = sp.indices[2 * i];
+      rows[i] = sp.indices[sp.rank * i];
       maxRow = Math.max(maxRow, rows[i]);
     }
     const numRows = maxRow + 1;

@@ -39,13 +39,18 @@ export function reduceBy(x: tf.Tensor, axis: number, combiner: LayerCombiner): t
 }
 
 /**
- * TFRA `keras.layers.SquashedEmbedding`: ids `[b, n]` -> `[b, dim]`, ids `[n]` -> `[dim]`, ids of
- * rank > 2 reduced to `[b, dim]`; the combiner is one of sum, mean, max, min, prod, std.
+ * TFRA `keras.layers.SquashedEmbedding`: ids `[b, n]` -> `[b, dim]`, ids `[n]` -> `[dim]`; the
+ * combiner is one of sum, mean, max, min, prod, std. Ids of rank r > 2 are reduced as TFRA's
+ * `reduce_pooling` does: the combiner over axis 1, applied r - 1 times, until `[b, dim]` is left.
+ * For sum, mean (equal group sizes), max, min and prod that equals one reduction over all of a
+ * row's ids; for std it is a std of stds: ids `[[[a, b], [c, d]]]` give `std(std(a, b), std(c, d))`,
+ * not `std(a, b, c, d)`.
  *
  * @example
  * const embedding = new de.layers.SquashedEmbedding({ embeddingSize: 8 });
  * embedding.call([[15, 2], [4, 92], [22, 4]]).shape; // [3, 8]
  * embedding.call([2, 7, 4, 1, 5]).shape;             // [8]
+ * embedding.call([[[1, 2], [3, 4]]]).shape;          // [1, 8]: axis 1 reduced twice
  */
 export class SquashedEmbedding extends Embedding {
   constructor(options: EmbeddingOptions) {
@@ -63,7 +68,9 @@ export class SquashedEmbedding extends Embedding {
       const dim = this.embeddingSize;
       const emb = denseFromRows(rows, shape, dim);
       if (shape.length === 1) return reduceBy(emb, 0, this.combiner);
-      return reduceBy(tf.reshape(emb, [shape[0], -1, dim]), 1, this.combiner);
+      let out = emb;
+      for (let r = shape.length; r > 1; r--) out = reduceBy(out, 1, this.combiner); // reduce_pooling
+      return out;
     });
   }
 

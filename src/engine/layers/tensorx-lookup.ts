@@ -84,7 +84,8 @@ function range(n: number): Int32Array {
  * TensorX `Lookup`: dense ids `[b, s]` -> `[b', seqSize, n]` (sequence zero-padded up to
  * `seqSize`, batch zero-padded up to `batchSize` when `batchPadding`; never truncated); a
  * SparseTensor `[rows, vocab]` (column = id, value = weight) gives one weighted-sum vector per
- * row, rows padded to a multiple of `seqSize` then reshaped to `[-1, seqSize, n]`. With
+ * row, rows padded to a multiple of `seqSize` then reshaped to `[-1, seqSize, n]`; a 1-D
+ * SparseTensor `[vocab]` makes each value its own row (TensorX). With
  * `addBias`, a per-id scalar bias is added to every component. Rank-1 ids are one sequence.
  *
  * @example
@@ -256,7 +257,7 @@ export class Lookup extends Layer {
   }
 
   /**
-   * Looks up dense ids (rank ≤ 2) or a SparseTensor of weights (rank 2, column = id).
+   * Looks up dense ids (rank ≤ 2) or a SparseTensor of weights (rank 2, column = id; rank 1, one row per value).
    *
    * @example
    * const sp = new de.SparseTensor({ indices: [[0, 1], [0, 2], [1, 3]], values: [1, 0.5, 2], denseShape: [2, 10] });
@@ -292,9 +293,9 @@ export class Lookup extends Layer {
         `${what}: a SparseTensor input needs seqSize (rows are grouped into sequences of seqSize), got undefined.`,
       );
     }
-    if (sp.rank !== 2) {
+    if (sp.rank !== 1 && sp.rank !== 2) {
       throw new InvalidArgumentError(
-        `${what}: a SparseTensor input must have rank 2 ([rows, vocab]), got denseShape [${sp.denseShape.join(', ')}].`,
+        `${what}: a SparseTensor input must have rank 2 ([rows, vocab]) or 1 ([vocab], each value its own row), got denseShape [${sp.denseShape.join(', ')}].`,
       );
     }
     if (sp.nnz === 0) throw new InvalidArgumentError(`${what}: the batch is empty (the SparseTensor has no values).`);
@@ -303,8 +304,9 @@ export class Lookup extends Layer {
     const rows = new Int32Array(sp.nnz);
     let maxRow = 0;
     for (let i = 0; i < sp.nnz; i++) {
-      rows[i] = sp.indices[2 * i];
-      cols[i] = sp.indices[2 * i + 1];
+      // rank 1: TensorX makes value i row i (its matrix_indices), as a 1-D dense input is one id per step
+      rows[i] = sp.rank === 1 ? i : sp.indices[2 * i];
+      cols[i] = sp.rank === 1 ? sp.indices[i] : sp.indices[2 * i + 1];
       maxRow = Math.max(maxRow, rows[i]);
     }
     const keys = this.keysFor(ids(cols), `${what} sparse column ids`);

@@ -16,7 +16,7 @@ export interface PoolTableOptions {
   dim: number;
   /** Shards (default: the pool's size). */
   partitions?: number;
-  /** The shard of every key; default TFRA's `(key & 0x7fffffff) mod N`, string keys by hash. */
+  /** The shard of every key; default TFRA's `key mod N` (floor-mod), string keys by hash. */
   shardOf?: (keys: Keys, partitions: number) => Int32Array;
   /** Keys that fit before the first rehash, over all shards (default 1024). */
   initCapacity?: number;

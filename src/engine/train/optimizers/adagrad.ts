@@ -1,4 +1,4 @@
-// Adagrad, with tfjs's AdagradOptimizer update rule and Keras's defaults.
+// Adagrad, with TF/Keras's update rule (what TFRA trains with) and Keras's defaults.
 import { checkHyper, type KernelArgs, Optimizer, type SlotSpec } from './optimizer.js';
 
 /** Options of {@link Adagrad}. */
@@ -7,13 +7,14 @@ export interface AdagradOptions {
   learningRate?: number;
   /** Default 0.1 (Keras, tfjs). */
   initialAccumulatorValue?: number;
-  /** Default 1e-7 (Keras; tfjs's float32 backend epsilon). */
+  /** Default 1e-7 (Keras). */
   epsilon?: number;
 }
 
 /**
- * Adagrad: `a += g²`, `w -= lr * g / sqrt(a + epsilon)` (tfjs's form). Slot: `accumulator`,
- * starting at `initialAccumulatorValue`.
+ * Adagrad as TF/Keras (and so TFRA) runs it: `a += g²`, `w -= lr * g / (sqrt(a) + epsilon)`
+ * (epsilon outside the root; tfjs adds it inside). Slot: `accumulator`, starting at
+ * `initialAccumulatorValue`.
  *
  * @example
  * const opt = new de.optimizers.Adagrad({ learningRate: 0.1 });

@@ -1,4 +1,4 @@
-// Adam (optionally AMSGrad), with tfjs's AdamOptimizer update rule and Keras's defaults.
+// Adam (optionally AMSGrad), with TF/Keras's update rule (what TFRA trains with) and Keras's defaults.
 import { checkFlag, checkHyper, type KernelArgs, Optimizer, type SlotSpec } from './optimizer.js';
 
 /** Options of {@link Adam}. */
@@ -16,10 +16,12 @@ export interface AdamOptions {
 }
 
 /**
- * Adam: `m = b1 m + (1-b1) g`, `v = b2 v + (1-b2) g²`, with AMSGrad `vhat = max(vhat, v)` used
- * for v; `w -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + epsilon)` (tfjs's form, float32
- * powers `b^t` as tfjs accumulates them). Lazy, as TFRA: the bias correction uses the global
- * step `t` even for rows seen for the first time. Slots: `m`, `v` (and `vhat` with amsgrad).
+ * Adam as TF/Keras (and so TFRA) runs it: `m = b1 m + (1-b1) g`, `v = b2 v + (1-b2) g²`
+ * (AMSGrad: `vhat = max(vhat, v)` used for v), `lr_t = lr * sqrt(1-b2^t) / (1-b1^t)`,
+ * `w -= lr_t * m / (sqrt(v) + epsilon)`. Epsilon sits beside `sqrt(v)`, not beside the
+ * bias-corrected `sqrt(v / (1-b2^t))` as in tfjs's Adam, so at step 1 it weighs ~30x more
+ * (`1/sqrt(1-b2)`). Lazy, as TFRA: the bias correction uses the global step `t` even for rows
+ * seen for the first time. Slots: `m`, `v` (and `vhat` with amsgrad).
  *
  * @example
  * const opt = new de.optimizers.Adam({ learningRate: 0.001, amsgrad: true });
@@ -30,9 +32,6 @@ export class Adam extends Optimizer {
   readonly beta2: number;
   readonly epsilon: number;
   readonly amsgrad: boolean;
-  // b1^t and b2^t as tfjs keeps them: float32 products, one multiplication per step
-  private accBeta1 = 1;
-  private accBeta2 = 1;
 
   constructor(options: AdamOptions = {}) {
     super('Adam', options.learningRate, 0.001);
@@ -61,20 +60,15 @@ export class Adam extends Optimizer {
     };
   }
 
-  override beginStep(): void {
-    super.beginStep();
-    this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(this.beta1));
-    this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(this.beta2));
-  }
-
-  override setIterations(iterations: number): void {
-    super.setIterations(iterations);
-    this.accBeta1 = 1;
-    this.accBeta2 = 1;
-    for (let t = 0; t < iterations; t++) {
-      this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(this.beta1));
-      this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(this.beta2));
-    }
+  /**
+   * The step size of step `iterations` (1-based): `lr * sqrt(1 - b2^t) / (1 - b1^t)`, in float32
+   * as TF's kernel computes it (`b^t` is `pow` of float32 values, as Keras's `tf.pow`).
+   */
+  stepSize(t = this.iterations): number {
+    const f = Math.fround;
+    const b1t = f(Math.pow(f(this.beta1), t));
+    const b2t = f(Math.pow(f(this.beta2), t));
+    return f(f(f(this.learningRate) * f(Math.sqrt(f(1 - b2t)))) / f(1 - b1t));
   }
 
   protected runKernel(a: KernelArgs): void {
@@ -87,13 +81,9 @@ export class Adam extends Optimizer {
       a.g,
       a.n,
       a.dim,
-      this.learningRate,
-      this.beta1,
-      this.beta2,
-      f(1 - this.beta1),
-      f(1 - this.beta2),
-      f(1 - this.accBeta1),
-      f(1 - this.accBeta2),
+      this.stepSize(),
+      f(1 - f(this.beta1)),
+      f(1 - f(this.beta2)),
       this.epsilon,
       this.amsgrad ? 1 : 0,
       a.maxNorm,

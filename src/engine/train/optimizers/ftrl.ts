@@ -22,7 +22,7 @@ export interface FtrlOptions {
 /**
  * Ftrl (Keras): with `p = -learningRatePower`, `a' = a + g²`,
  * `linear += g + 2 l2s w - (a'^p - a^p) / lr * w`, `w = (clip(linear, ±l1) - linear) / (a'^p / lr + 2 (l2 + beta / (2 lr)))`.
- * tfjs has no Ftrl; the equivalence test checks it against these formulas in tfjs ops.
+ * No epsilon anywhere (as Keras). The tests check it against these formulas (keras-formulas.spec.ts).
  * Slots: `accumulator` (starts at `initialAccumulatorValue`), `linear` (starts at 0).
  *
  * @example

@@ -1,4 +1,4 @@
-// SGD with momentum (optionally Nesterov), with tfjs's MomentumOptimizer update rule.
+// SGD with momentum (optionally Nesterov), with Keras's update rule (what TFRA trains with).
 import { checkFlag, checkHyper, type KernelArgs, Optimizer, type SlotSpec } from './optimizer.js';
 
 /** Options of {@link Momentum}. */
@@ -12,8 +12,10 @@ export interface MomentumOptions {
 }
 
 /**
- * Momentum, as tfjs `tf.train.momentum` / TF1 `MomentumOptimizer`: `a = momentum * a + g`,
- * `w -= lr * a` (Nesterov: `w -= lr * (g + momentum * a)`). Slot: `momentum` (starts at 0).
+ * Momentum as Keras's `SGD(momentum=...)` (and so TFRA) runs it: `a = momentum * a - lr * g`,
+ * `w += a` (Nesterov: `w += momentum * a - lr * g`). Slot: `momentum` (Keras's velocity, starts
+ * at 0). With a constant learning rate the weights follow tfjs's `tf.train.momentum` / TF1's
+ * `MomentumOptimizer`, whose slot holds `a / -lr` instead.
  *
  * @example
  * const opt = new de.optimizers.Momentum({ learningRate: 0.05, momentum: 0.9, useNesterov: true });

@@ -1,4 +1,4 @@
-// RMSprop, with tfjs's RMSPropOptimizer update rule and Keras's defaults.
+// RMSprop, with TF/Keras's update rule (what TFRA trains with) and Keras's defaults.
 import { checkFlag, checkHyper, type KernelArgs, Optimizer, type SlotSpec } from './optimizer.js';
 
 /** Options of {@link RMSprop}. */
@@ -16,10 +16,14 @@ export interface RMSpropOptions {
 }
 
 /**
- * RMSprop: `rms = rho rms + (1-rho) g²`, `mom = momentum mom + lr g / sqrt(rms + eps)`,
- * `w -= mom`. Centered also tracks `mg = rho mg + (1-rho) g` and divides by
- * `sqrt(rms - mg² + eps)` (Keras; tfjs subtracts epsilon there, which we do not copy).
- * Slots: `rms`, `momentum` (and `mg` when centered), all starting at 0.
+ * RMSprop as TF/Keras (and so TFRA) runs it, where epsilon's place depends on momentum:
+ * - momentum 0 (Keras's own update): `rms = rho rms + (1-rho) g²`, `w -= lr g / (sqrt(rms) + eps)`;
+ *   centered: `mg = rho mg + (1-rho) g`, `w -= lr g / (sqrt(rms - mg²) + eps)`. No momentum slot.
+ * - momentum > 0 (TF's ApplyRMSProp / ApplyCenteredRMSProp): `mom = momentum mom + lr g / sqrt(rms + eps)`
+ *   (centered: `sqrt(rms - mg² + eps)`), `w -= mom`.
+ * tfjs always puts epsilon inside the root (and subtracts it when centered); at |g| ~ 1e-6 the
+ * momentum-0 updates differ ~1000x. Slots: `rms`, `momentum` (only when momentum > 0, as Keras),
+ * `mg` (when centered), all starting at 0.
  *
  * @example
  * const opt = new de.optimizers.RMSprop({ learningRate: 0.01, centered: true });
@@ -40,11 +44,10 @@ export class RMSprop extends Optimizer {
   }
 
   slotSpecs(): readonly SlotSpec[] {
-    const s = [
-      { name: 'rms', initial: 0 },
-      { name: 'momentum', initial: 0 },
-    ];
-    return this.centered ? [...s, { name: 'mg', initial: 0 }] : s;
+    const s = [{ name: 'rms', initial: 0 }];
+    if (this.momentum > 0) s.push({ name: 'momentum', initial: 0 });
+    if (this.centered) s.push({ name: 'mg', initial: 0 });
+    return s;
   }
 
   getConfig(): Record<string, number | boolean> {
@@ -61,8 +64,8 @@ export class RMSprop extends Optimizer {
     a.k.rmspropUpdate(
       a.w,
       a.s[0],
-      a.s[1],
-      this.centered ? a.s[2] : 0,
+      this.momentum > 0 ? a.s[1] : 0,
+      this.centered ? a.s[a.s.length - 1] : 0,
       a.g,
       a.n,
       a.dim,
