@@ -28,10 +28,13 @@ describe('the default partitioner is key mod N as a floor-mod over the full int6
   it('test_safe_embedding_lookup_sparse_partitioned keys on 3 shards: -100 mod 3 = 2', () => {
     for (const keyDtype of ['int32', 'int64'] as const) {
       const v = new Variable({ name: `part_${keyDtype}`, keyDtype, dim: 4, partitions: 3 });
-      v.upsert([0, 1, 2, -100], new Float32Array(16).fill(1));
+      v.upsert([0, 1, 2, -100], new Float32Array(16).map((_, i) => i));
       // floor-mod: 0 -> 0, 1 -> 1, 2 -> 2, -100 -> 2 (the old (key & 0x7fffffff) % 3 put -100 on shard 1)
       expect([v.size(0), v.size(1), v.size(2)]).toEqual([1, 1, 2]);
       expect(Array.from(v.shardOf(v.keysOf([-1, -2, -3, -4, 5], 'test').keys))).toEqual([2, 1, 0, 2, 2]);
+      // every read path routes -100 to shard 2 and finds its row (the fused lookup and the tape's read)
+      expect(Array.from(v.lookup([-100, 2]).dataSync())).toEqual([12, 13, 14, 15, 8, 9, 10, 11]);
+      expect(v.read(v.keysOf([-100], 'test').keys).exists[0]).toBe(1);
       v.dispose();
     }
   });

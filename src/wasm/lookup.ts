@@ -14,14 +14,20 @@ import { hashBytes, strLen, strPtr } from './hash';
 import { copyRows } from './rows';
 import { T_CAP, T_DIR, T_GS, T_SHIFT, T_SLOTS, T_STRIDE } from './table-struct';
 
-/** TFRA's default partitioner: `(key & 0x7fffffff) mod N` (the low word), the string hash mod N. */
+/**
+ * TFRA's default partitioner: `key mod N` as a floor-mod over the full signed range (`-1 mod 4 = 3`),
+ * the string hash mod N; the same routing as src/engine/partition.ts's defaultShardOf.
+ */
 // @ts-ignore: decorator
 @inline
 function defaultShard(mode: i32, keys: usize, aux: usize, i: i32, nTables: i32): i32 {
   if (mode == 2) return (hashBytes(strPtr(keys, aux, i), strLen(keys, i)) % (nTables as u64)) as i32;
-  // the low 32-bit word of an i32 or (little-endian) i64 key
-  const lo = load<i32>(keys + ((i as usize) << (mode == 0 ? 2 : 3)));
-  return (lo & 0x7fffffff) % nTables;
+  if (mode == 0) {
+    const r = load<i32>(keys + ((i as usize) << 2)) % nTables;
+    return r < 0 ? r + nTables : r;
+  }
+  const r = load<i64>(keys + ((i as usize) << 3)) % (nTables as i64);
+  return (r < 0 ? r + (nTables as i64) : r) as i32;
 }
 
 /**
