@@ -28,7 +28,10 @@ describe('the default partitioner is key mod N as a floor-mod over the full int6
   it('test_safe_embedding_lookup_sparse_partitioned keys on 3 shards: -100 mod 3 = 2', () => {
     for (const keyDtype of ['int32', 'int64'] as const) {
       const v = new Variable({ name: `part_${keyDtype}`, keyDtype, dim: 4, partitions: 3 });
-      v.upsert([0, 1, 2, -100], new Float32Array(16).map((_, i) => i));
+      v.upsert(
+        [0, 1, 2, -100],
+        new Float32Array(16).map((_, i) => i),
+      );
       // floor-mod: 0 -> 0, 1 -> 1, 2 -> 2, -100 -> 2 (the old (key & 0x7fffffff) % 3 put -100 on shard 1)
       expect([v.size(0), v.size(1), v.size(2)]).toEqual([1, 1, 2]);
       expect(Array.from(v.shardOf(v.keysOf([-1, -2, -3, -4, 5], 'test').keys))).toEqual([2, 1, 0, 2, 2]);
