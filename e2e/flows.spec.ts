@@ -71,6 +71,11 @@ test('Batch: import a CSV feature log, map a column to a feature, use its rows a
   consoleLog,
 }) => {
   await openApp(page);
+  // Rows of any length: the feature reads ragged rows, combined per row (a dense feature takes
+  // rows of one length only, and the import would skip the others, saying so).
+  const feature = page.getByRole('group', { name: 'Feature user_id' });
+  await feature.getByLabel('Input kind').selectOption('ragged');
+  await feature.getByLabel('Combiner').selectOption('mean');
   const batch = page.getByRole('region', { name: 'Batch', exact: true });
   await batch.getByText('Import a feature log (CSV / JSONL)').click();
   await batch.getByLabel('Feature log file').setInputFiles({
@@ -79,16 +84,17 @@ test('Batch: import a CSV feature log, map a column to a feature, use its rows a
     buffer: Buffer.from('user_id,items,label\n42,15 2 9,1\n7,4|92,0\n5,31,1\n'),
   });
   await expect(batch.getByRole('status').filter({ hasText: 'Read 3 rows of clicks.csv' })).toBeVisible();
-  // The user_id column maps to the feature of that name by default; map items to it instead.
-  await batch.getByLabel('Feature for column user_id').selectOption('');
-  await batch.getByLabel('Feature for column items').selectOption('user_id');
+  // items is typed an id list split by spaces or |. The user_id column maps to the feature of
+  // that name by default; map items to it instead.
+  await expect(batch.getByLabel('Separator of column items')).toHaveValue(' |');
+  await batch.getByLabel('Role of column user_id').selectOption('ignore');
+  await batch.getByLabel('Role of column items').selectOption('ids:user_id');
+  await batch.getByRole('button', { name: 'Apply mapping' }).click();
+  await expect(batch.getByRole('status', { name: 'Mapping result' })).toContainText('3 rows read, 3 used, 0 skipped.');
   await batch.getByRole('button', { name: 'Use rows 1–3 as the batch' }).click();
   await expect(batch.getByRole('textbox', { name: 'Ids' })).toHaveValue('[[15, 2, 9], [4, 92], [31]]');
   await expect(batch).toContainText('Ragged: 3 rows, 6 ids');
   // The imported batch is what the lookup reads: ragged rows, combined per row.
-  const feature = page.getByRole('group', { name: 'Feature user_id' });
-  await feature.getByLabel('Input kind').selectOption('ragged');
-  await feature.getByLabel('Combiner').selectOption('mean');
   await runLookup(page);
   await expect(page.getByTestId('output-shape')).toHaveText('(3, 8)');
   const inspector = page.getByRole('region', { name: 'Lookup inspector', exact: true });

@@ -1,6 +1,7 @@
 // Training in the worker: Play moves the loss chart, Step back undoes exactly one step, and the
 // main thread has no long task (> 50 ms) while training runs.
 import { expect, openApp, test } from './fixtures.js';
+import { traceMainThread } from './mainthread.js';
 
 const stepOf = async (page: import('@playwright/test').Page) =>
   Number(await page.getByTestId('train-step').textContent());
@@ -90,60 +91,6 @@ test('Step runs one step and Step back restores the state before it', async ({ p
   await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-points', '0');
   expect(consoleLog.errors).toEqual([]);
 });
-
-/** A task the browser ran on a page's main thread (CrRendererMain), from a Chromium trace. */
-interface MainTask {
-  /** Wall time, ms. */
-  wall: number;
-  /** Time the thread was actually running on a core, ms (the wall time when the trace has none). */
-  cpu: number;
-  measured: boolean;
-}
-
-/**
- * Traces the renderer's main thread while `during` runs, and returns every top-level task with its
- * wall time and its thread (CPU) time. On this shared 2-core machine a task's wall time includes
- * the time the thread waited for a core (other processes, and the page's own training worker,
- * were running); its CPU time is the page's own work.
- */
-async function traceMainThread(
-  page: import('@playwright/test').Page,
-  browser: import('@playwright/test').Browser,
-  during: () => Promise<void>,
-): Promise<MainTask[]> {
-  await browser.startTracing(page, { categories: ['toplevel', '__metadata'] });
-  try {
-    await during();
-  } finally {
-    const raw = JSON.parse((await browser.stopTracing()).toString()) as { traceEvents: TraceEvent[] } | TraceEvent[];
-    lastTrace = Array.isArray(raw) ? raw : raw.traceEvents;
-  }
-  const main = new Set(
-    lastTrace
-      .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
-      .map((e) => `${e.pid}:${e.tid}`),
-  );
-  return lastTrace
-    .filter((e) => e.ph === 'X' && e.cat === 'toplevel' && /RunTask$/.test(e.name) && main.has(`${e.pid}:${e.tid}`))
-    .map((e) => ({
-      wall: e.dur! / 1000,
-      // A task without a thread time is counted as working all its wall time (an upper bound).
-      cpu: (e.tdur ?? e.dur!) / 1000,
-      measured: typeof e.tdur === 'number',
-    }));
-}
-
-interface TraceEvent {
-  ph: string;
-  name: string;
-  cat?: string;
-  pid: number;
-  tid: number;
-  dur?: number;
-  tdur?: number;
-  args?: { name?: string };
-}
-let lastTrace: TraceEvent[] = [];
 
 /** Plays at 60 steps/s until step 150 (settings changed first, so only training is measured). */
 async function trainSteadily(page: import('@playwright/test').Page, busyMs = 0): Promise<void> {

@@ -4,6 +4,7 @@
 import { create } from 'zustand';
 import type { LookupReply } from '../playground/protocol.js';
 import { createDemoSlice, type DemoSlice } from './demo/slice.js';
+import { createImportSlice, type ImportSlice } from './import/slice.js';
 import { createTpuSlice, type TpuSlice } from './tpu/slice.js';
 import { createTrainingSlice, type TrainingSlice } from './training/slice.js';
 import { heldKeys, markFresh } from './runtime/held.js';
@@ -34,7 +35,8 @@ export type EngineStatus =
     };
 
 /** The app's own Web Workers, by what they do (the header shows them). */
-export type AppWorkerRole = 'playground engine' | 'recommender demo' | 'benchmarks' | 'Virtual TPU cores';
+export type AppWorkerRole =
+  'playground engine' | 'recommender demo' | 'benchmarks' | 'Virtual TPU cores' | 'feature log importer';
 
 export interface EngineSlice {
   engine: EngineStatus;
@@ -212,7 +214,7 @@ function gated(
     return replace ? applied(s, p) : p.next;
   });
 }
-export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice & DemoSlice>()((set) => ({
+export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice & DemoSlice & ImportSlice>()((set) => ({
   engine: { phase: 'loading' },
   setEngine: (engine) => set({ engine }),
   appWorkers: {},
@@ -373,4 +375,5 @@ export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice &
   ...createTpuSlice(set),
   ...createDemoSlice(set),
   ...createTrainingSlice(set),
+  ...createImportSlice(set),
 }));

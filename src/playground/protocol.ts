@@ -175,6 +175,11 @@ export interface TrainConfig {
   model: ModelKind;
   /** Two-tower: the item tower's features (empty = the last feature). */
   itemFeatures: string[];
+  /**
+   * Batches from the imported feature log sent with setImportedLog (batch n = rows n·B … of it,
+   * its label column the target) instead of the generator; absent: the generator.
+   */
+  source?: { kind: 'log'; id: number };
 }
 
 /** One table after one training step. */
@@ -283,6 +288,8 @@ export interface PlaygroundApi {
     config: ModelSettings,
     fresh?: FreshRequest[],
   ): Promise<ConfigureReply>;
+  /** Holds an imported feature log (JSON of src/playground/import's ImportedLog) under `id` for training to read. */
+  setImportedLog(id: number, json: string): void;
   /** Runs `n` steps; returns each step's metrics and the embedding-norm histograms after them. */
   trainSteps(n: number): Promise<StepsReply>;
   /** Goes back to the state before the last step. */

@@ -75,6 +75,10 @@ export class PlaygroundSession implements PlaygroundApi {
     return this.inspector.lookup(t, f, b);
   }
 
+  setImportedLog(id: number, json: string): void {
+    this.training.setImportedLog(id, json);
+  }
+
   trainConfigure(
     specs: WorkerTable[],
     features: TrainFeature[],

@@ -8,7 +8,7 @@ import { formatBatch, parseBatch, type BatchError } from '../../playground/batch
 import { outputShape } from '../../playground/lookup/shape.js';
 import { usePlayground } from '../store.js';
 import { DISTRIBUTIONS, LIMITS } from '../../playground/workspace/index.js';
-import { ImportSection } from './ImportSection.js';
+import { ImportSection } from '../import/ImportSection.js';
 import { RunLookupButton } from './LookupPanel.js';
 
 /** The offending line with a caret under the offending character. */

@@ -30,7 +30,7 @@ function Readout() {
 }
 
 export function TrainingPanel() {
-  const { phase, busy, error, training, setTraining, worker, features, tables } = usePlayground(
+  const { phase, busy, error, training, setTraining, worker, features, tables, log } = usePlayground(
     useShallow((s) => ({
       phase: s.trainPhase,
       busy: s.trainBusy,
@@ -40,6 +40,7 @@ export function TrainingPanel() {
       worker: s.worker.phase,
       features: s.workspace.features,
       tables: s.workspace.tables,
+      log: s.importTraining,
     })),
   );
   useEffect(() => {
@@ -107,8 +108,11 @@ export function TrainingPanel() {
       {plan.ok ? (
         <div className="note">
           <p>
-            Model: {plan.summary}; binary cross-entropy on the generator&apos;s 0/1 labels (Batch panel → Generate),
-            trained with <code>de.train.step</code> in the worker. Optimizers: {optimizers.join('; ')} (the dense head
+            Model: {plan.summary}; binary cross-entropy on{' '}
+            {log
+              ? `the label column of the imported log ${log.name} (${log.rows.toLocaleString('en')} rows; batch n is rows n·B … of the log, wrapping around; Batch panel → Import)`
+              : "the generator's 0/1 labels (Batch panel → Generate)"}
+            , trained with <code>de.train.step</code> in the worker. Optimizers: {optimizers.join('; ')} (the dense head
             uses the first).
           </p>
           <p data-testid="keep-rows-note">

@@ -5,7 +5,7 @@ import { freshRequests } from '../runtime/held.js';
 import { publishSizes, startWorker } from '../runtime/worker.js';
 import { usePlayground } from '../store.js';
 import { deleteValue, loadValue, saveValue } from '../workspace/persist.js';
-import { toWorkerTable, trainingInputs } from '../../playground/workspace/index.js';
+import { toWorkerTable, trainingInputs, type Workspace } from '../../playground/workspace/index.js';
 import { metrics } from './metrics.js';
 import { OTHER_SETTINGS, TRAINED_KEY, validateSaved } from '../../playground/training/saved.js';
 
@@ -36,6 +36,13 @@ function serial<T>(fn: () => Promise<T>, quiet = false): Promise<T | undefined> 
   return run;
 }
 
+/** The workspace's training inputs; batches from the imported log while the importer says so. */
+function inputsOf(w: Workspace): ReturnType<typeof trainingInputs> {
+  const inputs = trainingInputs(w);
+  const log = usePlayground.getState().importTraining;
+  return log ? { ...inputs, config: { ...inputs.config, source: { kind: 'log', id: log.id } } } : inputs;
+}
+
 /** Sends the model's configuration to the worker; a changed one starts over from step 0. */
 export function configureTraining(): Promise<boolean> {
   if (!subscribed) {
@@ -49,7 +56,8 @@ export function configureTraining(): Promise<boolean> {
         a.generator !== b.generator ||
         a.training.seed !== b.training.seed ||
         a.training.model !== b.training.model ||
-        a.training.itemFeatures !== b.training.itemFeatures
+        a.training.itemFeatures !== b.training.itemFeatures ||
+        s.importTraining !== prev.importTraining
       ) {
         void configureTraining();
       }
@@ -57,7 +65,7 @@ export function configureTraining(): Promise<boolean> {
   }
   return serial(async () => {
     const r = await startWorker();
-    const { tables, features, config } = trainingInputs(usePlayground.getState().workspace);
+    const { tables, features, config } = inputsOf(usePlayground.getState().workspace);
     const reply = await r.trainConfigure(tables, features, config, freshRequests());
     publishSizes(reply.sizes, true);
     if (reply.rebuilt) {
@@ -199,7 +207,7 @@ export function restoreTraining(): Promise<void> {
       await serial(async () => {
         const r = await startWorker();
         const w = usePlayground.getState().workspace;
-        const { tables, features, config } = trainingInputs(w);
+        const { tables, features, config } = inputsOf(w);
         const reply = await r.trainRestore(saved, tables, features, config, w.tables.map(toWorkerTable));
         publishSizes(reply.sizes, true);
         if (!reply.restored) {

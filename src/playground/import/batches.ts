@@ -146,3 +146,31 @@ export function logBatch(log: ImportedLog, batchSize: number, step: number): Log
   const labels = rows.map((r) => log.labels![r]);
   return { step, features, labels };
 }
+
+/**
+ * Why a model cannot train on this log, or null: it needs the label, rows, and every model
+ * feature built from a column for the feature's table as it is now (key dtype; dense or not).
+ *
+ * @example
+ * logProblem(log, [{ name: 'user_id', dense: true, keyDtype: 'int64' }]); // null, or what to do
+ */
+export function logProblem(
+  log: ImportedLog,
+  features: readonly { name: string; dense: boolean; keyDtype: LogFeature['keyDtype'] }[],
+): string | null {
+  if (!log.labels) return 'The imported log has no label column: map one column to the label to train on it.';
+  if (log.rows === 0) return 'The imported log has no usable rows to train on.';
+  for (const f of features) {
+    const lf = log.features.find((x) => x.name === f.name);
+    if (!lf) {
+      return `Feature ${f.name} has no column in the imported log: map a column to its ids (or remove the feature), then apply the mapping.`;
+    }
+    if (lf.keyDtype !== f.keyDtype) {
+      return `Feature ${f.name}'s table has ${f.keyDtype} keys, but the log's ids were read for ${lf.keyDtype} keys: apply the mapping again.`;
+    }
+    if (f.dense && !lf.dense) {
+      return `Feature ${f.name} is dense (the same number of ids in every row), but the log was read for rows of any length: apply the mapping again.`;
+    }
+  }
+  return null;
+}

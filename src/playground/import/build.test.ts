@@ -53,6 +53,14 @@ describe('column typing', () => {
     expect(kinds(j.s).map((k) => k[1])).toEqual(['idList', 'ids']);
   });
 
+  it('suggests roles: columns named like features give their ids, a column named label is the label', async () => {
+    const { s } = await open(ordinary);
+    expect(s.suggestRoles(['user_id', 'country', 'weight'])).toEqual([
+      { index: 0, role: { role: 'ids', feature: 'user_id' } },
+      { index: 4, role: { role: 'label' } },
+    ]);
+  });
+
   it('retypes a column and recounts what fits', async () => {
     const { s } = await open(ordinary);
     const info = s.retype(3, { kind: 'ids', separator: '|' });

@@ -64,6 +64,8 @@ export class CsvChunkParser {
   private line = 1;
   private started = false;
   private headerRead = false;
+  /** Delimiters seen since the last line break: a line past MAX_COLUMNS fields is refused early. */
+  private fields = 0;
 
   constructor(
     private readonly delimiter = ',',
@@ -77,7 +79,16 @@ export class CsvChunkParser {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
     this.pending += text;
-    if (text.indexOf('\n') === -1 && text.indexOf('\r') === -1) return;
+    if (text.indexOf('\n') === -1 && text.indexOf('\r') === -1) {
+      for (let i = text.indexOf(this.delimiter); i !== -1; i = text.indexOf(this.delimiter, i + 1)) this.fields++;
+      if (this.fields >= MAX_COLUMNS) {
+        throw new ImportFormatError(
+          `Line ${this.line} holds more than ${MAX_COLUMNS.toLocaleString('en')} fields; at most ${MAX_COLUMNS.toLocaleString('en')} columns are read.`,
+        );
+      }
+      return;
+    }
+    this.fields = 0;
     this.parse(false);
   }
 

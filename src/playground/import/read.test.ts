@@ -59,6 +59,14 @@ describe('CSV reading (papaparse, in chunks)', () => {
     expect((t.rows[0][1] as string).length).toBe(200_000);
   });
 
+  it('refuses a line of more than a million fields before parsing it', () => {
+    const p = new CsvChunkParser();
+    p.push('a\n');
+    expect(() => {
+      for (let i = 0; i < 3; i++) p.push(','.repeat(400_000));
+    }).toThrow('Line 2 holds more than 1,000,000 fields; at most 1,000,000 columns are read.');
+  });
+
   it('refuses an empty file', async () => {
     await expect(csv('')).rejects.toBeInstanceOf(ImportFormatError);
     await expect(csv('\n\n')).rejects.toThrow('The file is empty');

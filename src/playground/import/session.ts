@@ -2,11 +2,13 @@
 // log a mapping describes, and hands out batch texts and the log for training. The import worker
 // exposes one of these; Node tests drive it directly. The file's rows stay here (in the worker):
 // the page only ever receives a page of columns, summaries and batch texts.
-import { buildLog, type FeatureTarget, type ImportedLog, type MappedColumn } from './build.js';
+import { buildLog, type ColumnRole, type FeatureTarget, type ImportedLog, type MappedColumn } from './build.js';
 import { batchTexts } from './batches.js';
 import { type ColumnInfo, type ColumnType, countFits, inferColumn, TYPE_SAMPLE_ROWS } from './columns.js';
 import type { RawTable, SkippedLine } from './rawTable.js';
 import { formatOf, type LogFormat, readLog, type ReadOptions } from './read.js';
+
+const LABEL_NAMES = new Set(['label', 'click', 'clicked', 'clicks', 'y', 'target']);
 
 /** Cells looked at to type the columns: fewer rows are sampled when a log is very wide. */
 export const TYPE_SAMPLE_CELLS = 2_000_000;
@@ -42,6 +44,21 @@ export interface BuildSummary {
   hasLabels: boolean;
   /** The mean label of the kept rows (null without a label column). */
   labelMean: number | null;
+}
+
+/** What the import worker serves (workers/import.worker.ts), as the page calls it over comlink. */
+export interface ImportApi {
+  open(file: Blob, name: string, onProgress: (done: number, total: number) => void): Promise<ReadSummary>;
+  columns(offset: number, count: number, filter: string): ColumnPage;
+  retype(index: number, type: ColumnType): ColumnInfo;
+  suggestRoles(features: string[]): { index: number; role: ColumnRole }[];
+  build(mapping: MappedColumn[], targets: FeatureTarget[]): BuildSummary;
+  batchTexts(
+    from: number,
+    n: number,
+    maxChars: number,
+  ): { texts: [string, string][]; rows: number; note: string | null };
+  logJson(): string;
 }
 
 /**
@@ -116,6 +133,28 @@ export class ImportSession {
     const values = t.rows.slice(0, this.sampled).map((r) => r[index]);
     this.infos[index] = { ...info, type: { ...type }, fits: countFits(values, type) };
     return this.infos[index];
+  }
+
+  /**
+   * Roles to start from: a column named like an existing feature gives its ids (when typed ids or
+   * an id list), the first column named like a label (label, click, clicked, y, target) is the
+   * label; everything else is ignored.
+   */
+  suggestRoles(features: readonly string[]): { index: number; role: ColumnRole }[] {
+    this.need();
+    const names = new Set(features);
+    const out: { index: number; role: ColumnRole }[] = [];
+    let label = false;
+    this.infos.forEach((c, index) => {
+      const k = c.type.kind;
+      if (names.has(c.name) && (k === 'ids' || k === 'idList'))
+        out.push({ index, role: { role: 'ids', feature: c.name } });
+      else if (!label && LABEL_NAMES.has(c.name.toLowerCase()) && (k === 'number' || k === 'ids')) {
+        label = true;
+        out.push({ index, role: { role: 'label' } });
+      }
+    });
+    return out;
   }
 
   /** Builds the log a mapping describes (a refused mapping keeps the previous log). */

@@ -18,6 +18,7 @@ import type {
 } from '../protocol.js';
 import { restorePooled, restoreProblem, savePooled } from '../training/pooled-state.js';
 import { OTHER_SETTINGS } from '../training/saved.js';
+import type { ImportedLog } from '../import/build.js';
 import { Trainer } from '../training/trainer.js';
 import { type AnyVariable, isPooled, type TableRegistry } from './tables.js';
 
@@ -32,6 +33,8 @@ import { type AnyVariable, isPooled, type TableRegistry } from './tables.js';
 export class Training {
   private trainer: Trainer | null = null;
   private trainerKey = '';
+  /** The feature log imported in the page, which training may read instead of the generator. */
+  private importedLog: { id: number; log: ImportedLog } | null = null;
 
   constructor(private readonly tables: TableRegistry) {}
 
@@ -48,6 +51,11 @@ export class Training {
   /** Empties the tables the page emptied on purpose; a model reading them is rebuilt on its next configure. */
   applyFresh(fresh: FreshRequest[]): void {
     if (this.tables.applyFresh(fresh)) this.trainerKey = '';
+  }
+
+  /** Holds an imported log (JSON from the import worker) for a model whose settings name its id. */
+  setImportedLog(id: number, json: string): void {
+    this.importedLog = { id, log: JSON.parse(json) as ImportedLog };
   }
 
   async configure(
@@ -70,10 +78,18 @@ export class Training {
     }
     // A model that cannot be built throws before anything changes (the old one keeps training).
     for (const s of specs) await this.tables.variableFor(s);
+    let log: ImportedLog | null = null;
+    if (config.source?.kind === 'log') {
+      if (this.importedLog?.id !== config.source.id) {
+        throw new Error('The imported log is not loaded here any more: import it again.');
+      }
+      log = this.importedLog.log;
+    }
     const next = new Trainer(
       { tables: specs, features, ...config },
       (name) => this.tables.current(name),
       (name) => this.tables.get(name)!.options,
+      log,
     );
     this.trainer?.dispose();
     this.trainer = next;

@@ -31,6 +31,8 @@ import { type PlannedFeature, planModel, TOWER_UNITS } from './model.js';
 import { makeOptimizer } from './optimizers.js';
 import { peek } from './peek.js';
 import { exportModel } from './export.js';
+import { logBatch, logProblem } from '../import/batches.js';
+import type { ImportedLog } from '../import/build.js';
 
 export const KEYFRAME = 10;
 export const KEYFRAMES_KEPT = 50;
@@ -73,12 +75,26 @@ export class Trainer {
     private readonly variable: (name: string) => TrainVariable,
     /** The options each table was created with (the Code panel's downloads copy pooled tables with them). */
     private readonly optionsOf?: (name: string) => de.VariableOptions,
+    /** An imported log to read batches from (with its label) instead of the generator. */
+    private readonly log: ImportedLog | null = null,
   ) {
     const plan = planModel(config.model, config.itemFeatures, config.features, config.tables);
     if (!plan.ok) throw new Error(plan.message);
     this.features = plan.features;
     this.summary = plan.summary;
     for (const t of config.tables) this.tableOf.set(t.name, t);
+    if (log) {
+      const problem = logProblem(
+        log,
+        this.features.map((f) => ({
+          name: f.name,
+          dense: f.op === 'embedding' || f.op === 'squashed',
+          keyDtype: this.tableOf.get(f.table)!.keyDtype,
+        })),
+      );
+      if (problem) throw new Error(problem);
+      this.summary += ` Batches: the imported log (${log.rows.toLocaleString('en')} rows, its label column).`;
+    }
     const used = [...new Set(this.features.map((f) => f.table))];
     for (const name of used) {
       const t = this.tableOf.get(name)!;
@@ -187,6 +203,7 @@ export class Trainer {
   }
 
   batch(step: number): GeneratedBatch {
+    if (this.log) return logBatch(this.log, this.config.generator.batchSize, step);
     return generateBatch(
       this.config.generator,
       generatorFeatures(
