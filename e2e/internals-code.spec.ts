@@ -88,8 +88,8 @@ test('Code panel: TypeScript and TFRA Python for the workspace, copy and downloa
     .toEqual([
       'item_emb-keys.npy',
       'item_emb-values.npy',
-      'item_emb_accumulator-keys.npy',
-      'item_emb_accumulator-values.npy',
+      'item_emb.accumulator-keys.npy',
+      'item_emb.accumulator-values.npy',
     ]);
   expect(consoleLog.errors).toEqual([]);
 });
@@ -134,8 +134,8 @@ test('Code panel: downloads with a table on the worker pool hold its rows', asyn
   expect([...files.keys()].sort()).toEqual([
     'item_emb-keys.npy',
     'item_emb-values.npy',
-    'item_emb_accumulator-keys.npy',
-    'item_emb_accumulator-values.npy',
+    'item_emb.accumulator-keys.npy',
+    'item_emb.accumulator-values.npy',
   ]);
   // NumPy .npy v1.0: int64 keys [count], float32 values [count, dim].
   const header = (b: Buffer) => b.subarray(10, 10 + b.readUInt16LE(8)).toString('latin1');

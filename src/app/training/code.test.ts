@@ -90,4 +90,22 @@ describe('typescriptFor', () => {
     // In-process workspaces keep the synchronous step.
     expect(typescriptFor(defaultWorkspace())).not.toContain('async: true');
   }, 60_000);
+
+  it('gives tables named class, de, tf, batch and class_ valid, distinct identifiers and runs', async () => {
+    const w = defaultWorkspace();
+    const names = ['class', 'de', 'tf', 'batch', 'class_'];
+    w.tables = names.map((name, i) => ({ ...w.tables[0], name, restrictPolicy: i === 0 ? 'timestamp' : 'none' }));
+    w.features = names.map((table, i) => ({ ...w.features[0], name: i === 0 ? 'user_id' : `f_${table}`, table }));
+    const code = typescriptFor(w);
+    expect(code).toContain('const class_ = new de.Variable({');
+    expect(code).toContain('  name: "class",');
+    expect(code).toContain('const class__ = new de.Variable({');
+    expect(code).toContain('const de_ = new de.Variable({');
+    expect(code).toContain('const tf_ = new de.Variable({');
+    expect(code).toContain('const batch_ = new de.Variable({');
+    const logs = await run(code);
+    expect(logs.filter((x) => typeof x === 'string')).toEqual(['loss', ...names]);
+    expect(Number.isFinite(logs[1])).toBe(true);
+    expect(logs[3]).toBeGreaterThan(0);
+  });
 });

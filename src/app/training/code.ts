@@ -1,6 +1,8 @@
 // The TypeScript (dynemb) that rebuilds the workspace's tables, features and optimizers and runs
-// the Training panel's model for one step. Names are identifiers (the schema guarantees it) and
-// every other value is a number or a fixed keyword, so nothing user-typed is spliced in as code.
+// the Training panel's model for one step. Names appear as string literals (JSON.stringify) and,
+// for tables, as identifiers that are never a reserved word or a name the code itself uses
+// (a table named `class`, `de` or `batch` becomes `class_`, `de_`, `batch_`); every other value is
+// a number or a fixed keyword, so nothing user-typed is spliced in as code.
 // The code is plain JavaScript-compatible TypeScript: the unit test runs it on the engine.
 import type { TableSpec, Workspace } from '../../playground/workspace/index.js';
 import { planModel, TOWER_UNITS } from '../../playground/training/model.js';
@@ -20,6 +22,49 @@ function initializer(t: TableSpec): string {
     case 'glorotUniform':
       return `de.initializers.glorotUniform({ seed: ${t.initSeed} })`;
   }
+}
+
+// JavaScript's reserved words (strict mode and modules included) and every top-level name the
+// generated code declares or imports.
+const TAKEN = new Set(
+  (
+    'break case catch class const continue debugger default delete do else enum export extends false finally for ' +
+    'function if implements import in instanceof interface let new null package private protected public return ' +
+    'static super switch this throw true try typeof var void while with yield await async arguments eval undefined ' +
+    'NaN Infinity globalThis console Math Array Object JSON Promise ' +
+    'tf de pool features B N randomId batch labels readOf fromRead featureInput fixedInput glorot cat w b head ' +
+    'logits wUser wItem trainStep'
+  ).split(' '),
+);
+
+/**
+ * The identifier each table's variable gets in the generated code: its name, or its name with
+ * trailing `_`s where that would be a reserved word, a name the code itself uses, or another
+ * table's identifier (tables `class` and `class_` become `class_` and `class__`).
+ *
+ * @example
+ * tableIdentifiers(['class', 'user_emb']); // Map { 'class' => 'class_', 'user_emb' => 'user_emb' }
+ */
+export function tableIdentifiers(names: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const used = new Set<string>();
+  // Names that need no change keep it first, so a later `class` never takes `class_` from a table named so.
+  const clean = (n: string) => /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(n);
+  const taken = (id: string) => TAKEN.has(id) || /^(optimizer|loss)\d+$/.test(id);
+  for (const n of names) {
+    if (clean(n) && !taken(n)) {
+      out.set(n, n);
+      used.add(n);
+    }
+  }
+  for (const n of names) {
+    if (out.has(n)) continue;
+    let id = clean(n) ? n : `t_${n.replace(/[^A-Za-z0-9_$]/g, '_')}`;
+    while (taken(id) || used.has(id)) id = `${id}_`;
+    out.set(n, id);
+    used.add(id);
+  }
+  return out;
 }
 
 const POLICY = { timestamp: 'de.TimestampRestrictPolicy', frequency: 'de.FrequencyRestrictPolicy' } as const;
@@ -45,13 +90,15 @@ export function typescriptFor(w: Workspace): string {
       'const pool = await de.pool.WorkerPool.create({ size: 2 });',
     );
   }
+  const ids = tableIdentifiers(used.map((t) => t.name));
+  const id = (table: string) => ids.get(table)!;
   for (const t of used) {
     L.push(
       t.placement === 'workers'
-        ? `const ${t.name} = await de.pool.placeVariable(pool, {`
-        : `const ${t.name} = new de.Variable({`,
+        ? `const ${id(t.name)} = await de.pool.placeVariable(pool, {`
+        : `const ${id(t.name)} = new de.Variable({`,
     );
-    L.push(`  name: '${t.name}',`);
+    L.push(`  name: ${JSON.stringify(t.name)},`);
     L.push(`  dim: ${t.dim},`);
     L.push(`  keyDtype: '${t.keyDtype}',`);
     L.push(`  initializer: ${initializer(t)},`);
@@ -83,7 +130,7 @@ export function typescriptFor(w: Workspace): string {
     const c = f.combiner === 'none' ? 'mean' : f.combiner;
     const m = maxNormOf(f.table);
     L.push(
-      `  { name: '${f.name}', table: ${f.table}, op: '${f.op}', combiner: '${c}', seq: ${f.maxSequenceLength}, weights: ${f.weights}, maxNorm: ${m > 0 ? m : 'undefined'}, width: ${f.width}, tower: ${f.tower ? `'${f.tower}'` : 'null'} },`,
+      `  { name: ${JSON.stringify(f.name)}, table: ${id(f.table)}, op: '${f.op}', combiner: '${c}', seq: ${f.maxSequenceLength}, weights: ${f.weights}, maxNorm: ${m > 0 ? m : 'undefined'}, width: ${f.width}, tower: ${f.tower ? `'${f.tower}'` : 'null'} },`,
     );
   }
   L.push('];');
@@ -210,15 +257,17 @@ export function typescriptFor(w: Workspace): string {
   groups.forEach((gr, i) => {
     // The dense head is trained with the first optimizer.
     L.push(
-      `const loss${i} = ${aw}trainStep(optimizer${i}, [${gr.map((t) => t.name).join(', ')}], ${i === 0 ? 'head' : '[]'});`,
+      `const loss${i} = ${aw}trainStep(optimizer${i}, [${gr.map((t) => id(t.name)).join(', ')}], ${i === 0 ? 'head' : '[]'});`,
     );
   });
   for (const t of used) {
     if (t.restrictPolicy !== 'none') {
-      L.push(`${aw}${t.name}.restrict(${t.restrictLimit}); // keep ${t.restrictLimit} keys`);
+      L.push(`${aw}${id(t.name)}.restrict(${t.restrictLimit}); // keep ${t.restrictLimit} keys`);
     }
   }
-  L.push(`console.log('loss', loss0, ${used.map((t) => `'${t.name}', ${aw}${t.name}.size()`).join(', ')});`);
+  L.push(
+    `console.log('loss', loss0, ${used.map((t) => `${JSON.stringify(t.name)}, ${aw}${id(t.name)}.size()`).join(', ')});`,
+  );
   if (pooled) L.push('await pool.terminate();');
   return `${L.join('\n')}\n`;
 }

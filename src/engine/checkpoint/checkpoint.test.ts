@@ -138,14 +138,14 @@ describe('interop', () => {
     const files = { ...toNpy(v), ...toNpy(s) };
     expect(Object.keys(files).sort()).toEqual(
       [
-        `${v.name.replace('/', '_')}-keys.npy`,
-        `${v.name.replace('/', '_')}-values.npy`,
+        `${v.name.replace('/', '.')}-keys.npy`,
+        `${v.name.replace('/', '.')}-values.npy`,
         `${s.name}-keys.npy`,
         `${s.name}-values.npy`,
       ].sort(),
     );
     for (const [f, b] of Object.entries(files)) writeFileSync(join(dir, f), b);
-    const stem = v.name.replace('/', '_');
+    const stem = v.name.replace('/', '.');
     const out = execFileSync(python, [
       '-c',
       `import numpy as np, json, sys
@@ -312,7 +312,7 @@ print(json.dumps(out))`;
     near(r.slots.m, rowsOf(m.opt.getSlot(m.user, 'm')));
     near(r.slots.v, rowsOf(m.opt.getSlot(m.user, 'v')));
     expect(r.iterations).toBe(3);
-    expect(run).toContain(`no .npy files for ${m.tag.name}_m`);
+    expect(run).toContain(`no .npy files for ${m.tag.name}.m`);
     // TPU: the tag table's rows plus a last row for unknown keys (its constant initializer, 0.5)
     const tagRows = rowsOf(m.tag);
     expect(r.tpu.vocab).toBe(Object.keys(tagRows).length + 1);

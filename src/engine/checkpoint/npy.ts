@@ -17,15 +17,34 @@ function npy(descr: string, shape: number[], body: Uint8Array): Uint8Array {
   return out;
 }
 
+const HEX = (b: number) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+
 /**
- * The file-name stem used for a Variable's .npy files: its name with every character outside
- * `[A-Za-z0-9_.-]` replaced by `_` (slot names like `emb/m` become `emb_m`).
+ * The file-name stem used for a Variable's .npy files. The mapping is injective (two different
+ * names never share files) and the stem is a safe file name on every OS: letters, digits, `_` and
+ * `-` stay as they are, `/` (the slot separator, `emb/m`) becomes `.`, and every other character is
+ * written as `%XX` per UTF-8 byte (`%uXXXX` for a lone surrogate), so `a b` is `a%20b`, not `a_b`.
  *
  * @example
- * npyStem('user_emb/m'); // 'user_emb_m'
+ * npyStem('user_emb/m'); // 'user_emb.m'
+ * npyStem('a b');        // 'a%20b'
  */
 export function npyStem(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.-]/g, '_');
+  let out = '';
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i];
+    if (/[A-Za-z0-9_-]/.test(c)) out += c;
+    else if (c === '/') out += '.';
+    else {
+      const cp = name.codePointAt(i)!;
+      const pair = cp > 0xffff;
+      const lone = !pair && cp >= 0xd800 && cp <= 0xdfff;
+      if (lone) out += `%u${cp.toString(16).toUpperCase()}`;
+      else for (const b of new TextEncoder().encode(pair ? name.slice(i, i + 2) : c)) out += HEX(b);
+      if (pair) i++;
+    }
+  }
+  return out;
 }
 
 /**

@@ -313,9 +313,9 @@ describe('Code panel downloads with tables on the worker pool', () => {
 
       // .npy: each table's keys and values, the same rows as the table holds.
       // ... and the slots training created, for the script's restore_slots()
-      const stems = ['item_emb', 'user_emb', 'user_emb_accumulator', 'item_emb_m', 'item_emb_v'];
+      const stems = ['item_emb', 'user_emb', 'user_emb.accumulator', 'item_emb.m', 'item_emb.v'];
       expect(Object.keys(files.npy).sort()).toEqual(stems.flatMap((s) => [`${s}-keys.npy`, `${s}-values.npy`]).sort());
-      const acc = parseNpy(files.npy['user_emb_accumulator-values.npy']);
+      const acc = parseNpy(files.npy['user_emb.accumulator-values.npy']);
       expect(acc.shape).toEqual([(await vars.get('user_emb')!.export()).keys.length, 4]);
       for (const t of tables) {
         const want = await vars.get(t.name)!.export();

@@ -288,11 +288,11 @@ describe('Trainer', () => {
       [
         `${v.name}-keys.npy`,
         `${v.name}-values.npy`,
-        `${v.name}_accumulator-keys.npy`,
-        `${v.name}_accumulator-values.npy`,
+        `${v.name}.accumulator-keys.npy`,
+        `${v.name}.accumulator-values.npy`,
       ].sort(),
     );
-    const slotValues = files.npy[`${v.name}_accumulator-values.npy`];
+    const slotValues = files.npy[`${v.name}.accumulator-values.npy`];
     expect(slotValues.byteLength).toBeGreaterThan(files.npy[`${v.name}-values.npy`].byteLength - 16);
     expect(files.python).toContain('tensorflow_recommenders_addons');
     expect(files.python).toContain('Adagrad');
