@@ -55,10 +55,10 @@ export function gatherRows(
   try {
     rPtr = h.alloc(n * 4, 'the indices');
     oPtr = h.alloc(n * dim * 4, 'the output');
-    h.f32.set(matrix, mPtr >> 2);
-    h.i32.set(indices, rPtr >> 2);
+    h.f32.set(matrix, mPtr >>> 2);
+    h.i32.set(indices, rPtr >>> 2);
     h.exports.gatherRows(mPtr, numRows, dim, rPtr, n, oPtr, maxNorm);
-    return h.f32.slice(oPtr >> 2, (oPtr >> 2) + n * dim);
+    return h.f32.slice(oPtr >>> 2, (oPtr >>> 2) + n * dim);
   } finally {
     h.free(mPtr);
     if (rPtr) h.free(rPtr);
@@ -85,9 +85,9 @@ export function rowNorms(matrix: Float32Array, dim: number): Float32Array {
   let oPtr = 0;
   try {
     oPtr = h.alloc(n * 4, 'the norms');
-    h.f32.set(matrix, mPtr >> 2);
+    h.f32.set(matrix, mPtr >>> 2);
     h.exports.rowNorms(mPtr, n, dim, oPtr);
-    return h.f32.slice(oPtr >> 2, (oPtr >> 2) + n);
+    return h.f32.slice(oPtr >>> 2, (oPtr >>> 2) + n);
   } finally {
     h.free(mPtr);
     if (oPtr) h.free(oPtr);

@@ -57,11 +57,11 @@ export function align16(n: number): number {
 /** Copies keys to `ptr` (16-aligned); returns the kernel's `aux` pointer (string bytes) or 0. */
 export function writeKeys(heap: WasmHeap, dtype: KeyDtype, keys: Keys, ptr: number): number {
   if (dtype === 'int32') {
-    heap.i32.set(keys as Int32Array, ptr >> 2);
+    heap.i32.set(keys as Int32Array, ptr >>> 2);
     return 0;
   }
   if (dtype === 'int64') {
-    heap.i64.set(keys as BigInt64Array, ptr >> 3);
+    heap.i64.set(keys as BigInt64Array, ptr >>> 3);
     return 0;
   }
   const strs = keys as string[];
@@ -70,7 +70,7 @@ export function writeKeys(heap: WasmHeap, dtype: KeyDtype, keys: Keys, ptr: numb
   const u8 = heap.u8;
   const aux = ptr + align16((n + 1) * 4);
   let off = 0;
-  const offBase = ptr >> 2;
+  const offBase = ptr >>> 2;
   for (let i = 0; i < n; i++) {
     i32[offBase + i] = off;
     const s = strs[i];

@@ -242,7 +242,7 @@ export class HashTable {
     const n = checkKeys('find', this.keyDtype, keys);
     const [kp, aux, rp, ep, sp] = this.stage(keys, [n * 4, n, this.orderScratch(n)]);
     this.k.tableFind(this.t, this.mode, kp, aux, n, rp, ep, n >= ORDER_MIN_BATCH ? sp : 0);
-    return { rows: this.heap.i32.slice(rp >> 2, (rp >> 2) + n), exists: this.heap.u8.slice(ep, ep + n) };
+    return { rows: this.heap.i32.slice(rp >>> 2, (rp >>> 2) + n), exists: this.heap.u8.slice(ep, ep + n) };
   }
 
   /**
@@ -267,7 +267,7 @@ export class HashTable {
     const exists = this.heap.u8.slice(ep, ep + n);
     if (!direct) {
       const f32 = this.heap.f32;
-      const base = op >> 2;
+      const base = op >>> 2;
       if (found === n) {
         out.set(f32.subarray(base, base + n * dim));
       } else {
@@ -306,7 +306,7 @@ export class HashTable {
     const [kp, aux, rp, ip, tp] = this.stage(keys, [n * 4, n, n * 8]);
     const count = this.k.tableFindOrInsert(this.t, this.mode, kp, aux, n, rp, ip, tp);
     if (count < 0) this.fail('findOrInsert', count, n);
-    const rows = this.heap.i32.slice(rp >> 2, (rp >> 2) + n);
+    const rows = this.heap.i32.slice(rp >>> 2, (rp >>> 2) + n);
     if (count > 0 && !init && this.watchers.size > 0) {
       // the new rows were written (zeros)
       const inserted = this.heap.u8.subarray(ip, ip + n);
@@ -341,7 +341,7 @@ export class HashTable {
     const n = checkKeys('upsert', this.keyDtype, keys);
     this.checkValues('upsert', 'values', values, n);
     const [kp, aux, vp, tp] = this.stage(keys, [n * this.dim * 4, n * 8]);
-    this.heap.f32.set(values, vp >> 2);
+    this.heap.f32.set(values, vp >>> 2);
     const r = this.k.tableUpsert(this.t, this.mode, kp, aux, n, vp, tp);
     if (r < 0) this.fail('upsert', r, n);
     this.noteWritten(keys);
@@ -380,8 +380,8 @@ export class HashTable {
     const vb = n * this.dim * 4;
     const [kp, aux, op, np, ep, tp] = this.stage(keys, [vb, vb, n, n * 8]);
     const f32 = this.heap.f32;
-    f32.set(oldValues, op >> 2);
-    f32.set(newValues, np >> 2);
+    f32.set(oldValues, op >>> 2);
+    f32.set(newValues, np >>> 2);
     const u8 = this.heap.u8;
     for (let i = 0; i < n; i++) u8[ep + i] = exists[i] ? 1 : 0;
     const r = this.k.tableAccum(this.t, this.mode, kp, aux, n, op, np, ep, tp);
@@ -400,7 +400,7 @@ export class HashTable {
     const n = checkKeys('scatterAdd', this.keyDtype, keys);
     this.checkValues('scatterAdd', 'deltas', deltas, n);
     const [kp, aux, dp, tp] = this.stage(keys, [n * this.dim * 4, n * 8]);
-    this.heap.f32.set(deltas, dp >> 2);
+    this.heap.f32.set(deltas, dp >>> 2);
     const r = this.k.tableScatterAdd(this.t, this.mode, kp, aux, n, dp, tp);
     if (r < 0) this.fail('scatterAdd', r, n);
     this.noteWritten(keys);
@@ -474,16 +474,16 @@ export class HashTable {
     const vp = base + align16(n * width);
     const keyWidth = this.keyDtype === 'string' ? 0 : width;
     this.k.tableExport(t, base, keyWidth, vp);
-    const values = this.heap.f32.slice(vp >> 2, (vp >> 2) + n * dim);
-    if (this.keyDtype === 'int32') return { keys: this.heap.i32.slice(base >> 2, (base >> 2) + n), values };
-    if (this.keyDtype === 'int64') return { keys: this.heap.i64.slice(base >> 3, (base >> 3) + n), values };
+    const values = this.heap.f32.slice(vp >>> 2, (vp >>> 2) + n * dim);
+    if (this.keyDtype === 'int32') return { keys: this.heap.i32.slice(base >>> 2, (base >>> 2) + n), values };
+    if (this.keyDtype === 'int64') return { keys: this.heap.i64.slice(base >>> 3, (base >>> 3) + n), values };
     const decoder = new TextDecoder();
     const u8 = this.heap.u8;
     const i32 = this.heap.i32;
     const keys: string[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      const blk = i32[(base >> 2) + i];
-      const len = i32[blk >> 2];
+      const blk = i32[(base >>> 2) + i] >>> 0; // an address: unsigned (past 2 GiB it reads negative)
+      const len = i32[blk >>> 2];
       keys[i] = decoder.decode(u8.subarray(blk + 4, blk + 4 + len));
     }
     return { keys, values };
@@ -504,7 +504,7 @@ export class HashTable {
     const n = checkKeys('rowNorms', this.keyDtype, keys);
     const [kp, aux, op] = this.stage(keys, [n * 4]);
     this.k.tableRowNorms(this.t, this.mode, kp, aux, n, op);
-    return this.heap.f32.slice(op >> 2, (op >> 2) + n);
+    return this.heap.f32.slice(op >>> 2, (op >>> 2) + n);
   }
 
   private checkRows(method: string, rows: unknown): number {
@@ -541,10 +541,10 @@ export class HashTable {
     const ib = align16(n * 4);
     const base = this.scratch.get(Math.max(16, 2 * ib + (direct ? 0 : n * dim * 4)));
     const op = this.directOut('readRows', out, direct, base + 2 * ib);
-    this.heap.i32.set(rows, base >> 2);
+    this.heap.i32.set(rows, base >>> 2);
     const r = this.k.tableGatherRows(this.t, base, n, op, maxNorm, base + ib);
     if (r < 0) this.badRow('readRows', rows, r);
-    if (!direct) out.set(this.heap.f32.subarray(op >> 2, (op >> 2) + n * dim));
+    if (!direct) out.set(this.heap.f32.subarray(op >>> 2, (op >>> 2) + n * dim));
   }
 
   /**
@@ -558,8 +558,8 @@ export class HashTable {
     this.checkValues('writeRows', 'values', values, n);
     const base = this.scratch.get(Math.max(16, align16(n * 4) + n * this.dim * 4));
     const vp = base + align16(n * 4);
-    this.heap.i32.set(rows, base >> 2);
-    this.heap.f32.set(values, vp >> 2);
+    this.heap.i32.set(rows, base >>> 2);
+    this.heap.f32.set(values, vp >>> 2);
     const r = this.k.tableWriteRows(this.t, base, n, vp);
     if (r < 0) this.badRow('writeRows', rows, r);
     for (const w of this.watchers) for (const x of rows) w.add(x);
@@ -576,7 +576,7 @@ export class HashTable {
     const n = this.checkRows('rowPointers', rows);
     const base = this.scratch.get(Math.max(16, align16(n * 4) * 2));
     const op = base + align16(n * 4);
-    this.heap.i32.set(rows, base >> 2);
+    this.heap.i32.set(rows, base >>> 2);
     const r = this.k.tableRowPointers(this.t, base, n, op);
     if (r < 0) this.badRow('rowPointers', rows, r);
     return new Uint32Array(this.heap.u8.buffer.slice(op, op + n * 4));
@@ -614,7 +614,7 @@ export class HashTable {
     const [kp, aux, sp, cp] = this.stage(keys, [n * 4, n * 4]);
     this.k.tableMetadata(this.t, this.mode, kp, aux, n, sp, cp);
     const i32 = this.heap.i32;
-    return { step: i32.slice(sp >> 2, (sp >> 2) + n), count: i32.slice(cp >> 2, (cp >> 2) + n) };
+    return { step: i32.slice(sp >>> 2, (sp >>> 2) + n), count: i32.slice(cp >>> 2, (cp >>> 2) + n) };
   }
 
   /** Size, capacity, load, tombstones, probe lengths and bytes held. */
@@ -623,7 +623,7 @@ export class HashTable {
     const k = this.k;
     const hp = this.scratch.get(HIST_BUCKETS * 4);
     k.tableProbeHistogram(t, hp, HIST_BUCKETS);
-    const probeLengthHistogram = Array.from(this.heap.i32.subarray(hp >> 2, (hp >> 2) + HIST_BUCKETS));
+    const probeLengthHistogram = Array.from(this.heap.i32.subarray(hp >>> 2, (hp >>> 2) + HIST_BUCKETS));
     const size = k.tableField(t, F_SIZE);
     const capacity = k.tableField(t, F_CAP);
     return {
@@ -649,7 +649,7 @@ export class HashTable {
     return {
       capacity,
       ctrl: this.heap.u8.slice(base, base + capacity),
-      rows: this.heap.i32.slice(rp >> 2, (rp >> 2) + capacity),
+      rows: this.heap.i32.slice(rp >>> 2, (rp >>> 2) + capacity),
     };
   }
 

@@ -226,6 +226,13 @@ export function toIds(value: IdsLike, what = 'ids'): Ids {
   return parseNested(value as NestedIds, what);
 }
 
+// String.prototype.isWellFormed (ES2024; Node 20, current browsers) with a regex fallback.
+const LONE_SURROGATE = /\p{Cs}/u;
+const wellFormed = (s: string): boolean => {
+  const f = (s as unknown as { isWellFormed?: () => boolean }).isWellFormed;
+  return f ? f.call(s) : !LONE_SURROGATE.test(s);
+};
+
 /**
  * Converts ids to the keys of a table of `keyDtype`. Lossless widenings are allowed
  * (numbers and int32 to int64); anything else is a dtype mismatch.
@@ -240,7 +247,16 @@ export function toKeys(x: Ids, keyDtype: KeyDtype, what = 'ids'): Keys {
     );
   if (keyDtype === 'string') {
     if (x.dtype !== 'string') throw mismatch();
-    return x.data as string[];
+    const strs = x.data as string[];
+    // Checked here, before any shard is written: a key with no UTF-8 form would fail in its shard.
+    for (let i = 0; i < strs.length; i++) {
+      if (!wellFormed(strs[i])) {
+        throw new InvalidArgumentError(
+          `${what}: string id ${i} contains a lone UTF-16 surrogate, which has no UTF-8 form; got ${show(strs[i])}.`,
+        );
+      }
+    }
+    return strs;
   }
   if (x.dtype === 'string') throw mismatch();
   if (keyDtype === 'int64') {

@@ -7,6 +7,7 @@ import { type Initializer, type InitializerLike, resolveInitializer, zeros } fro
 import { defaultShardOf } from './partition.js';
 import { canLookupDense, denseLookup } from './dense-lookup.js';
 import { denseFromRows, readUnique } from './read.js';
+import { writeAllOrNothing } from './shard-undo.js';
 import { HashTable } from './table.js';
 import { pickKeys } from './table-keys.js';
 import { type Id, type IdsLike, isTensor, type KeyDtype, type Keys, toIds, toKeys } from './tensor.js';
@@ -298,11 +299,14 @@ export class Variable {
     }
     const exists = new Uint8Array(keys.length);
     const routes = this.route(keys);
+    // insertOnLookup: the missing keys of every shard are inserted after all shards were read,
+    // all or nothing (see shard-undo.ts)
+    const inserts = routes.map(() => ({ keys: [] as Keys, init: new Float32Array(0) }));
     routes.forEach((r, s) => {
       if (r.keys.length === 0) return;
       const part = new Float32Array(r.keys.length * dim);
       const ex = this.shards[s].gather(r.keys, part);
-      this.fillMissing(s, r.keys, part, ex);
+      this.fillMissing(s, r.keys, part, ex, inserts[s]);
       for (let j = 0; j < r.idx.length; j++) {
         const o = r.idx[j] * dim;
         const p = j * dim;
@@ -310,12 +314,20 @@ export class Variable {
         exists[r.idx[j]] = ex[j];
       }
     });
+    if (this.insertOnLookup)
+      writeAllOrNothing(this.shards, inserts, (s) => this.shards[s].upsert(inserts[s].keys, inserts[s].init));
     return { values, exists };
   }
 
   // Writes the initializer's rows for the keys of shard `s` not found (`exists[j] == 0`) into
-  // `part`, and inserts them when `insertOnLookup`.
-  private fillMissing(s: number, keys: Keys, part: Float32Array, exists: Uint8Array): void {
+  // `part`, and inserts them when `insertOnLookup` (or hands them to `defer` to insert later).
+  private fillMissing(
+    s: number,
+    keys: Keys,
+    part: Float32Array,
+    exists: Uint8Array,
+    defer?: { keys: Keys; init: Float32Array },
+  ): void {
     let count = 0;
     for (let j = 0; j < exists.length; j++) if (!exists[j]) count++;
     if (count === 0) return;
@@ -326,7 +338,11 @@ export class Variable {
     const init = new Float32Array(count * dim);
     this.initializer.fill(mk, dim, init);
     for (let m = 0; m < count; m++) part.set(init.subarray(m * dim, (m + 1) * dim), missing[m] * dim);
-    if (this.insertOnLookup) this.shards[s].upsert(mk, init);
+    if (!this.insertOnLookup) return;
+    if (defer) {
+      defer.keys = mk;
+      defer.init = init;
+    } else this.shards[s].upsert(mk, init);
   }
 
   /**
@@ -368,18 +384,22 @@ export class Variable {
     const what = `Variable ${show(this.name)}.upsert`;
     const { keys, shape } = this.keysOf(idsLike, what);
     const flat = flattenValues(values, shape, this.dim, what);
-    this.writeRows(keys, flat);
+    this.writeRows(keys, flat, true);
   }
 
-  /** Upserts already-validated keys and a flat `[n, dim]` buffer, routed to shards. */
-  writeRows(keys: Keys, flat: Float32Array): void {
+  /**
+   * Upserts already-validated keys and a flat `[n, dim]` buffer, routed to shards. `atomic`: if a
+   * later shard runs out of memory, the earlier ones are put back (costs one read per shard).
+   */
+  writeRows(keys: Keys, flat: Float32Array, atomic = false): void {
     const dim = this.dim;
     if (this.partitions === 1) {
       this.shards[0].upsert(keys, flat);
       return;
     }
     const routes = this.route(keys);
-    routes.forEach((r, s) => {
+    const write = (s: number) => {
+      const r = routes[s];
       if (r.keys.length === 0) return;
       const part = new Float32Array(r.keys.length * dim);
       for (let j = 0; j < r.idx.length; j++) {
@@ -388,7 +408,9 @@ export class Variable {
         for (let d = 0; d < dim; d++) part[p + d] = flat[i + d];
       }
       this.shards[s].upsert(r.keys, part);
-    });
+    };
+    if (atomic) writeAllOrNothing(this.shards, routes, write);
+    else routes.forEach((_, s) => write(s));
   }
 
   /**
@@ -400,8 +422,9 @@ export class Variable {
   remove(idsLike: IdsLike): number {
     const { keys } = this.keysOf(idsLike, `Variable ${show(this.name)}.remove`);
     let removed = 0;
-    this.route(keys).forEach((r, s) => {
-      if (r.keys.length > 0) removed += this.shards[s].remove(r.keys);
+    const routes = this.route(keys);
+    writeAllOrNothing(this.shards, routes, (s) => {
+      removed += this.shards[s].remove(routes[s].keys);
     });
     return removed;
   }
@@ -434,8 +457,9 @@ export class Variable {
       this.shards[0].accum(keys, oldFlat, newFlat, ex);
       return;
     }
-    this.route(keys).forEach((r, s) => {
-      if (r.keys.length === 0) return;
+    const routes = this.route(keys);
+    writeAllOrNothing(this.shards, routes, (s) => {
+      const r = routes[s];
       const o = new Float32Array(r.keys.length * dim);
       const nv = new Float32Array(r.keys.length * dim);
       const e = new Uint8Array(r.keys.length);

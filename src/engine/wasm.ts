@@ -268,6 +268,9 @@ export function adoptModule(flavour: WasmFlavour, module: WebAssembly.Module): v
   defaultFlavour = flavour;
 }
 
+/** The largest single allocation: 4 GiB of linear memory less the heap's own bookkeeping. */
+const MAX_ALLOC_BYTES = 2 ** 32 - 2 ** 17;
+
 /**
  * One instance of the kernels with its own linear memory, and typed-array views over it
  * that are re-created whenever the memory has grown (growth detaches old views).
@@ -343,7 +346,9 @@ export class WasmHeap {
 
   /** Allocates `bytes` (16-byte aligned) or throws OutOfMemoryError; nothing else changes on failure. */
   alloc(bytes: number, what = 'a buffer'): number {
-    const ptr = this.exports.alloc(bytes);
+    // Addresses are unsigned 32-bit: a size past what the memory can address would wrap in the
+    // call (ToInt32), so it is refused here; the pointer comes back as i32 and is read unsigned.
+    const ptr = bytes >= 0 && bytes <= MAX_ALLOC_BYTES ? this.exports.alloc(bytes) >>> 0 : 0;
     if (ptr === 0) {
       throw new OutOfMemoryError(
         `Could not allocate ${bytes} bytes for ${what}: the WebAssembly memory cannot grow beyond ${this.exports.memoryLimit() * 64} KiB (it holds ${this.memoryBytes} bytes). The operation was not applied.`,
@@ -370,10 +375,17 @@ export class Scratch {
   get(bytes: number): number {
     if (bytes > this.cap) {
       const want = Math.max(bytes, this.cap * 2, 256);
-      const ptr = this.heap.alloc(want, 'call scratch space');
+      // doubling amortises growth; when the double does not fit, the exact size still may
+      let ptr: number;
+      try {
+        ptr = this.heap.alloc(want, 'call scratch space');
+      } catch (e) {
+        if (want === bytes) throw e;
+        ptr = this.heap.alloc(bytes, 'call scratch space');
+      }
       if (this.ptr) this.heap.free(this.ptr);
       this.ptr = ptr;
-      this.cap = want;
+      this.cap = this.heap.exports.blockSize(ptr) >>> 0;
     }
     return this.ptr;
   }

@@ -40,9 +40,15 @@ export function allocatedBytes(): usize {
   return bytesInUse;
 }
 
+// Addresses are u32: the largest request, so that rounding a size up (to a size class or a
+// page) and adding it to the top of the heap can never wrap past 4 GiB.
+const MAX_SIZE: usize = 0xfffe0000;
+
 function bump(size: usize): usize {
   ensureInit();
   const ptr = heapTop;
+  // heapTop + size must stay a valid address, or the heap would wrap to 0 and hand out live memory
+  if (size > MAX_SIZE || size > (0xffffffff as usize) - ptr) return 0;
   const end = ptr + size;
   const have = (memory.size() as usize) * PAGE;
   if (end > have) {
@@ -69,6 +75,7 @@ function classOf(total: usize): i32 {
 export function alloc(size: usize): usize {
   ensureInit();
   if (size == 0) size = 1;
+  if (size > MAX_SIZE) return 0;
   const total = size + HEADER;
   if (total >= LARGE) {
     const want = (total + PAGE - 1) & ~(PAGE - 1);

@@ -98,7 +98,7 @@ describe('typescriptFor', () => {
     w.features = names.map((table, i) => ({ ...w.features[0], name: i === 0 ? 'user_id' : `f_${table}`, table }));
     const code = typescriptFor(w);
     expect(code).toContain('const class_ = new de.Variable({');
-    expect(code).toContain('  name: "class",');
+    expect(code).toContain("  name: 'class',");
     expect(code).toContain('const class__ = new de.Variable({');
     expect(code).toContain('const de_ = new de.Variable({');
     expect(code).toContain('const tf_ = new de.Variable({');

@@ -1,5 +1,5 @@
 // The TypeScript (dynemb) that rebuilds the workspace's tables, features and optimizers and runs
-// the Training panel's model for one step. Names appear as string literals (JSON.stringify) and,
+// the Training panel's model for one step. Names appear as escaped string literals (`str`) and,
 // for tables, as identifiers that are never a reserved word or a name the code itself uses
 // (a table named `class`, `de` or `batch` becomes `class_`, `de_`, `batch_`); every other value is
 // a number or a fixed keyword, so nothing user-typed is spliced in as code.
@@ -67,6 +67,9 @@ export function tableIdentifiers(names: string[]): Map<string, string> {
   return out;
 }
 
+/** A single-quoted JavaScript string literal of `s`, every quote and control character escaped. */
+const str = (s: string): string => `'${JSON.stringify(s).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
+
 const POLICY = { timestamp: 'de.TimestampRestrictPolicy', frequency: 'de.FrequencyRestrictPolicy' } as const;
 
 /** dynemb TypeScript for the workspace: tables, features, one optimizer per table, one training step. */
@@ -98,7 +101,7 @@ export function typescriptFor(w: Workspace): string {
         ? `const ${id(t.name)} = await de.pool.placeVariable(pool, {`
         : `const ${id(t.name)} = new de.Variable({`,
     );
-    L.push(`  name: ${JSON.stringify(t.name)},`);
+    L.push(`  name: ${str(t.name)},`);
     L.push(`  dim: ${t.dim},`);
     L.push(`  keyDtype: '${t.keyDtype}',`);
     L.push(`  initializer: ${initializer(t)},`);
@@ -130,7 +133,7 @@ export function typescriptFor(w: Workspace): string {
     const c = f.combiner === 'none' ? 'mean' : f.combiner;
     const m = maxNormOf(f.table);
     L.push(
-      `  { name: ${JSON.stringify(f.name)}, table: ${id(f.table)}, op: '${f.op}', combiner: '${c}', seq: ${f.maxSequenceLength}, weights: ${f.weights}, maxNorm: ${m > 0 ? m : 'undefined'}, width: ${f.width}, tower: ${f.tower ? `'${f.tower}'` : 'null'} },`,
+      `  { name: ${str(f.name)}, table: ${id(f.table)}, op: '${f.op}', combiner: '${c}', seq: ${f.maxSequenceLength}, weights: ${f.weights}, maxNorm: ${m > 0 ? m : 'undefined'}, width: ${f.width}, tower: ${f.tower ? `'${f.tower}'` : 'null'} },`,
     );
   }
   L.push('];');
@@ -265,9 +268,7 @@ export function typescriptFor(w: Workspace): string {
       L.push(`${aw}${id(t.name)}.restrict(${t.restrictLimit}); // keep ${t.restrictLimit} keys`);
     }
   }
-  L.push(
-    `console.log('loss', loss0, ${used.map((t) => `${JSON.stringify(t.name)}, ${aw}${id(t.name)}.size()`).join(', ')});`,
-  );
+  L.push(`console.log('loss', loss0, ${used.map((t) => `${str(t.name)}, ${aw}${id(t.name)}.size()`).join(', ')});`);
   if (pooled) L.push('await pool.terminate();');
   return `${L.join('\n')}\n`;
 }

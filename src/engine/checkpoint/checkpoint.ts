@@ -136,6 +136,17 @@ export async function save(objects: Checkpointable[]): Promise<Uint8Array> {
   return w.finish();
 }
 
+// A step counter read from a file: a checksum-valid file can still hold -1, NaN or 1.5 (a bug or
+// a hand-made file); refused here, before anything is restored.
+function counter(x: number, what: string): number {
+  if (!Number.isSafeInteger(x) || x < 0) {
+    throw new InvalidArgumentError(
+      `checkpoint.restore: the checkpoint is corrupted: ${what} must be an integer >= 0, got ${show(x)}. Nothing was restored.`,
+    );
+  }
+  return x;
+}
+
 function parse(bytes: Uint8Array): {
   version: number;
   step: number;
@@ -170,7 +181,7 @@ function parse(bytes: Uint8Array): {
       `checkpoint.restore: checkpoint format version ${version} is not supported; this engine reads versions ${OLDEST_VERSION} to ${VERSION}.`,
     );
   }
-  const step = r.f64('the global step');
+  const step = counter(r.f64('the global step'), 'the global step');
   const count = r.u32('the entry count');
   const tables = new Map<string, TableData>();
   const optimizers: OptimizerData[] = [];
@@ -180,7 +191,7 @@ function parse(bytes: Uint8Array): {
     if (kind === KIND_TABLE) tables.set(name, readTable(r, `table ${show(name)}`));
     else if (kind === KIND_OPTIMIZER) {
       const className = r.string('optimizer class');
-      const iterations = r.f64('optimizer iterations');
+      const iterations = counter(r.f64('optimizer iterations'), `optimizer ${show(className)}'s iterations`);
       const config = r.string('optimizer config');
       const n = r.u32('optimizer slot count');
       const slots = new Map<string, TableData>();
@@ -270,10 +281,27 @@ export async function restore(bytes: Uint8Array, objects: Checkpointable[]): Pro
       }
     }
   }
-  for (const { table, data } of writes) {
-    table.clear();
-    if (data.keys.length > 0) table.writeRows(data.keys, data.values);
-  }
+  replaceAll(writes);
   for (const { opt, iterations } of steps) opt.setIterations(iterations);
   setGlobalStep(file.step);
+}
+
+// Replaces every table's rows (clear, then insert); if one runs out of memory midway, every table
+// already replaced gets its own rows back, so a failed restore changes nothing.
+function replaceAll(writes: { table: Variable; data: TableData }[]): void {
+  const before = writes.map(({ table }) => table.export());
+  let i = 0;
+  try {
+    for (; i < writes.length; i++) {
+      const { table, data } = writes[i];
+      table.clear();
+      if (data.keys.length > 0) table.writeRows(data.keys, data.values);
+    }
+  } catch (e) {
+    for (let j = 0; j <= i && j < writes.length; j++) {
+      writes[j].table.clear();
+      if (before[j].keys.length > 0) writes[j].table.writeRows(before[j].keys, before[j].values);
+    }
+    throw e;
+  }
 }

@@ -237,16 +237,16 @@ export abstract class Optimizer {
     }
     const k = h.exports;
     const stride = dim * 4;
-    h.f32.set(values, wBlock >> 2);
-    h.f32.set(grads, gBlock >> 2);
+    h.f32.set(values, wBlock >>> 2);
+    h.f32.set(grads, gBlock >>> 2);
     k.rowPointers(wPtrs, wBlock, stride, n);
     for (let i = 0; i < slots.length; i++) {
-      h.f32.set(slots[i], sBlocks[i] >> 2);
+      h.f32.set(slots[i], sBlocks[i] >>> 2);
       k.rowPointers(sPtrs[i], sBlocks[i], stride, n);
     }
     this.runKernel({ k, w: wPtrs, s: sPtrs, g: gBlock, n, dim, maxNorm });
     const f32 = h.f32;
-    values.set(f32.subarray(wBlock >> 2, (wBlock >> 2) + len));
-    for (let i = 0; i < slots.length; i++) slots[i].set(f32.subarray(sBlocks[i] >> 2, (sBlocks[i] >> 2) + len));
+    values.set(f32.subarray(wBlock >>> 2, (wBlock >>> 2) + len));
+    for (let i = 0; i < slots.length; i++) slots[i].set(f32.subarray(sBlocks[i] >>> 2, (sBlocks[i] >>> 2) + len));
   }
 }
