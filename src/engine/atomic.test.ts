@@ -51,32 +51,44 @@ describe('failed calls on a partitioned Variable change no shard', () => {
     expect(w.size()).toBe(0);
   });
 
-  it('upsert whose second shard runs out of memory puts the first shard back', () => {
-    const v = new Variable({ name: 'atomic_oom', keyDtype: 'int64', dim: 16, partitions: 2 });
-    v.upsert([0n, 1n, 2n, 3n], new Float32Array(4 * 16).fill(1));
-    const before = snapshot(v);
-    freeze(v, 1);
-    // 20,000 keys split over both shards: shard 0 (even keys) fits, shard 1 cannot grow.
+  it('upsert / accum / insertOnLookup whose second shard runs out of memory put the first shard back', () => {
+    // Keys below 10 go to shard 0, which has room for them; the rest to shard 1, which must grow.
+    // The shards share one WebAssembly memory: capped at its current size, shard 0's write
+    // succeeds and shard 1's fails, so the undo of shard 0 is what keeps the table unchanged.
+    const partitioner = (k: number | bigint | string) => (Number(k) < 10 ? 0 : 1);
     const keys = Array.from({ length: 20_000 }, (_, i) => BigInt(i));
+    const v = new Variable({ name: 'atomic_oom', keyDtype: 'int64', dim: 16, partitions: 2, partitioner });
+    v.upsert([0n, 1n, 10n, 11n], new Float32Array(4 * 16).fill(1));
+    const before = snapshot(v);
+    freeze(v, 0);
     expect(() => v.upsert(keys, new Float32Array(keys.length * 16).fill(7))).toThrow(OutOfMemoryError);
     expect(snapshot(v)).toBe(before);
-    expect(v.size(0)).toBe(2);
-    // accum and an insertOnLookup lookup take the same path.
+    const zeros = new Float32Array(keys.length * 16);
+    const twos = new Float32Array(keys.length * 16).fill(2);
     expect(() =>
       v.accum(
         keys,
-        new Float32Array(keys.length * 16),
-        new Float32Array(keys.length * 16).fill(2),
+        zeros,
+        twos,
         keys.map(() => false),
       ),
     ).toThrow(OutOfMemoryError);
     expect(snapshot(v)).toBe(before);
-    const w = new Variable({ name: 'atomic_ool', keyDtype: 'int64', dim: 16, partitions: 2, insertOnLookup: true });
-    freeze(w, 1);
+    const w = new Variable({
+      name: 'atomic_ool',
+      keyDtype: 'int64',
+      dim: 16,
+      partitions: 2,
+      partitioner,
+      insertOnLookup: true,
+    });
+    w.lookup([0n]);
+    w.remove([0n]);
+    freeze(w, 0);
     expect(() => w.lookup(keys)).toThrow(OutOfMemoryError);
     expect(w.size()).toBe(0);
     // the table stays usable
-    v.upsert([10n, 11n], new Float32Array(32).fill(3));
+    v.upsert([2n, 3n], new Float32Array(32).fill(3));
     expect(v.size()).toBe(6);
   });
 });

@@ -6,6 +6,7 @@
 // unique rows as a tensor to differentiate against. Both give the same bits on the cpu backend
 // (the kernel clips with clipByMaxNorm's float32 arithmetic; missing keys read the same
 // initializer rows, and insertOnLookup inserts them in the same order).
+import { writeAllOrNothing } from './shard-undo.js';
 import * as tf from '@tensorflow/tfjs';
 import { currentReadTape } from './read.js';
 import { align16, KEY_MODE, keyBytes, pickKeys, writeKeys } from './table-keys.js';
@@ -84,13 +85,13 @@ export function denseLookup(
   const aux = writeKeys(heap, v.keyDtype, keys, base);
   const u32 = new Uint32Array(heap.u8.buffer, tp, N);
   for (let s = 0; s < N; s++) u32[s] = v.shards[s].kernelHandle;
-  if (shards) heap.i32.set(shards, sp >> 2);
+  if (shards) heap.i32.set(shards, sp >>> 2);
   const mode = KEY_MODE[v.keyDtype];
   const found = heap.exports.lookupRows(tp, N, shards ? sp : 0, mode, base, aux, n, ap, ep, order ? xp : 0);
   const missing = found < n ? missingRows(v, keys, heap, initScratch, ap, ep) : undefined;
   heap.exports.lookupCopyRows(ap, n, op, dim, maxNorm ?? 0);
   const f32 = heap.f32;
-  const out = f32.slice(op >> 2, (op >> 2) + n * dim);
+  const out = f32.slice(op >>> 2, (op >>> 2) + n * dim);
   const exists = wantExists ? heap.u8.slice(ep, ep + n) : undefined;
   if (missing && v.insertOnLookup) insertMissing(v, missing.keys, missing.rows);
   return { values: tf.tensor(out, [...shape, dim], 'float32'), exists };
@@ -119,7 +120,7 @@ function missingRows(
   const rows = new Float32Array(unique.length * dim);
   v.initializer.fill(unique, dim, rows);
   const ip = initScratch.get(Math.max(16, rows.length * 4));
-  heap.f32.set(rows, ip >> 2);
+  heap.f32.set(rows, ip >>> 2);
   // the allocation may have grown the memory: fresh views
   u8 = heap.u8;
   const addrs = new Uint32Array(u8.buffer, ap, n);
@@ -135,12 +136,13 @@ function insertMissing(v: Variable, keys: Keys, rows: Float32Array): void {
   }
   const dim = v.dim;
   const shard = v.shardOf(keys);
-  for (let s = 0; s < v.partitions; s++) {
+  const parts = v.shards.map((_, s) => {
     const idx: number[] = [];
     for (let j = 0; j < shard.length; j++) if (shard[j] === s) idx.push(j);
-    if (idx.length === 0) continue;
     const part = new Float32Array(idx.length * dim);
     idx.forEach((j, m) => part.set(rows.subarray(j * dim, (j + 1) * dim), m * dim));
-    v.shards[s].upsert(pickKeys(keys, idx), part);
-  }
+    return { keys: pickKeys(keys, idx), part };
+  });
+  // all shards or none (a later shard may run out of memory)
+  writeAllOrNothing(v.shards, parts, (s) => v.shards[s].upsert(parts[s].keys, parts[s].part));
 }
