@@ -214,166 +214,168 @@ function gated(
     return replace ? applied(s, p) : p.next;
   });
 }
-export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice & DemoSlice & ImportSlice>()((set) => ({
-  engine: { phase: 'loading' },
-  setEngine: (engine) => set({ engine }),
-  appWorkers: {},
-  setAppWorkers: (role, count) => set((s) => ({ appWorkers: { ...s.appWorkers, [role]: count } })),
-  focused: null,
-  focus: (focused) => set({ focused }),
+export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice & DemoSlice & ImportSlice>()(
+  (set, get) => ({
+    engine: { phase: 'loading' },
+    setEngine: (engine) => set({ engine }),
+    appWorkers: {},
+    setAppWorkers: (role, count) => set((s) => ({ appWorkers: { ...s.appWorkers, [role]: count } })),
+    focused: null,
+    focus: (focused) => set({ focused }),
 
-  workspace: defaultWorkspace(),
-  origin: 'defaults',
-  preset: null,
-  notice: null,
-  setNotice: (notice) => set({ notice }),
-  loadWorkspace: (workspace, origin, preset = null) =>
-    set((s) => ({
-      workspace,
-      origin,
-      preset,
-      batchFeature: workspace.features.some((f) => f.name === s.batchFeature)
-        ? s.batchFeature
-        : workspace.features[0].name,
-    })),
-  loadPreset: (id) => {
-    const p = PRESETS.find((x) => x.id === id);
-    if (!p) throw new Error(`No preset named ${id}; presets: ${PRESETS.map((x) => x.id).join(', ')}.`);
-    const w = p.build();
-    gated(
-      set,
-      `Load preset: ${p.title}`,
-      () => ({ workspace: w, origin: 'preset', preset: id, batchFeature: w.features[0].name, notice: null }),
-      true,
-    );
-  },
-  addTable: () =>
-    editWorkspace(set, (w) =>
-      w.tables.length >= LIMITS.tables
-        ? null
-        : {
-            ...w,
-            tables: [
-              ...w.tables,
-              defaultTable(
-                freeName(
-                  w.tables.map((t) => t.name),
-                  'table',
-                ),
-              ),
-            ],
-          },
-    ),
-  duplicateTable: (i) =>
-    editWorkspace(set, (w) => {
-      if (w.tables.length >= LIMITS.tables || !w.tables[i]) return null;
-      const copy = {
-        ...w.tables[i],
-        name: freeName(
-          w.tables.map((t) => t.name),
-          `${w.tables[i].name}_copy`,
-        ),
-      };
-      return { ...w, tables: [...w.tables.slice(0, i + 1), copy, ...w.tables.slice(i + 1)] };
-    }),
-  removeTable: (i) =>
-    gatedEdit(
-      set,
-      (w) => `Delete ${w.tables[i]?.name ?? 'table'}`,
-      (w) => {
-        const t = w.tables[i];
-        if (!t || w.tables.length <= 1) return null;
-        const tables = w.tables.filter((_, k) => k !== i);
-        // Features of the removed table move to the first remaining table rather than dangle.
-        const features = w.features.map((f) => (f.table === t.name ? { ...f, table: tables[0].name } : f));
-        return { ...w, tables, features };
-      },
-    ),
-  updateTable: (i, patch) =>
-    gatedEdit(
-      set,
-      (w) => `Change ${w.tables[i]?.name ?? 'table'}`,
-      (w) => {
-        const old = w.tables[i];
-        if (!old) return null;
-        const t = { ...old, ...patch };
-        const tables = w.tables.map((x, k) => (k === i ? t : x));
-        const features =
-          t.name === old.name
-            ? w.features
-            : w.features.map((f) => (f.table === old.name ? { ...f, table: t.name } : f));
-        return { ...w, tables, features };
-      },
-    ),
-  addFeature: () =>
-    editWorkspace(set, (w) => {
-      if (w.features.length >= LIMITS.features) return null;
-      const name = freeName(
-        w.features.map((f) => f.name),
-        'feature',
+    workspace: defaultWorkspace(),
+    origin: 'defaults',
+    preset: null,
+    notice: null,
+    setNotice: (notice) => set({ notice }),
+    loadWorkspace: (workspace, origin, preset = null) =>
+      set((s) => ({
+        workspace,
+        origin,
+        preset,
+        batchFeature: workspace.features.some((f) => f.name === s.batchFeature)
+          ? s.batchFeature
+          : workspace.features[0].name,
+      })),
+    loadPreset: (id) => {
+      const p = PRESETS.find((x) => x.id === id);
+      if (!p) throw new Error(`No preset named ${id}; presets: ${PRESETS.map((x) => x.id).join(', ')}.`);
+      const w = p.build();
+      gated(
+        set,
+        `Load preset: ${p.title}`,
+        () => ({ workspace: w, origin: 'preset', preset: id, batchFeature: w.features[0].name, notice: null }),
+        true,
       );
-      return {
-        ...w,
-        features: [...w.features, defaultFeature(name, w.tables[0].name)],
-        batches: { ...w.batches, [name]: '[[1, 2], [3, 4]]' },
-      };
-    }),
-  removeFeature: (i) =>
-    set((s) => {
-      const w = s.workspace;
-      const f = w.features[i];
-      if (!f || w.features.length <= 1) return {};
-      const features = w.features.filter((_, k) => k !== i);
-      const batches = { ...w.batches };
-      delete batches[f.name];
-      const training = { ...w.training, itemFeatures: w.training.itemFeatures.filter((n) => n !== f.name) };
-      return {
-        workspace: { ...w, features, batches, training },
-        batchFeature: s.batchFeature === f.name ? features[0].name : s.batchFeature,
-      };
-    }),
-  updateFeature: (i, patch) =>
-    set((s) => {
-      const w = s.workspace;
-      const old = w.features[i];
-      if (!old) return {};
-      const f = { ...old, ...patch };
-      const features = w.features.map((x, k) => (k === i ? f : x));
-      let batches = w.batches;
-      let training = w.training;
-      if (f.name !== old.name) {
-        batches = { ...w.batches, [f.name]: w.batches[old.name] ?? '' };
-        delete batches[old.name];
-        training = { ...training, itemFeatures: training.itemFeatures.map((n) => (n === old.name ? f.name : n)) };
-      }
-      return {
-        workspace: { ...w, features, batches, training },
-        batchFeature: s.batchFeature === old.name ? f.name : s.batchFeature,
-      };
-    }),
-  setBatchText: (feature, text) =>
-    editWorkspace(set, (w) => ({ ...w, batches: { ...w.batches, [feature]: text.slice(0, LIMITS.batchText) } })),
-  setGenerator: (patch) => editWorkspace(set, (w) => ({ ...w, generator: { ...w.generator, ...patch } })),
-  setTraining: (patch) => editWorkspace(set, (w) => ({ ...w, training: { ...w.training, ...patch } })),
+    },
+    addTable: () =>
+      editWorkspace(set, (w) =>
+        w.tables.length >= LIMITS.tables
+          ? null
+          : {
+              ...w,
+              tables: [
+                ...w.tables,
+                defaultTable(
+                  freeName(
+                    w.tables.map((t) => t.name),
+                    'table',
+                  ),
+                ),
+              ],
+            },
+      ),
+    duplicateTable: (i) =>
+      editWorkspace(set, (w) => {
+        if (w.tables.length >= LIMITS.tables || !w.tables[i]) return null;
+        const copy = {
+          ...w.tables[i],
+          name: freeName(
+            w.tables.map((t) => t.name),
+            `${w.tables[i].name}_copy`,
+          ),
+        };
+        return { ...w, tables: [...w.tables.slice(0, i + 1), copy, ...w.tables.slice(i + 1)] };
+      }),
+    removeTable: (i) =>
+      gatedEdit(
+        set,
+        (w) => `Delete ${w.tables[i]?.name ?? 'table'}`,
+        (w) => {
+          const t = w.tables[i];
+          if (!t || w.tables.length <= 1) return null;
+          const tables = w.tables.filter((_, k) => k !== i);
+          // Features of the removed table move to the first remaining table rather than dangle.
+          const features = w.features.map((f) => (f.table === t.name ? { ...f, table: tables[0].name } : f));
+          return { ...w, tables, features };
+        },
+      ),
+    updateTable: (i, patch) =>
+      gatedEdit(
+        set,
+        (w) => `Change ${w.tables[i]?.name ?? 'table'}`,
+        (w) => {
+          const old = w.tables[i];
+          if (!old) return null;
+          const t = { ...old, ...patch };
+          const tables = w.tables.map((x, k) => (k === i ? t : x));
+          const features =
+            t.name === old.name
+              ? w.features
+              : w.features.map((f) => (f.table === old.name ? { ...f, table: t.name } : f));
+          return { ...w, tables, features };
+        },
+      ),
+    addFeature: () =>
+      editWorkspace(set, (w) => {
+        if (w.features.length >= LIMITS.features) return null;
+        const name = freeName(
+          w.features.map((f) => f.name),
+          'feature',
+        );
+        return {
+          ...w,
+          features: [...w.features, defaultFeature(name, w.tables[0].name)],
+          batches: { ...w.batches, [name]: '[[1, 2], [3, 4]]' },
+        };
+      }),
+    removeFeature: (i) =>
+      set((s) => {
+        const w = s.workspace;
+        const f = w.features[i];
+        if (!f || w.features.length <= 1) return {};
+        const features = w.features.filter((_, k) => k !== i);
+        const batches = { ...w.batches };
+        delete batches[f.name];
+        const training = { ...w.training, itemFeatures: w.training.itemFeatures.filter((n) => n !== f.name) };
+        return {
+          workspace: { ...w, features, batches, training },
+          batchFeature: s.batchFeature === f.name ? features[0].name : s.batchFeature,
+        };
+      }),
+    updateFeature: (i, patch) =>
+      set((s) => {
+        const w = s.workspace;
+        const old = w.features[i];
+        if (!old) return {};
+        const f = { ...old, ...patch };
+        const features = w.features.map((x, k) => (k === i ? f : x));
+        let batches = w.batches;
+        let training = w.training;
+        if (f.name !== old.name) {
+          batches = { ...w.batches, [f.name]: w.batches[old.name] ?? '' };
+          delete batches[old.name];
+          training = { ...training, itemFeatures: training.itemFeatures.map((n) => (n === old.name ? f.name : n)) };
+        }
+        return {
+          workspace: { ...w, features, batches, training },
+          batchFeature: s.batchFeature === old.name ? f.name : s.batchFeature,
+        };
+      }),
+    setBatchText: (feature, text) =>
+      editWorkspace(set, (w) => ({ ...w, batches: { ...w.batches, [feature]: text.slice(0, LIMITS.batchText) } })),
+    setGenerator: (patch) => editWorkspace(set, (w) => ({ ...w, generator: { ...w.generator, ...patch } })),
+    setTraining: (patch) => editWorkspace(set, (w) => ({ ...w, training: { ...w.training, ...patch } })),
 
-  batchFeature: 'user_id',
-  setBatchFeature: (batchFeature) => set({ batchFeature }),
+    batchFeature: 'user_id',
+    setBatchFeature: (batchFeature) => set({ batchFeature }),
 
-  tableSizes: {},
-  setTableSizes: (tableSizes) => set({ tableSizes }),
+    tableSizes: {},
+    setTableSizes: (tableSizes) => set({ tableSizes }),
 
-  pendingDiscard: null,
-  editRevision: 0,
-  confirmDiscard: () => set((s) => (s.pendingDiscard ? applied(s, s.pendingDiscard) : {})),
-  keepData: () => set((s) => ({ pendingDiscard: null, editRevision: s.editRevision + 1 })),
+    pendingDiscard: null,
+    editRevision: 0,
+    confirmDiscard: () => set((s) => (s.pendingDiscard ? applied(s, s.pendingDiscard) : {})),
+    keepData: () => set((s) => ({ pendingDiscard: null, editRevision: s.editRevision + 1 })),
 
-  worker: { phase: 'starting' },
-  setWorker: (worker) => set({ worker }),
-  lookup: { phase: 'idle' },
-  setLookup: (lookup) => set({ lookup }),
+    worker: { phase: 'starting' },
+    setWorker: (worker) => set({ worker }),
+    lookup: { phase: 'idle' },
+    setLookup: (lookup) => set({ lookup }),
 
-  ...createTpuSlice(set),
-  ...createDemoSlice(set),
-  ...createTrainingSlice(set),
-  ...createImportSlice(set),
-}));
+    ...createTpuSlice(set),
+    ...createDemoSlice(set),
+    ...createTrainingSlice(set),
+    ...createImportSlice(set, get),
+  }),
+);

@@ -5,9 +5,7 @@ import { proxy, type Remote, wrap } from 'comlink';
 import type { FeatureTarget, MappedColumn } from '../../playground/import/build.js';
 import type { ColumnType } from '../../playground/import/columns.js';
 import type { BuildSummary, ColumnPage, ImportApi, ReadSummary } from '../../playground/import/session.js';
-import { startWorker } from '../runtime/worker.js';
-import { usePlayground } from '../store.js';
-import { LIMITS } from '../../playground/workspace/index.js';
+import { LIMITS, type Workspace } from '../../playground/workspace/index.js';
 import { type NewFeature, planImport, type RoleChoice, withImportedFeatures } from './plan.js';
 
 export type { RoleChoice } from './plan.js';
@@ -43,21 +41,41 @@ export interface ImportSlice {
   importTrainOnLog(on: boolean): Promise<void>;
 }
 
-type Set = (partial: Partial<ImportSlice> | ((s: ImportSlice) => Partial<ImportSlice>)) => void;
+/** What the slice reads and calls in the rest of the store (given by the store: no import of it). */
+export interface ImportHost {
+  workspace: Workspace;
+  setBatchText(feature: string, text: string): void;
+  setAppWorkers(role: 'feature log importer', count: number): void;
+}
+
+type Full = ImportSlice & ImportHost;
+type Set = (partial: Partial<Full> | ((s: Full) => Partial<Full>)) => void;
+type Get = () => Full;
 
 let worker: Worker | null = null;
 let remote: Remote<ImportApi> | null = null;
 /** Rejects the call in flight when Cancel ends the worker (comlink never settles it then). */
 let cancelInFlight: ((e: Error) => void) | null = null;
 let logSerial = 0;
+let host: Get | null = null;
 
 function ensureWorker(): Remote<ImportApi> {
   if (!remote) {
     worker = new Worker(new URL('../../../workers/import.worker.ts', import.meta.url), { type: 'module' });
-    usePlayground.getState().setAppWorkers('feature log importer', 1);
+    host?.().setAppWorkers('feature log importer', 1);
     remote = wrap<ImportApi>(worker);
   }
   return remote;
+}
+
+/**
+ * The built log as JSON, for the engine worker when training reads it (the training controller
+ * sends it with setImportedLog before configuring a model whose source is the log).
+ */
+export function importedLogJson(): Promise<string> {
+  if (!remote)
+    return Promise.reject(new Error('The imported log is gone (the import was cancelled): import it again.'));
+  return remote.logJson();
 }
 
 /** Runs a worker call that Cancel can end. */
@@ -75,21 +93,17 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export function createImportSlice(set: Set): ImportSlice {
-  const state = () => usePlayground.getState();
+export function createImportSlice(set: Set, get: Get): ImportSlice {
+  host = get;
+  const state = get;
 
   const showColumns = async (offset: number, filter: string) => {
     const page = await ensureWorker().columns(offset, PAGE_COLUMNS, filter);
     set({ importPage: page, importOffset: offset, importFilter: filter });
   };
 
-  /** Sends the built log to the engine worker when training reads it (a new id restarts training). */
-  const feedTraining = async (name: string, rows: number) => {
-    const json = await ensureWorker().logJson();
-    const id = ++logSerial;
-    await (await startWorker()).setImportedLog(id, json);
-    set({ importTraining: { id, name, rows } });
-  };
+  /** Training reads the built log (a new id: the controller sends it, and the model starts over). */
+  const feedTraining = (name: string, rows: number) => set({ importTraining: { id: ++logSerial, name, rows } });
 
   return {
     importProgress: null,
@@ -145,7 +159,7 @@ export function createImportSlice(set: Set): ImportSlice {
       worker?.terminate();
       worker = null;
       remote = null;
-      usePlayground.getState().setAppWorkers('feature log importer', 0);
+      state().setAppWorkers('feature log importer', 0);
       const e = new Error('The import was cancelled.');
       e.name = 'ImportCancelled';
       cancelInFlight?.(e);
@@ -184,11 +198,11 @@ export function createImportSlice(set: Set): ImportSlice {
         const built = await r.build(mapping, targets);
         // The mapping worked: now the workspace gets the new features (and weights switched on).
         const next = withImportedFeatures(state().workspace, plan.newFeatures as NewFeature[], plan.weighted);
-        if (next !== state().workspace) usePlayground.setState({ workspace: next });
+        if (next !== state().workspace) set({ workspace: next });
         set({ importBuilt: { ...built, newFeatures: plan.newFeatures.map((f) => f.name) }, importCursor: 0 });
         const training = state().importTraining;
         if (training) {
-          if (built.hasLabels && built.rows > 0) await feedTraining(training.name, built.rows);
+          if (built.hasLabels && built.rows > 0) feedTraining(training.name, built.rows);
           else set({ importTraining: null });
         }
       } catch (e) {
@@ -219,11 +233,7 @@ export function createImportSlice(set: Set): ImportSlice {
       }
       const s = state();
       if (!s.importBuilt?.hasLabels || !s.importRead) return;
-      try {
-        await feedTraining(s.importRead.name, s.importBuilt.rows);
-      } catch (e) {
-        set({ importMessage: `Training cannot read the log: ${message(e)}` });
-      }
+      feedTraining(s.importRead.name, s.importBuilt.rows);
     },
   };
 }

@@ -6,6 +6,7 @@ import { publishSizes, startWorker } from '../runtime/worker.js';
 import { usePlayground } from '../store.js';
 import { deleteValue, loadValue, saveValue } from '../workspace/persist.js';
 import { toWorkerTable, trainingInputs, type Workspace } from '../../playground/workspace/index.js';
+import { importedLogJson } from '../import/slice.js';
 import { metrics } from './metrics.js';
 import { OTHER_SETTINGS, TRAINED_KEY, validateSaved } from '../../playground/training/saved.js';
 
@@ -43,6 +44,16 @@ function inputsOf(w: Workspace): ReturnType<typeof trainingInputs> {
   return log ? { ...inputs, config: { ...inputs.config, source: { kind: 'log', id: log.id } } } : inputs;
 }
 
+let sentLog = 0;
+
+/** The imported log training reads goes to the engine worker once per log id, before a model names it. */
+async function sendImportedLog(r: Awaited<ReturnType<typeof startWorker>>): Promise<void> {
+  const log = usePlayground.getState().importTraining;
+  if (!log || log.id === sentLog) return;
+  await r.setImportedLog(log.id, await importedLogJson());
+  sentLog = log.id;
+}
+
 /** Sends the model's configuration to the worker; a changed one starts over from step 0. */
 export function configureTraining(): Promise<boolean> {
   if (!subscribed) {
@@ -66,6 +77,7 @@ export function configureTraining(): Promise<boolean> {
   return serial(async () => {
     const r = await startWorker();
     const { tables, features, config } = inputsOf(usePlayground.getState().workspace);
+    await sendImportedLog(r);
     const reply = await r.trainConfigure(tables, features, config, freshRequests());
     publishSizes(reply.sizes, true);
     if (reply.rebuilt) {
