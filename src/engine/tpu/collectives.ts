@@ -64,7 +64,7 @@ export interface RingOptions {
  * `E` floats moves `2 (n-1) E * 4` bytes in total.
  *
  * @example
- * const ar = new de.tpu.RingCollective([new Float32Array([1, 2]), new Float32Array([3, 4])], { op: 'all-reduce' });
+ * const ar = new RingCollective([new Float32Array([1, 2]), new Float32Array([3, 4])], { op: 'all-reduce' });
  * ar.step(); // reduce-scatter: core 0 holds chunk 0 = 4, core 1 chunk 1 = 6
  * ar.run();  // all-gather: both hold [4, 6]
  * ar.bytesPerLink; // [4, 4]: link 0 is core 0 -> core 1

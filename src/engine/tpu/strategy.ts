@@ -9,7 +9,10 @@ import { WorkerPool } from '../pool/pool.js';
 import { checkExecution, type CoreExecutor, type Execution, InProcessCores, WorkerCores } from './execution.js';
 import type { PreparedFeature } from './lookup.js';
 import { SHARDING_MODES, type ShardingMode } from './sharding.js';
-import { type GlobalBatch, replicatedStep, type RunHooks, type StepFn, shardedStep, splitBatch } from './step.js';
+import { type GlobalBatch, splitBatch, type StepFn } from './batch.js';
+import { replicatedStep } from './replicated-step.js';
+import type { RunHooks } from './ring-hooks.js';
+import { shardedStep } from './sharded-step.js';
 
 /** Options of {@link VirtualTPUStrategy}. */
 export interface VirtualTPUStrategyOptions {
