@@ -38,6 +38,9 @@ export interface GatherInfo {
 /** A feature as the inspector reads it: the engine op its input kind and combiner map to. */
 export interface WorkerFeature {
   name: string;
+  /** How its ids arrive: rectangular ids, or rows of ids. */
+  input: 'dense' | 'sparse' | 'ragged';
+  /** The lookup its input kind, combiner and max sequence length name (de.featureOp). */
   op: 'embedding' | 'squashed' | 'sparse' | 'sequence';
   combiner: 'none' | 'sum' | 'mean' | 'sqrtn';
   maxSequenceLength: number;

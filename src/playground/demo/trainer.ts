@@ -79,9 +79,10 @@ export class RecommenderTrainer {
     const logQ = clicks.map((c) => Math.log(this.clickCounts[c.item] / this.totalClicks));
     const loss = de.train.step(this.opt, () =>
       tf.tidy(() => {
-        const u = de.embeddingLookup(this.users, userIds) as tf.Tensor2D; // [B, d]
-        const v = de.embeddingLookup(this.items, itemIds) as tf.Tensor2D; // [B, d]
-        const b = tf.reshape(de.embeddingLookup(this.bias, itemIds), [1, -1]); // [1, B]
+        // One id per example: three Embedding features (de.featureLookup, taped by the step).
+        const u = de.featureLookup(this.users, { name: 'user' }, { ids: userIds }).output as tf.Tensor2D; // [B, d]
+        const v = de.featureLookup(this.items, { name: 'item' }, { ids: itemIds }).output as tf.Tensor2D; // [B, d]
+        const b = tf.reshape(de.featureLookup(this.bias, { name: 'item_bias' }, { ids: itemIds }).output, [1, -1]); // [1, B]
         const logits = tf.sub(tf.add(tf.matMul(u, v, false, true), b), tf.tensor2d(logQ, [1, logQ.length]));
         const labels = tf.oneHot(tf.range(0, clicks.length, 1, 'int32'), clicks.length);
         return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;

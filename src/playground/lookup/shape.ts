@@ -1,6 +1,7 @@
 // Which engine lookup a feature runs, and the shape rule that predicts its output. The
 // inspector shows this rule next to the shape the engine actually returned, so a person sees
 // both the "why" and the real result.
+import * as de from '../../engine/index.js';
 import type { ParsedBatch } from '../batch/parse.js';
 import type { FeatureSpec } from '../workspace/schema.js';
 
@@ -10,12 +11,16 @@ import type { FeatureSpec } from '../workspace/schema.js';
  * - sparse: `safeEmbeddingLookupSparse` over a SparseTensor, one vector per row;
  * - sequence: TensorX `Lookup` with seqSize = maxSequenceLength, zero padding.
  */
-export type LookupOp = 'embedding' | 'squashed' | 'sparse' | 'sequence';
+export type LookupOp = de.FeatureOp;
 
+/**
+ * The lookup a feature runs (the engine's de.featureOp).
+ *
+ * @example
+ * lookupOp({ input: 'dense', combiner: 'sum', maxSequenceLength: 0 }); // 'squashed'
+ */
 export function lookupOp(f: Pick<FeatureSpec, 'input' | 'combiner' | 'maxSequenceLength'>): LookupOp {
-  if (f.maxSequenceLength > 0) return 'sequence';
-  if (f.input !== 'dense') return 'sparse';
-  return f.combiner === 'none' ? 'embedding' : 'squashed';
+  return de.featureOp(f);
 }
 
 export const OP_LABEL: Record<LookupOp, string> = {

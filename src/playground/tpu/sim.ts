@@ -141,20 +141,16 @@ export class TpuSim {
       const tables = this.tableConfigs.map((t, ti) =>
         tf.tensor2d(this.emb.shard(r, ti).params, [t.vocabularySize, t.dim]),
       );
-      const uIds = tf.tensor2d(
-        this.batch.user.slice(s, e).map((x) => [x]),
-        [e - s, 1],
-        'int32',
-      );
-      const vIds = tf.tensor2d(
-        this.batch.video.slice(s, e).map((x) => [x]),
-        [e - s, 1],
-        'int32',
-      );
+      // One id per example, as [b, 1] (the step function's features): the rows [b, 1, D] of the
+      // core's dense tables, read with de.featureLookup (differentiable through tf.grads).
+      const users: de.FeatureBatch = { ids: this.batch.user.slice(s, e), shape: [e - s, 1] };
+      const videos: de.FeatureBatch = { ids: this.batch.video.slice(s, e), shape: [e - s, 1] };
       const labels = tf.tensor1d(this.batch.labels.slice(s, e));
       let loss = 0;
       const f = (...ts: tf.Tensor[]): tf.Scalar => {
-        const l = TpuSim.lossOf(tf.gather(ts[ui], uIds), tf.gather(ts[vi], vIds), labels);
+        const u = de.featureLookup(ts[ui] as tf.Tensor2D, { name: 'user' }, users).output;
+        const v = de.featureLookup(ts[vi] as tf.Tensor2D, { name: 'video' }, videos).output;
+        const l = TpuSim.lossOf(u, v, labels);
         loss = l.dataSync()[0];
         return tf.mul(l, 1 / n) as tf.Scalar;
       };

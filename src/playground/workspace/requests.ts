@@ -39,7 +39,13 @@ export function toWorkerTable(t: TableSpec): WorkerTable {
  * toWorkerFeature(defaultFeature()).op; // 'embedding'
  */
 export function toWorkerFeature(f: FeatureSpec): WorkerFeature {
-  return { name: f.name, op: lookupOp(f), combiner: f.combiner, maxSequenceLength: f.maxSequenceLength };
+  return {
+    name: f.name,
+    input: f.input,
+    op: lookupOp(f),
+    combiner: f.combiner,
+    maxSequenceLength: f.maxSequenceLength,
+  };
 }
 
 /**
