@@ -3,7 +3,7 @@
 // page never waits on a case to finish. Exposed as window.perf for the e2e and bench:browser.
 import { proxy, type Remote, wrap } from 'comlink';
 import { create } from 'zustand';
-import type { PerfWorker } from '../../../workers/perf.worker.js';
+import type { PerfApi } from '../../perf/session.js';
 import { usePlayground } from '../store.js';
 import { type Machine, resultsMarkdown } from './report.js';
 import { type PerfEvent, type PerfRow, type PerfSize, type SectionId, SECTIONS } from '../../perf/index.js';
@@ -75,7 +75,7 @@ export const usePerf = create<PerfState>()((set, get) => ({
     stopWorker();
     worker = new Worker(new URL('../../../workers/perf.worker.ts', import.meta.url), { type: 'module' });
     usePlayground.getState().setAppWorkers('benchmarks', 1);
-    const remote: Remote<PerfWorker> = wrap<PerfWorker>(worker);
+    const remote: Remote<PerfApi> = wrap<PerfApi>(worker);
     const t0 = performance.now();
     set({
       phase: 'running',
