@@ -11,7 +11,7 @@ export const IMPORT_FORMAT_HELP = {
   jsonl: '{"user_id": 42, "items": [15, 2, 9], "label": 1}\n{"user_id": 7, "items": [[4, 0.5], [92, 1]], "label": 0}\n',
 };
 
-const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+const mb = (n: number) => (n < 100_000 ? `${(n / 1e3).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`);
 
 function Skipped({ list, count, what }: { list: { line: number; reason: string }[]; count: number; what: string }) {
   if (count === 0) return null;
