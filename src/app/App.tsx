@@ -6,6 +6,7 @@ import { Panel } from './components/Panel.js';
 import { SectionNav } from './components/SectionNav.js';
 import { BatchPanel } from './panels/BatchPanel.js';
 import { DemoPanel } from './demo/DemoPanel.js';
+import { MovieLensPanel } from './movielens/MovieLensPanel.js';
 import { PANEL_ORDER, PANELS } from './panels/descriptions.js';
 import { FeaturesPanel } from './panels/FeaturesPanel.js';
 import { LookupPanel } from './panels/LookupPanel.js';
@@ -62,6 +63,7 @@ export function App() {
         ))}
       </main>
       <DemoPanel />
+      <MovieLensPanel />
       <footer className="app-footer">
         Everything runs in this page: ids, tables and files never leave your machine. The workspace is saved in this
         browser (IndexedDB) and in the page address, so a copied link reproduces it. Engine: <code>window.dynemb</code>;

@@ -5,6 +5,7 @@ import { create } from 'zustand';
 import type { LookupReply } from '../playground/protocol.js';
 import { createDemoSlice, type DemoSlice } from './demo/slice.js';
 import { createImportSlice, type ImportSlice } from './import/slice.js';
+import { createMovieLensSlice, type MovieLensSlice } from './movielens/slice.js';
 import { createTpuSlice, type TpuSlice } from './tpu/slice.js';
 import { createTrainingSlice, type TrainingSlice } from './training/slice.js';
 import { heldKeys, markFresh } from './runtime/held.js';
@@ -36,7 +37,12 @@ export type EngineStatus =
 
 /** The app's own Web Workers, by what they do (the header shows them). */
 export type AppWorkerRole =
-  'playground engine' | 'recommender demo' | 'benchmarks' | 'Virtual TPU cores' | 'feature log importer';
+  | 'playground engine'
+  | 'recommender demo'
+  | 'MovieLens recommender'
+  | 'benchmarks'
+  | 'Virtual TPU cores'
+  | 'feature log importer';
 
 export interface EngineSlice {
   engine: EngineStatus;
@@ -214,7 +220,10 @@ function gated(
     return replace ? applied(s, p) : p.next;
   });
 }
-export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice & DemoSlice & ImportSlice>()(
+/** The slices over real data (#17): the feature-log importer and MovieLens. */
+type DataSlices = ImportSlice & MovieLensSlice;
+
+export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice & DemoSlice & DataSlices>()(
   (set, get) => ({
     engine: { phase: 'loading' },
     setEngine: (engine) => set({ engine }),
@@ -375,6 +384,7 @@ export const usePlayground = create<PlaygroundState & TpuSlice & TrainingSlice &
 
     ...createTpuSlice(set),
     ...createDemoSlice(set),
+    ...createMovieLensSlice(set, get),
     ...createTrainingSlice(set),
     ...createImportSlice(set, get),
   }),

@@ -263,6 +263,11 @@ export class MovieLensModel {
         // tf.dot of flat vectors: its backward pass is a [1,1]x[1,n] matMul; tf.sum's would be a
         // broadcasting multiply, which tfjs's CPU backend runs element by element through index maths.
         const flat = (t: tf.Tensor) => tf.reshape(t, [-1]) as tf.Tensor1D;
+        // Adam is scale-free except for epsilon, which TF/Keras's rule puts beside sqrt(v) (not the
+        // bias-corrected one): per-row gradients of a mean over thousands of positives (~1e-6)
+        // would sit below it and barely move. The step therefore trains on the sum over its positives.
+        const scale = m.refs[0].length;
+        for (const a of [g.users, g.items, g.bias]) for (let i = 0; i < a.length; i++) a[i] *= scale;
         const gi = tf.tensor1d(g.items);
         return tf
           .addN([
