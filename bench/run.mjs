@@ -27,6 +27,8 @@ await de.ready();
 const saved = [console.log, console.warn, console.info];
 console.log = console.warn = console.info = () => {};
 const tf = await import('@tensorflow/tfjs');
+// registered so the training cases can time the wasm backend beside cpu (dynemb works on both)
+await import('@tensorflow/tfjs-backend-wasm');
 await tf.setBackend('cpu');
 await tf.ready();
 [console.log, console.warn, console.info] = saved;

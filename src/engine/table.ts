@@ -447,6 +447,17 @@ export class HashTable {
     };
   }
 
+  /**
+   * Records rows a kernel wrote in place (training's in-place update) for the consumers watching
+   * writes (see {@link watchRows}). Internal.
+   *
+   * @example
+   * t.markRowsWritten(rows); // after updating them through rowPointers
+   */
+  markRowsWritten(rows: Int32Array): void {
+    for (const w of this.watchers) for (const x of rows) w.add(x);
+  }
+
   private noteWritten(keys: Keys): void {
     if (this.watchers.size === 0 || keys.length === 0) return;
     const { rows, exists } = this.find(keys);

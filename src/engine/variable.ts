@@ -34,6 +34,9 @@ export function setRestrictHandler(
   restrictHandler = handler;
 }
 
+/** The key of {@link VariableOptions}' internal heap option. */
+export const SHARD_HEAP = Symbol('dynemb.shardHeap');
+
 /** Options of {@link Variable}. */
 export interface VariableOptions {
   name: string;
@@ -50,6 +53,11 @@ export interface VariableOptions {
   insertOnLookup?: boolean;
   /** 'local' (default): shards in this thread. 'workers': create it with `await de.pool.placeVariable(pool, options)`. */
   placement?: 'local' | 'workers';
+  /**
+   * Internal: the heap the shards live in (optimizer slots share their Variable's, so training
+   * updates values and slots in place with one kernel call). Default: a new heap.
+   */
+  [SHARD_HEAP]?: WasmHeap;
 }
 
 /**
@@ -229,7 +237,11 @@ export class Variable {
     this.insertOnLookup = options.insertOnLookup ?? false;
     const perShard = Math.max(1, Math.ceil(initCapacity / partitions));
     // one heap for every shard: a lookup routes and reads all of them in one kernel call
-    const heap = new WasmHeap();
+    const given = options[SHARD_HEAP];
+    if (given !== undefined && !(given instanceof WasmHeap)) {
+      throw new InvalidArgumentError(`${what}: the shard heap must be a WasmHeap, got ${show(given)}.`);
+    }
+    const heap = given ?? new WasmHeap();
     this.shards = Array.from(
       { length: partitions },
       () => new HashTable({ keyDtype, dim, initCapacity: perShard, heap }),

@@ -7,6 +7,7 @@ import { type PooledVariable, pooledOf, withPoolRows } from '../pool/variable.js
 import { ids, type Keys } from '../tensor.js';
 import type { Variable } from '../variable.js';
 import { Optimizer } from './optimizers/optimizer.js';
+import { canUpdateInPlace, type PreparedUpdate, prepareInPlace } from './in-place.js';
 import { policyOf } from './restrict.js';
 import { RowTape } from './tape.js';
 
@@ -182,8 +183,13 @@ function runStep(
     optimizer.beginStep();
     step_++;
     const remote = touched.filter((t) => pooledOf(t.variable) !== undefined);
-    const updates = touched
-      .filter((t) => pooledOf(t.variable) === undefined)
+    const local = touched.filter((t) => pooledOf(t.variable) === undefined);
+    // rows and slots in one heap: updated where they are stored (in-place.ts); bpV2 writes deltas
+    const inPlace = local.filter(
+      (t) => !(t.bpV2 || options.bpV2) && canUpdateInPlace(t.variable, optimizer.slotVariables(t.variable)),
+    );
+    const updates = local
+      .filter((t) => !inPlace.includes(t))
       .map((t) => {
         const n = t.keys.length;
         const slots = optimizer.slotVariables(t.variable);
@@ -203,6 +209,16 @@ function runStep(
       optimizer.updateRows(values, next, g.dataSync() as Float32Array, 1, v.size, 0);
       return [{ v, values, slots, next }];
     });
+    // last before writing, as it inserts the new keys (undone if any of them fails)
+    const prepared: PreparedUpdate[] = [];
+    try {
+      for (const t of inPlace) prepared.push(prepareInPlace(optimizer, t, optimizer.slotVariables(t.variable)));
+    } catch (e) {
+      for (const p of prepared.reverse()) p.undo();
+      throw e;
+    }
+    for (const p of prepared) p.run();
+    for (const t of inPlace) policyOf(t.variable)?.apply(t.keys, step_);
     for (const { t, slots, slotReads, values, slotValues } of updates) {
       if (t.bpV2 || options.bpV2) {
         const k = ids(t.keys);

@@ -7,13 +7,14 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { type PerfContext, row, SIZES, type Stepper } from '../context.js';
 import { uniformRanks, zipfRanks } from '../ids.js';
 import { timeIt, timePair } from '../timing.js';
+import { backendSteps, trainBackends } from './train-backends.js';
 
 const FEATURES = 26;
 const DIM = 16;
 
 /** Progress steps of the section. */
-export function trainSteps(ctx: Pick<PerfContext, 'deep'>): number {
-  return 3 + (ctx.deep ? 2 : 0);
+export function trainSteps(ctx: Pick<PerfContext, 'deep' | 'size'>): number {
+  return 3 + (ctx.deep ? 2 + backendSteps(ctx) : 0);
 }
 
 const BASELINE = 'tfjs dense embedding + tf.train.adagrad';
@@ -81,6 +82,7 @@ export async function train(ctx: PerfContext, st: Stepper): Promise<void> {
     if (ctx.deep) {
       await sparseStep(ctx, st, m);
       await stockExtrapolated(ctx, st, m);
+      await trainBackends(ctx, st);
     }
   } finally {
     m.dispose();

@@ -7,7 +7,7 @@
 // thousands of rows, not millions, so the copies cost little next to the hash probes.
 import type * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from '../../errors.js';
-import { Variable } from '../../variable.js';
+import { SHARD_HEAP, Variable } from '../../variable.js';
 import { type KernelExports, Scratch, WasmHeap } from '../../wasm.js';
 import { registerSlots } from '../slots.js';
 
@@ -148,6 +148,8 @@ export abstract class Optimizer {
             partitions: variable.partitions,
             partitioner: variable.partitioner,
             trainable: false,
+            // one heap with the Variable's shards: train.step updates rows and slots in place
+            [SHARD_HEAP]: variable.shards[0]?.heap,
           }),
       );
       this.slotVars.set(variable, vars);
@@ -192,6 +194,32 @@ export abstract class Optimizer {
   /** The state a checkpoint stores besides the slots. */
   getState(): OptimizerState {
     return { className: this.className, config: this.getConfig(), iterations: this.iterations };
+  }
+
+  /**
+   * Updates `n` rows in place where they are stored: `w` and each of `s` are u32 arrays (in the
+   * memory of `k`) of row addresses — a Variable's rows and its slots' rows, which share one
+   * heap — and `g` the `[n, dim]` gradient block there. The same kernel as {@link updateRows},
+   * so the same bits. Internal: `train.step`'s in-place path (train/in-place.ts).
+   *
+   * @example
+   * opt.updateRowsAt(heap.exports, wPtrs, [accPtrs], gradPtr, n, dim, 0);
+   */
+  updateRowsAt(
+    k: KernelExports,
+    w: number,
+    s: readonly number[],
+    g: number,
+    n: number,
+    dim: number,
+    maxNorm = 0,
+  ): void {
+    if (s.length !== this.slotSpecs().length) {
+      throw new InvalidArgumentError(
+        `${this.className}.updateRowsAt: expected ${this.slotSpecs().length} slot pointer arrays, got ${s.length}.`,
+      );
+    }
+    if (n > 0) this.runKernel({ k, w, s, g, n, dim, maxNorm });
   }
 
   /**
