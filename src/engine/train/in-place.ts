@@ -54,7 +54,7 @@ function routes(v: Variable, keys: Keys): { idx: Int32Array | null; keys: Keys }
   const idx = Array.from(counts, (c) => new Int32Array(c));
   counts.fill(0);
   for (let i = 0; i < shard.length; i++) idx[shard[i]][counts[shard[i]]++] = i;
-  return idx.map((ix) => ({ idx: ix, keys: pickKeys(v.keyDtype, keys, ix) }));
+  return idx.map((ix) => ({ idx: ix, keys: pickKeys(keys, ix) }));
 }
 
 /**
@@ -94,9 +94,9 @@ export function prepareInPlace(optimizer: Optimizer, t: TouchedRows, slots: read
                 init.set(t.old.subarray(i * dim, (i + 1) * dim), m * dim);
               }
             } else {
-              table.initializer.fill(pickKeys(v.keyDtype, g.keys, missing), dim, init);
+              table.initializer.fill(pickKeys(g.keys, missing), dim, init);
             }
-            inserted.push({ table, shard: s, keys: pickKeys(v.keyDtype, g.keys, missing) });
+            inserted.push({ table, shard: s, keys: pickKeys(g.keys, missing) });
             return init;
           }),
         ),
