@@ -3,6 +3,7 @@
 // TFRA draws a fresh random row on every lookup of a missing key (users complain: the same id
 // reads different embeddings until it is trained). Hashing (seed, key, component, draw) with a
 // counter-based generator gives every key its own fixed, independent draw instead, with no state.
+import { optionsOf } from './options.js';
 import { InvalidArgumentError, show } from './errors.js';
 import { keyWords } from './keyhash.js';
 import type { Keys } from './tensor.js';
@@ -77,10 +78,15 @@ function randomSeed(): number {
   return Math.floor(Math.random() * TWO32) >>> 0;
 }
 
-function checkNumber(v: unknown, name: string, what: string, opts: { positive?: boolean } = {}): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || (opts.positive && v <= 0)) {
+function checkNumber(
+  v: unknown,
+  name: string,
+  what: string,
+  opts: { positive?: boolean; nonNegative?: boolean } = {},
+): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || (opts.positive && v <= 0) || (opts.nonNegative && v < 0)) {
     throw new InvalidArgumentError(
-      `${what}: ${name} must be a finite number${opts.positive ? ' > 0' : ''}, got ${show(v)}.`,
+      `${what}: ${name} must be a finite number${opts.positive ? ' > 0' : opts.nonNegative ? ' >= 0' : ''}, got ${show(v)}.`,
     );
   }
   return v;
@@ -153,9 +159,10 @@ class RandomNormal extends Initializer {
   readonly stddev: number;
   readonly seed: number;
   constructor(o: { mean?: number; stddev?: number; seed?: number } = {}) {
+    o = optionsOf(o, 'initializers');
     super();
     this.mean = checkNumber(o.mean ?? 0, 'mean', 'initializers.randomNormal');
-    this.stddev = checkNumber(o.stddev ?? 0.05, 'stddev', 'initializers.randomNormal');
+    this.stddev = checkNumber(o.stddev ?? 0.05, 'stddev', 'initializers.randomNormal', { nonNegative: true });
     this.seed = checkSeed(o.seed, 'initializers.randomNormal');
   }
   fill(keys: Keys, dim: number, out: Float32Array): void {
@@ -177,9 +184,10 @@ class TruncatedNormal extends Initializer {
   readonly stddev: number;
   readonly seed: number;
   constructor(o: { mean?: number; stddev?: number; seed?: number } = {}) {
+    o = optionsOf(o, 'initializers');
     super();
     this.mean = checkNumber(o.mean ?? 0, 'mean', 'initializers.truncatedNormal');
-    this.stddev = checkNumber(o.stddev ?? 0.05, 'stddev', 'initializers.truncatedNormal');
+    this.stddev = checkNumber(o.stddev ?? 0.05, 'stddev', 'initializers.truncatedNormal', { nonNegative: true });
     this.seed = checkSeed(o.seed, 'initializers.truncatedNormal');
   }
   fill(keys: Keys, dim: number, out: Float32Array): void {
@@ -208,6 +216,7 @@ class RandomUniform extends Initializer {
   readonly maxval: number;
   readonly seed: number;
   constructor(o: { minval?: number; maxval?: number; seed?: number } = {}) {
+    o = optionsOf(o, 'initializers');
     super();
     this.minval = checkNumber(o.minval ?? -0.05, 'minval', 'initializers.randomUniform');
     this.maxval = checkNumber(o.maxval ?? 0.05, 'maxval', 'initializers.randomUniform');
@@ -232,6 +241,7 @@ class GlorotUniform extends Initializer {
   readonly className = 'GlorotUniform' as const;
   readonly seed: number;
   constructor(o: { seed?: number } = {}) {
+    o = optionsOf(o, 'initializers');
     super();
     this.seed = checkSeed(o.seed, 'initializers.glorotUniform');
   }

@@ -1,5 +1,6 @@
 // The four TFRA lookups. Each one goes through `readUnique` (read.ts) and builds its output from
 // the `[numUnique, dim]` rows with tfjs ops, so a training tape can differentiate through it.
+import { optionsOf } from './options.js';
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from './errors.js';
 import { canLookupDense, denseLookup } from './dense-lookup.js';
@@ -48,9 +49,10 @@ export function embeddingLookup(
 export function embeddingLookup(
   params: VariableLike,
   ids: IdsLike,
-  options: { name?: string; maxNorm?: number; returnTrainable?: boolean } = {},
+  options?: { name?: string; maxNorm?: number; returnTrainable?: boolean },
 ): tf.Tensor | { embeddings: tf.Tensor; trainable: TrainableWrapper } {
   const what = 'embeddingLookup';
+  options = optionsOf(options, what);
   const v = checkParams(params, what);
   const maxNorm = checkMaxNorm(options.maxNorm, what);
   const { keys, shape } = v.keysOf(ids, `${what} ids`);
@@ -71,12 +73,8 @@ export function embeddingLookup(
  * @example
  * de.embeddingLookupUnique(v, [7, 7, 7]).shape; // [3, dim], one table read
  */
-export function embeddingLookupUnique(
-  params: VariableLike,
-  ids: IdsLike,
-  options: { maxNorm?: number } = {},
-): tf.Tensor {
-  return embeddingLookup(params, ids, { maxNorm: options.maxNorm });
+export function embeddingLookupUnique(params: VariableLike, ids: IdsLike, options?: { maxNorm?: number }): tf.Tensor {
+  return embeddingLookup(params, ids, { maxNorm: optionsOf(options, 'embeddingLookupUnique').maxNorm });
 }
 
 /** Checks a sparse combiner option. */
@@ -198,9 +196,10 @@ export function embeddingLookupSparse(
   params: VariableLike,
   spIds: SparseTensor | RaggedTensor,
   spWeights: SparseTensor | RaggedTensor | null,
-  options: { combiner?: SparseCombiner; maxNorm?: number; name?: string } = {},
+  options?: { combiner?: SparseCombiner; maxNorm?: number; name?: string },
 ): tf.Tensor2D {
   const what = 'embeddingLookupSparse';
+  options = optionsOf(options, what);
   const v = checkParams(params, what);
   const combiner = checkCombiner(options.combiner ?? 'mean', what);
   const maxNorm = checkMaxNorm(options.maxNorm, what);
@@ -235,9 +234,10 @@ export function safeEmbeddingLookupSparse(
   params: VariableLike,
   spIds: SparseTensor | RaggedTensor,
   spWeights: SparseTensor | RaggedTensor | null,
-  options: { combiner?: SparseCombiner; defaultId?: number | bigint | string; maxNorm?: number; name?: string } = {},
+  options?: { combiner?: SparseCombiner; defaultId?: number | bigint | string; maxNorm?: number; name?: string },
 ): tf.Tensor {
   const what = 'safeEmbeddingLookupSparse';
+  options = optionsOf(options, what);
   const v = checkParams(params, what);
   const combiner = checkCombiner(options.combiner ?? 'mean', what);
   const maxNorm = checkMaxNorm(options.maxNorm, what);
@@ -254,6 +254,10 @@ export function safeEmbeddingLookupSparse(
   }
   let defaultKey: Keys | undefined;
   if (options.defaultId !== undefined) {
+    const d: unknown = options.defaultId;
+    if (typeof d !== 'number' && typeof d !== 'bigint' && typeof d !== 'string') {
+      throw new InvalidArgumentError(`${what}: defaultId must be one id (a number, bigint or string), got ${show(d)}.`);
+    }
     defaultKey = v.keysOf([options.defaultId] as IdsLike, `${what} defaultId`).keys;
   }
   // Flatten the leading coordinates to one row index (reshape to 2-D, as TF).

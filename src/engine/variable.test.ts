@@ -262,7 +262,11 @@ describe('Variable', () => {
     expect(() => new Variable({ name: 'x', dim: 2, restrictPolicy: 'lru' as never })).toThrow(
       /restrictPolicy must be a restrict policy class .* got "lru"/,
     );
-    class FakePolicy {}
+    class FakePolicy {
+      restrict(): number {
+        return 0;
+      }
+    }
     const v = new Variable({ name: 'x', dim: 2, restrictPolicy: FakePolicy });
     expect(v.restrictPolicy).toBe(FakePolicy);
     const plain = new Variable({ name: 'y', dim: 2 });

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, RuntimeError, show } from './errors.js';
 import { type Initializer, type InitializerLike, resolveInitializer, zeros } from './initializers.js';
+import { checkFinite, optionsOf } from './options.js';
 import { defaultShardOf } from './partition.js';
 import { canLookupDense, denseLookup } from './dense-lookup.js';
 import { denseFromRows, readUnique } from './read.js';
@@ -99,6 +100,15 @@ function checkInt(v: unknown, name: string, min: number, what: string): number {
   return v;
 }
 
+// upsert / accum options: { allowNonFinite } (TFRA writes NaN and Infinity; dynemb refuses them unless asked).
+function writeOptions(options: { allowNonFinite?: boolean } | undefined, what: string): { allowNonFinite?: boolean } {
+  const o = optionsOf(options, what);
+  if (o.allowNonFinite !== undefined && typeof o.allowNonFinite !== 'boolean') {
+    throw new InvalidArgumentError(`${what}: allowNonFinite must be true or false, got ${show(o.allowNonFinite)}.`);
+  }
+  return o;
+}
+
 function concatKeys(dtype: KeyDtype, parts: Keys[]): Keys {
   if (dtype === 'string') return parts.flatMap((p) => p as string[]);
   const n = parts.reduce((a, p) => a + p.length, 0);
@@ -190,7 +200,7 @@ export class Variable {
     if (typeof options.name !== 'string' || options.name.length === 0) {
       throw new InvalidArgumentError(`Variable: name must be a non-empty string, got ${show(options.name)}.`);
     }
-    const keyDtype = options.keyDtype ?? 'int64';
+    const keyDtype = options.keyDtype === undefined ? 'int64' : options.keyDtype;
     if (!KEY_DTYPES.includes(keyDtype)) {
       throw new InvalidArgumentError(`${what}: keyDtype must be 'int32', 'int64' or 'string', got ${show(keyDtype)}.`);
     }
@@ -205,7 +215,9 @@ export class Variable {
         `${what}: partitioner must be a function (key, numShards) => shard, got ${show(options.partitioner)}.`,
       );
     }
-    if (options.restrictPolicy !== undefined && typeof options.restrictPolicy !== 'function') {
+    // a policy class has a restrict method on its prototype (Map, a plain function do not)
+    const policyProto = (options.restrictPolicy as { prototype?: { restrict?: unknown } } | undefined)?.prototype;
+    if (options.restrictPolicy !== undefined && typeof policyProto?.restrict !== 'function') {
       throw new InvalidArgumentError(
         `${what}: restrictPolicy must be a restrict policy class (de.TimestampRestrictPolicy or de.FrequencyRestrictPolicy) or undefined, got ${show(options.restrictPolicy)}.`,
       );
@@ -367,10 +379,8 @@ export class Variable {
   lookup(idsLike: IdsLike): tf.Tensor;
   lookup(idsLike: IdsLike, options: { returnExists: true }): { values: tf.Tensor; exists: boolean[] };
   lookup(idsLike: IdsLike, options?: { returnExists?: boolean }): tf.Tensor | { values: tf.Tensor; exists: boolean[] };
-  lookup(
-    idsLike: IdsLike,
-    options: { returnExists?: boolean } = {},
-  ): tf.Tensor | { values: tf.Tensor; exists: boolean[] } {
+  lookup(idsLike: IdsLike, options?: { returnExists?: boolean }): tf.Tensor | { values: tf.Tensor; exists: boolean[] } {
+    options = optionsOf(options, `Variable ${show(this.name)}.lookup`);
     const { keys, shape } = this.keysOf(idsLike, `Variable ${show(this.name)}.lookup`);
     if (canLookupDense(this)) {
       const r = denseLookup(this, keys, shape, undefined, options.returnExists === true);
@@ -392,10 +402,12 @@ export class Variable {
    * @example
    * v.upsert([[1, 2]], [[[0, 1], [2, 3]]]);
    */
-  upsert(idsLike: IdsLike, values: ValuesLike): void {
+  upsert(idsLike: IdsLike, values: ValuesLike, options?: { allowNonFinite?: boolean }): void {
     const what = `Variable ${show(this.name)}.upsert`;
+    const o = writeOptions(options, what);
     const { keys, shape } = this.keysOf(idsLike, what);
     const flat = flattenValues(values, shape, this.dim, what);
+    if (!o.allowNonFinite) checkFinite(flat, what, 'values');
     this.writeRows(keys, flat, true);
   }
 
@@ -453,16 +465,28 @@ export class Variable {
     oldValues: ValuesLike,
     newValues: ValuesLike,
     exists: ArrayLike<boolean | number> | tf.Tensor,
+    options?: { allowNonFinite?: boolean },
   ): void {
     const what = `Variable ${show(this.name)}.accum`;
+    const o = writeOptions(options, what);
     const { keys, shape } = this.keysOf(idsLike, what);
     const oldFlat = flattenValues(oldValues, shape, this.dim, `${what} (oldValues)`);
     const newFlat = flattenValues(newValues, shape, this.dim, `${what} (newValues)`);
+    if (!o.allowNonFinite) {
+      checkFinite(oldFlat, what, 'oldValues');
+      checkFinite(newFlat, what, 'newValues');
+    }
     const ex = isTensor(exists) ? Array.from(exists.dataSync() as ArrayLike<number>) : exists;
     if (ex === null || typeof ex !== 'object' || typeof ex.length !== 'number' || ex.length !== keys.length) {
       throw new InvalidArgumentError(
         `${what}: exists must hold one boolean per id (${keys.length}), got ${show(exists)}${ex && typeof ex.length === 'number' ? ` of length ${ex.length}` : ''}.`,
       );
+    }
+    for (let i = 0; i < ex.length; i++) {
+      const e: unknown = ex[i];
+      if (typeof e !== 'boolean' && e !== 0 && e !== 1) {
+        throw new InvalidArgumentError(`${what}: exists[${i}] must be true / false (or 1 / 0), got ${show(e)}.`);
+      }
     }
     const dim = this.dim;
     if (this.partitions === 1) {
@@ -561,8 +585,9 @@ export class Variable {
    * @example
    * v.restrict(1000); // 0 (and a warning) when the Variable has no restrictPolicy
    */
-  restrict(numReserved: number, options: { trigger?: number } = {}): number {
+  restrict(numReserved: number, options?: { trigger?: number }): number {
     const what = `Variable ${show(this.name)}.restrict`;
+    options = optionsOf(options, what);
     checkInt(numReserved, 'numReserved', 0, what);
     if (options.trigger !== undefined) checkInt(options.trigger, 'trigger', 0, what);
     if (this.restrictPolicy === undefined) {

@@ -20,7 +20,7 @@ import {
   type RestoreTask,
   type Slot,
 } from './slot.js';
-import type { Spawner } from './spawn.js';
+import type { Spawner, WorkerHandle } from './spawn.js';
 
 export type { WorkerPoolOptions } from './options.js';
 export { defaultPoolSize, sharedMemoryAvailable } from './options.js';
@@ -101,6 +101,19 @@ export class WorkerPool {
   private async start(i: number, generation = this.slots[i].generation): Promise<void> {
     const slot = this.slots[i];
     const handle = await this.spawn();
+    // a caller's spawn may return anything: check the shape before the first use
+    const h = handle as Partial<WorkerHandle> | null | undefined;
+    if (
+      !h ||
+      typeof h !== 'object' ||
+      typeof h.terminate !== 'function' ||
+      typeof h.onDeath !== 'function' ||
+      !h.endpoint
+    ) {
+      throw new InvalidArgumentError(
+        `WorkerPool: spawn must return a WorkerHandle { endpoint, terminate(), onDeath(cb) }, got ${show(handle)}.`,
+      );
+    }
     if (this.terminated) {
       // terminate() ran while the worker was being spawned: it could not see this handle
       handle.terminate();

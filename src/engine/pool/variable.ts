@@ -1,6 +1,7 @@
 // A Variable placed on the worker pool (`placement: 'workers'`): the same options, routing,
 // initializer and results as an in-process de.Variable, with async methods, and its shards on
 // pool workers (shard i on worker i mod N).
+import { optionsOf } from '../options.js';
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, RuntimeError, show } from '../errors.js';
 import { embeddingLookupSparse, type SparseCombiner, safeEmbeddingLookupSparse } from '../lookup.js';
@@ -231,7 +232,8 @@ export class PooledVariable {
     options: VariableOptions,
     recovery: { compactBytes?: number } = {},
   ): Promise<PooledVariable> {
-    if (options?.insertOnLookup) {
+    options = optionsOf(options, 'placeVariable');
+    if (options.insertOnLookup) {
       throw new InvalidArgumentError(
         `Variable ${show(options.name)}: insertOnLookup is not supported with placement 'workers' (a lookup there is read-only); got true.`,
       );

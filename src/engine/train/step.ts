@@ -1,6 +1,7 @@
 // One training step: run the loss under the tape, differentiate with tfjs, update the touched
 // rows (and their slots) with the optimizer's WASM kernel, write them back, and let restrict
 // policies record the touched keys. Dense tfjs variables in the loss are trained too.
+import { checkFinite, optionsOf } from '../options.js';
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, show } from '../errors.js';
 import { type PooledVariable, pooledOf, withPoolRows } from '../pool/variable.js';
@@ -57,6 +58,11 @@ export interface StepOptions {
    * For gradient-norm charts and debugging; the arrays are the step's own (do not keep them).
    */
   onGradients?: (rows: readonly StepGradients[]) => void;
+  /**
+   * Apply gradients that hold NaN or Infinity (TFRA does). Default false: such a step throws and
+   * changes nothing, since a NaN that enters a row or an optimizer slot stays there for good.
+   */
+  allowNonFinite?: boolean;
 }
 
 /** One Variable's gradient in a step (see {@link StepOptions.onGradients}). */
@@ -90,11 +96,13 @@ export function step(
   lossFn: () => tf.Scalar,
   options: StepOptions & { async: true },
 ): Promise<number>;
-export function step(
-  optimizer: Optimizer,
-  lossFn: () => tf.Scalar,
-  options: StepOptions = {},
-): number | Promise<number> {
+export function step(optimizer: Optimizer, lossFn: () => tf.Scalar, options?: StepOptions): number | Promise<number> {
+  options = optionsOf(options, 'train.step');
+  for (const flag of ['async', 'bpV2', 'allowNonFinite'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
+      throw new InvalidArgumentError(`train.step: options.${flag} must be true or false, got ${show(options[flag])}.`);
+    }
+  }
   if (!(optimizer instanceof Optimizer)) {
     throw new InvalidArgumentError(`train.step expects a de.optimizers.* optimizer, got ${show(optimizer)}.`);
   }
@@ -179,6 +187,9 @@ function runStep(
         exists: t.exists,
       })),
     );
+    if (!options.allowNonFinite) {
+      for (const t of touched) checkFinite(t.grad, 'train.step', `the gradient of ${show(t.variable.name)}`);
+    }
     // compute every update first, then write: a failure above leaves every table unchanged
     optimizer.beginStep();
     step_++;
@@ -222,8 +233,11 @@ function runStep(
     for (const { t, slots, slotReads, values, slotValues } of updates) {
       if (t.bpV2 || options.bpV2) {
         const k = ids(t.keys);
-        t.variable.accum(k, t.old, values, t.exists);
-        slots.forEach((s, i) => s.accum(k, slotReads[i].values, slotValues[i], slotReads[i].exists));
+        // the gradients were checked above; what the optimizer made of them is written as is
+        t.variable.accum(k, t.old, values, t.exists, { allowNonFinite: true });
+        slots.forEach((s, i) =>
+          s.accum(k, slotReads[i].values, slotValues[i], slotReads[i].exists, { allowNonFinite: true }),
+        );
       } else {
         t.variable.writeRows(t.keys, values);
         slots.forEach((s, i) => s.writeRows(t.keys, slotValues[i]));

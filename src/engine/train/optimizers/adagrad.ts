@@ -1,4 +1,5 @@
 // Adagrad, with TF/Keras's update rule (what TFRA trains with) and Keras's defaults.
+import { optionsOf } from '../../options.js';
 import { checkHyper, type KernelArgs, Optimizer, type SlotSpec } from './optimizer.js';
 
 /** Options of {@link Adagrad}. */
@@ -26,7 +27,7 @@ export class Adagrad extends Optimizer {
   readonly epsilon: number;
 
   constructor(options: AdagradOptions = {}) {
-    super('Adagrad', options.learningRate, 0.001);
+    super('Adagrad', optionsOf(options, 'Adagrad').learningRate, 0.001);
     this.initialAccumulatorValue = checkHyper(
       'Adagrad',
       'initialAccumulatorValue',

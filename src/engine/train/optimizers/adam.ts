@@ -1,4 +1,5 @@
 // Adam (optionally AMSGrad), with TF/Keras's update rule (what TFRA trains with) and Keras's defaults.
+import { optionsOf } from '../../options.js';
 import { checkFlag, checkHyper, type KernelArgs, Optimizer, type SlotSpec } from './optimizer.js';
 
 /** Options of {@link Adam}. */
@@ -34,7 +35,7 @@ export class Adam extends Optimizer {
   readonly amsgrad: boolean;
 
   constructor(options: AdamOptions = {}) {
-    super('Adam', options.learningRate, 0.001);
+    super('Adam', optionsOf(options, 'Adam').learningRate, 0.001);
     const unit = (x: number) => x >= 0 && x < 1;
     this.beta1 = checkHyper('Adam', 'beta1', options.beta1 ?? 0.9, unit, 'a number in [0, 1)');
     this.beta2 = checkHyper('Adam', 'beta2', options.beta2 ?? 0.999, unit, 'a number in [0, 1)');

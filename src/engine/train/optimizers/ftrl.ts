@@ -1,4 +1,5 @@
 // FTRL-proximal, with Keras's Ftrl update rule (TF's ApplyFtrlV2) and defaults.
+import { optionsOf } from '../../options.js';
 import { checkHyper, type KernelArgs, Optimizer, type SlotSpec } from './optimizer.js';
 
 /** Options of {@link Ftrl}. */
@@ -38,7 +39,7 @@ export class Ftrl extends Optimizer {
   readonly beta: number;
 
   constructor(options: FtrlOptions = {}) {
-    super('Ftrl', options.learningRate, 0.001);
+    super('Ftrl', optionsOf(options, 'Ftrl').learningRate, 0.001);
     const nonNeg = (x: number) => x >= 0;
     this.learningRatePower = checkHyper(
       'Ftrl',

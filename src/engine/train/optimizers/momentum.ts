@@ -1,4 +1,5 @@
 // SGD with momentum (optionally Nesterov), with Keras's update rule (what TFRA trains with).
+import { optionsOf } from '../../options.js';
 import { checkFlag, checkHyper, type KernelArgs, Optimizer, type SlotSpec } from './optimizer.js';
 
 /** Options of {@link Momentum}. */
@@ -26,7 +27,7 @@ export class Momentum extends Optimizer {
   readonly useNesterov: boolean;
 
   constructor(options: MomentumOptions = {}) {
-    super('Momentum', options.learningRate, 0.01);
+    super('Momentum', optionsOf(options, 'Momentum').learningRate, 0.01);
     this.momentum = checkHyper('Momentum', 'momentum', options.momentum ?? 0.9, (x) => x >= 0, 'a finite number >= 0');
     this.useNesterov = checkFlag('Momentum', 'useNesterov', options.useNesterov, false);
   }

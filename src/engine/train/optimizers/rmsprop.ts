@@ -1,4 +1,5 @@
 // RMSprop, with TF/Keras's update rule (what TFRA trains with) and Keras's defaults.
+import { optionsOf } from '../../options.js';
 import { checkFlag, checkHyper, type KernelArgs, Optimizer, type SlotSpec } from './optimizer.js';
 
 /** Options of {@link RMSprop}. */
@@ -36,7 +37,7 @@ export class RMSprop extends Optimizer {
   readonly centered: boolean;
 
   constructor(options: RMSpropOptions = {}) {
-    super('RMSprop', options.learningRate, 0.001);
+    super('RMSprop', optionsOf(options, 'RMSprop').learningRate, 0.001);
     this.rho = checkHyper('RMSprop', 'rho', options.rho ?? 0.9, (x) => x >= 0 && x < 1, 'a number in [0, 1)');
     this.momentum = checkHyper('RMSprop', 'momentum', options.momentum ?? 0, (x) => x >= 0, 'a finite number >= 0');
     this.epsilon = checkHyper('RMSprop', 'epsilon', options.epsilon ?? 1e-7, (x) => x >= 0, 'a finite number >= 0');

@@ -1,4 +1,5 @@
 // Plain stochastic gradient descent: w -= lr * g.
+import { optionsOf } from '../../options.js';
 import { type KernelArgs, Optimizer, type SlotSpec } from './optimizer.js';
 
 /** Options of {@link SGD}. */
@@ -18,7 +19,7 @@ export class SGD extends Optimizer {
   readonly className = 'SGD';
 
   constructor(options: SGDOptions = {}) {
-    super('SGD', options.learningRate, 0.01);
+    super('SGD', optionsOf(options, 'SGD').learningRate, 0.01);
   }
 
   slotSpecs(): readonly SlotSpec[] {
