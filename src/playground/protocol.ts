@@ -203,6 +203,8 @@ export interface StepMetrics {
   /** The step number after this step (1 = the first step). */
   step: number;
   loss: number;
+  /** Log-loss on the held-out evaluation batch after this step (every EVALUATE_EVERY steps; else null). */
+  heldOutLoss: number | null;
   tables: Record<string, TableMetrics>;
 }
 
@@ -242,6 +244,8 @@ export interface ConfigureReply {
   histograms: NormHistogram[];
   summary: string;
   sizes: Record<string, number>;
+  /** The loss chart's reference lines (nats, on the held-out batch); null when training reads an imported log. */
+  reference: { baseline: number; ceiling: number } | null;
 }
 
 /** What trainSteps answers: each step's metrics, then the histograms and sizes after them. */

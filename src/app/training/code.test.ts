@@ -19,7 +19,7 @@ async function run(code: string): Promise<unknown[]> {
 describe('typescriptFor', () => {
   it('rebuilds the default workspace and trains one step', async () => {
     const code = typescriptFor(defaultWorkspace());
-    expect(code).toContain('new de.optimizers.Adagrad({ learningRate: 0.1 })');
+    expect(code).toContain('new de.optimizers.Adam({ learningRate: 0.05 })');
     const logs = await run(code);
     expect(logs[0]).toBe('loss');
     expect(logs[1]).toBeGreaterThan(0);

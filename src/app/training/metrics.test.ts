@@ -7,6 +7,7 @@ import { aggregateSteps } from './metrics.js';
 const step = (i: number, evictions = 0, gradNorm = 1): StepMetrics => ({
   step: i,
   loss: i,
+  heldOutLoss: null,
   tables: { t: { size: 10 * i, capacity: 64, hitRate: 0.5, gradNorm, evictions } },
 });
 

@@ -68,11 +68,41 @@ function helper2(x: number): number {
   return Math.abs(x) > 1e-8 ? Math.expm1(x) / x : 1 + x * 0.5 * (1 + (x / 3) * (1 + 0.25 * x));
 }
 
-/** The hidden weight of an id in the generator's "true" model: a standard normal keyed by (seed, id). */
+/** How many latent groups the hidden world sorts ids into. */
+export const GROUPS = 4;
+/** Each group's pull on the label's logit: two groups push towards 0, two towards 1. */
+const GROUP_EFFECT = [-1.5, -0.5, 0.5, 1.5];
+/** How strongly the ids' summed pull drives the label (logit = LABEL_GAIN · Σ wᵢ pullᵢ / √(ids per example · features)). */
+const LABEL_GAIN = 2.5;
+
+/**
+ * The latent group (0..GROUPS-1) of an id of feature `feature` in the world seeded `seed`: what the
+ * ground truth knows about it, and what the projector colours it by. Pure (a hash).
+ *
+ * @example
+ * trueGroup(42, 0, 15); // 0..3, the same every time
+ */
+export function trueGroup(seed: number, feature: number, id: number): number {
+  return hash2(hash2(seed, feature) ^ 0x27d4eb2f, id) % GROUPS;
+}
+
+/** A standard normal keyed by (seed, id): the same draw every time (the TPU simulator's hidden weights). */
 export function trueWeight(seed: number, id: number): number {
   const u1 = (hash2(seed, id) + 1) / 4294967297;
   const u2 = hash2(seed ^ 0x5bd1e995, id) / 4294967296;
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+/**
+ * The hidden pull of an id of feature `feature` on the label in the generator's "true" model: its
+ * group's pull plus a small keyed jitter (standard deviation 0.25), so ids of one group behave
+ * alike but not identically.
+ *
+ * @example
+ * truePull(42, 0, 15); // about -1.5, -0.5, 0.5 or 1.5
+ */
+export function truePull(seed: number, feature: number, id: number): number {
+  return GROUP_EFFECT[trueGroup(seed, feature, id)] + 0.25 * trueWeight(hash2(seed, feature), id);
 }
 
 export interface GeneratedFeature {
@@ -92,6 +122,8 @@ export interface GeneratedBatch {
   features: Record<string, GeneratedFeature>;
   /** One 0/1 label per example: the loss target. */
   labels: number[];
+  /** The hidden model's probability of label 1 for each example (what the labels were drawn from). */
+  probabilities: number[];
 }
 
 /** What the generator needs to know about a feature. */
@@ -164,17 +196,62 @@ export function generateBatch(
         } else id = zipf ? zipf.sample(rng) - 1 : Math.floor(rng() * vocabulary);
         let w = 1;
         if (weights) w = weights[i] = Math.round((0.25 + shapeRng() * 1.75) * 100) / 100;
-        logits[r] += w * trueWeight(hash2(spec.seed, fi), id);
+        logits[r] += w * truePull(spec.seed, fi, id);
         ids[i] = f.stringIds ? `id_${id}` : id;
       }
     }
     out[f.name] = { ids, shape: [b, f.ragged ? longest : n], rowSplits: f.ragged ? rowSplits : null, weights, newIds };
   });
   const noise = mulberry32(hash2(hash2(spec.seed, step), 0));
-  const scale = 1 / Math.sqrt(Math.max(1, n * features.length));
-  const labels = Array.from(logits, (z) => {
-    const p = 1 / (1 + Math.exp(-2 * z * scale));
-    return noise() < p ? 1 : 0;
-  });
-  return { step, features: out, labels };
+  const scale = LABEL_GAIN / Math.sqrt(Math.max(1, n * features.length));
+  const probabilities = Array.from(logits, (z) => 1 / (1 + Math.exp(-z * scale)));
+  const labels = probabilities.map((p) => (noise() < p ? 1 : 0));
+  return { step, features: out, labels, probabilities };
+}
+
+/** The step number of the held-out evaluation batch: one the trainer never reaches. */
+export const EVALUATION_STEP = 0x7fffffff;
+/** Examples in the held-out evaluation batch. */
+export const EVALUATION_SIZE = 1024;
+
+/**
+ * The held-out evaluation batch: {@link EVALUATION_SIZE} examples from the same world (same ids'
+ * distribution and hidden model, no brand-new ids), never trained on.
+ *
+ * @example
+ * evaluationBatch(spec, features).labels.length; // 1024
+ */
+export function evaluationBatch(spec: GeneratorSpec, features: readonly GeneratorFeature[]): GeneratedBatch {
+  return generateBatch({ ...spec, batchSize: EVALUATION_SIZE, newIdRate: 0 }, features, EVALUATION_STEP);
+}
+
+/** Mean binary log-loss (nats) of predicting probabilities `p` for labels `y`. */
+export function logLoss(p: ArrayLike<number>, y: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    const q = Math.min(1 - 1e-7, Math.max(1e-7, p[i]));
+    s -= y[i] ? Math.log(q) : Math.log(1 - q);
+  }
+  return y.length > 0 ? s / y.length : 0;
+}
+
+/** What a model's loss is measured against, on the held-out batch. */
+export interface WorldReference {
+  /** The constant-rate model's log-loss: the labels' entropy (nats). Learning means going below it. */
+  baseline: number;
+  /** The hidden model's own log-loss: the best any model can do on this batch (nats). */
+  ceiling: number;
+}
+
+/**
+ * The reference lines of the loss chart, measured on the held-out batch: the labels' entropy
+ * (predicting the base rate for every example) and the ground truth's own log-loss.
+ *
+ * @example
+ * const { baseline, ceiling } = worldReference(evaluationBatch(spec, features)); // ≈ 0.69, ≈ 0.35
+ */
+export function worldReference(batch: GeneratedBatch): WorldReference {
+  const y = batch.labels;
+  const rate = y.reduce((a, b) => a + b, 0) / Math.max(1, y.length);
+  return { baseline: logLoss(new Array<number>(y.length).fill(rate), y), ceiling: logLoss(batch.probabilities, y) };
 }

@@ -74,6 +74,7 @@ export class Training {
         histograms: await this.histograms(this.trainer),
         summary: this.trainer.summary,
         sizes: await this.tables.sizes(),
+        reference: this.trainer.reference(),
       };
     }
     // A model that cannot be built throws before anything changes (the old one keeps training).
@@ -103,6 +104,7 @@ export class Training {
       histograms: await this.histograms(next),
       summary: next.summary,
       sizes: await this.tables.sizes(),
+      reference: next.reference(),
     };
   }
 

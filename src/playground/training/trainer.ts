@@ -22,7 +22,16 @@
 // tables too (pooled-state.ts).
 import * as tf from '@tensorflow/tfjs';
 import * as de from '../../engine/index.js';
-import { type GeneratedBatch, generateBatch, generatorFeatures, mulberry32 } from '../batch/generate.js';
+import {
+  evaluationBatch,
+  type GeneratedBatch,
+  generateBatch,
+  generatorFeatures,
+  logLoss,
+  mulberry32,
+  type WorldReference,
+  worldReference,
+} from '../batch/generate.js';
 import type { ExportedFiles, NormHistogram, StepMetrics, TableMetrics, TrainConfig, TrainTable } from '../protocol.js';
 import { POOLED_REPLAY_MAX, pooledCheckpointMessage } from '../workspace/placement.js';
 import { normHistograms, rowNorms } from './histograms.js';
@@ -36,6 +45,8 @@ import type { ImportedLog } from '../import/build.js';
 
 export const KEYFRAME = 10;
 export const KEYFRAMES_KEPT = 50;
+/** The held-out loss is measured after step 1 and every this many steps. */
+export const EVALUATE_EVERY = 5;
 
 interface Keyframe {
   step: number;
@@ -68,6 +79,8 @@ export class Trainer {
   private readonly initialDense: Float32Array[];
   /** Pooled tables that held rows when this model started: no checkpoint can bring them back. */
   private keptPooled: string[] = [];
+  /** The held-out batch (built on first use). */
+  private heldOut: GeneratedBatch | null = null;
   step = 0;
 
   constructor(
@@ -202,16 +215,47 @@ export class Trainer {
     this.step = k.step;
   }
 
-  batch(step: number): GeneratedBatch {
+  batch(step: number): Omit<GeneratedBatch, 'probabilities'> {
     if (this.log) return logBatch(this.log, this.config.generator.batchSize, step);
-    return generateBatch(
-      this.config.generator,
-      generatorFeatures(
-        this.features,
-        this.config.tables.map((t) => ({ name: t.name, keyDtype: t.keyDtype })),
-      ),
-      step,
+    return generateBatch(this.config.generator, this.generatorFeatures(), step);
+  }
+
+  private generatorFeatures() {
+    return generatorFeatures(
+      this.features,
+      this.config.tables.map((t) => ({ name: t.name, keyDtype: t.keyDtype })),
     );
+  }
+
+  private evaluationBatch(): GeneratedBatch {
+    this.heldOut ??= evaluationBatch(this.config.generator, this.generatorFeatures());
+    return this.heldOut;
+  }
+
+  /**
+   * The loss chart's reference lines: the labels' entropy and the ground truth's log-loss, on the
+   * held-out batch. Null when training reads an imported log (its ground truth is unknown).
+   */
+  reference(): WorldReference | null {
+    return this.log ? null : worldReference(this.evaluationBatch());
+  }
+
+  /**
+   * The model's log-loss on the held-out batch: a forward pass that reads the tables without
+   * inserting (ids never trained read the initializer) and changes nothing.
+   */
+  async evaluate(): Promise<number> {
+    const batch = this.evaluationBatch();
+    const inputs: tf.Tensor2D[] = [];
+    try {
+      for (const f of this.features) {
+        inputs.push(await fixedInput(this.variable(f.table), f, batch.features[f.name], this.maxNormOf(f.table)));
+      }
+      const p = tf.tidy(() => tf.sigmoid(this.logits(inputs)).dataSync() as Float32Array);
+      return logLoss(p, batch.labels);
+    } finally {
+      for (const x of inputs) x.dispose();
+    }
   }
 
   private maxNormOf(table: string): number | undefined {
@@ -335,7 +379,9 @@ export class Trainer {
       // Keep keyframe 0 (reset) and the latest ones.
       if (this.keyframes.length > KEYFRAMES_KEPT + 1) this.keyframes.splice(1, 1);
     }
-    return { step: this.step, loss, tables: metrics };
+    const heldOutLoss =
+      !this.log && (this.step === 1 || this.step % EVALUATE_EVERY === 0) ? await this.evaluate() : null;
+    return { step: this.step, loss, heldOutLoss, tables: metrics };
   }
 
   /** The model's optimizers, in group order (what a checkpoint of its state holds after the tables). */

@@ -207,8 +207,10 @@ export function defaultTable(name = 'user_emb'): TableSpec {
     initializer: 'randomNormal',
     initScale: 0.05,
     initSeed: 1,
-    optimizer: 'Adagrad',
-    learningRate: 0.1,
+    // Adam: its updates do not shrink with the gradient's scale (a mean over the batch makes the
+    // per-row gradients small), so the default world is learned within seconds.
+    optimizer: 'Adam',
+    learningRate: 0.05,
     restrictPolicy: 'none',
     restrictLimit: 1000,
     partitions: 1,
@@ -233,7 +235,7 @@ export function defaultWorkspace(): Workspace {
       distribution: 'zipf',
       zipfExponent: 1.1,
       vocabulary: 1000,
-      batchSize: 32,
+      batchSize: 64,
       idsPerExample: 4,
       newIdRate: 0.05,
       seed: 42,
