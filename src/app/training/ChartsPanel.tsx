@@ -10,6 +10,7 @@ import {
   Legend,
   Line,
   LineChart,
+  ReferenceLine,
   ResponsiveContainer,
   Tooltip,
   XAxis,
@@ -102,6 +103,7 @@ function StepChart({
   series,
   rows,
   note,
+  references = [],
 }: {
   testId: string;
   title: string;
@@ -109,6 +111,8 @@ function StepChart({
   series: { key: string; colour: string; dashed?: boolean }[];
   rows: Row[];
   note: string;
+  /** Horizontal reference lines, labelled. */
+  references?: { y: number; label: string; colour: string }[];
 }) {
   const lastRow = rows.at(-1);
   const last = lastRow ? series.map((s) => `${s.key}=${lastRow[s.key]}`).join(';') : '';
@@ -130,6 +134,17 @@ function StepChart({
               dot={false}
               strokeWidth={1.5}
               isAnimationActive={false}
+              connectNulls
+            />
+          ))}
+          {references.map((r) => (
+            <ReferenceLine
+              key={r.label}
+              y={r.y}
+              stroke={r.colour}
+              strokeDasharray="2 4"
+              ifOverflow="extendDomain"
+              label={{ value: r.label, position: 'insideTopRight', fontSize: 10, fill: r.colour }}
             />
           ))}
         </LineChart>
@@ -141,15 +156,38 @@ function StepChart({
 function LossChart() {
   useMetricsFrame(REDRAW_MS);
   const { rows, note } = sampled();
+  const ref = metrics.reference;
+  // Reference lines: learning means going below the baseline; nothing can go below the ground truth.
+  const references = ref
+    ? [
+        { y: ref.baseline, label: `baseline ${ref.baseline.toFixed(3)} (predict the base rate)`, colour: '#555' },
+        { y: ref.ceiling, label: `ground truth ${ref.ceiling.toFixed(3)} (best possible)`, colour: '#009E73' },
+      ]
+    : [];
+  // The first step's loss and the mean of the last ten, for a reader (and the e2e) to compare.
+  const steps = metrics.steps;
+  const recent = steps.slice(-10);
+  const recentMean = recent.reduce((a, m) => a + m.loss, 0) / Math.max(1, recent.length);
   return (
-    <StepChart
-      testId="chart-loss"
-      title="Loss"
-      unit="BCE (nats)"
-      series={[{ key: 'loss', colour: SERIES[0] }]}
-      rows={rows}
-      note={note}
-    />
+    <div
+      data-baseline={ref?.baseline ?? ''}
+      data-ceiling={ref?.ceiling ?? ''}
+      data-first-loss={metrics.dropped === 0 && steps.length > 0 ? steps[0].loss : ''}
+      data-recent-loss={recent.length > 0 ? recentMean : ''}
+    >
+      <StepChart
+        testId="chart-loss"
+        title="Loss"
+        unit="BCE (nats)"
+        series={[
+          { key: 'loss', colour: SERIES[0] },
+          { key: 'held-out loss', colour: SERIES[5], dashed: true },
+        ]}
+        rows={rows}
+        note={note}
+        references={references}
+      />
+    </div>
   );
 }
 

@@ -88,6 +88,7 @@ export function configureTraining(): Promise<boolean> {
     }
     metrics.setTables(tables.map((t) => t.name));
     metrics.setHistograms(reply.histograms);
+    metrics.setReference(reply.reference);
     usePlayground.getState().setTrain({ trainModel: reply.summary });
     return true;
   }).then((ok) => ok === true);

@@ -11,6 +11,8 @@ class Ring {
   /** The table names seen, in order (for legends). */
   tables: string[] = [];
   histograms: NormHistogram[] = [];
+  /** The loss chart's reference lines (nats): the labels' entropy and the ground truth's loss; null for an imported log. */
+  reference: { baseline: number; ceiling: number } | null = null;
   /** The step the model is at (after the last pushed step, or after step back / reset). */
   step = 0;
   /** Steps dropped from the front because the ring was full. */
@@ -44,6 +46,11 @@ class Ring {
     this.version++;
   }
 
+  setReference(r: { baseline: number; ceiling: number } | null): void {
+    this.reference = r;
+    this.version++;
+  }
+
   setHistograms(h: NormHistogram[]): void {
     this.histograms = h;
     this.version++;
@@ -53,6 +60,7 @@ class Ring {
     this.steps.length = 0;
     this.tables = [];
     this.histograms = [];
+    this.reference = null;
     this.step = 0;
     this.dropped = 0;
     this.version++;
@@ -130,6 +138,8 @@ export const AGGREGATE = {
 /** The chart rows of one step (hit rate in %). */
 export function stepRow(m: StepMetrics): Row {
   const r: Row = { step: m.step, loss: m.loss };
+  // Measured every few steps: a bucket averages the measurements it holds.
+  if (m.heldOutLoss !== null && m.heldOutLoss !== undefined) r['held-out loss'] = m.heldOutLoss;
   for (const [name, t] of Object.entries(m.tables)) {
     r[`${name} size`] = t.size;
     // A table on the worker pool reports its size, not its capacity: no capacity point.
