@@ -51,11 +51,11 @@ test('import a CSV with quoted commas, a |-list, weights, text and a label: ever
   await expect(page.getByRole('group', { name: 'Table item_ids_emb' })).toBeVisible();
 
   // The first rows become the batch, whole rows with their weights.
-  await batch.getByRole('button', { name: 'Use rows 1–32 as the batch' }).click();
-  await expect(batch.getByRole('status').filter({ hasText: 'The batch is rows 1–32 of the log.' })).toBeVisible();
+  await batch.getByRole('button', { name: 'Use rows 1–40 as the batch' }).click();
+  await expect(batch.getByRole('status').filter({ hasText: 'The batch is rows 1–40 of the log.' })).toBeVisible();
   await expect(batch.getByRole('textbox', { name: 'Ids' })).toHaveValue(/^\[\[1000], \[1001], \[1002]/);
 
-  // Training reads the log: two steps of 32 rows cover all 40 rows (the second wraps around).
+  // Training reads the log: batches of 64 rows (the default batch size) wrap around its 40 rows.
   // (The box is checked once the engine worker holds the log.)
   const trainOnLog = batch.getByLabel(/Train on this log instead of the generator/);
   await trainOnLog.click();

@@ -56,6 +56,8 @@ let worker: Worker | null = null;
 let remote: Remote<ImportApi> | null = null;
 /** Rejects the call in flight when Cancel ends the worker (comlink never settles it then). */
 let cancelInFlight: ((e: Error) => void) | null = null;
+/** Which import the progress callbacks belong to: Cancel moves it on. */
+let importSerial = 0;
 let logSerial = 0;
 let host: Get | null = null;
 
@@ -132,9 +134,11 @@ export function createImportSlice(set: Set, get: Get): ImportSlice {
         importTraining: null,
       });
       try {
-        const onProgress = proxy((done: number, total: number) =>
-          set({ importProgress: { done, total, name: file.name } }),
-        );
+        // A progress message already on its way when Cancel ended the worker must not bring the bar back.
+        const mine = ++importSerial;
+        const onProgress = proxy((done: number, total: number) => {
+          if (mine === importSerial) set({ importProgress: { done, total, name: file.name } });
+        });
         // Reading, typing and the first page of columns: Cancel ends any of them.
         const { read, suggested, page } = await cancellable(async (r) => {
           const read = await r.open(file, file.name, onProgress);
@@ -162,8 +166,9 @@ export function createImportSlice(set: Set, get: Get): ImportSlice {
       state().setAppWorkers('feature log importer', 0);
       const e = new Error('The import was cancelled.');
       e.name = 'ImportCancelled';
+      importSerial++;
       cancelInFlight?.(e);
-      set({ importRead: null, importPage: null, importBuilt: null, importBusy: false });
+      set({ importRead: null, importPage: null, importBuilt: null, importBusy: false, importProgress: null });
     },
 
     importShowColumns: (offset, filter) => showColumns(Math.max(0, offset), filter),
