@@ -88,8 +88,10 @@ test('Code panel: TypeScript and TFRA Python for the workspace, copy and downloa
     .toEqual([
       'item_emb-keys.npy',
       'item_emb-values.npy',
-      'item_emb.accumulator-keys.npy',
-      'item_emb.accumulator-values.npy',
+      'item_emb.m-keys.npy',
+      'item_emb.m-values.npy',
+      'item_emb.v-keys.npy',
+      'item_emb.v-values.npy',
     ]);
   expect(consoleLog.errors).toEqual([]);
 });
@@ -129,13 +131,16 @@ test('Code panel: downloads with a table on the worker pool hold its rows', asyn
     ),
   );
   await code.getByRole('button', { name: 'Download .npy files' }).click();
-  await expect.poll(() => saved.length).toBe(4);
+  // The rows and the default optimizer's (Adam) two slots, m and v.
+  await expect.poll(() => saved.length).toBe(6);
   await Promise.all(saved);
   expect([...files.keys()].sort()).toEqual([
     'item_emb-keys.npy',
     'item_emb-values.npy',
-    'item_emb.accumulator-keys.npy',
-    'item_emb.accumulator-values.npy',
+    'item_emb.m-keys.npy',
+    'item_emb.m-values.npy',
+    'item_emb.v-keys.npy',
+    'item_emb.v-values.npy',
   ]);
   // NumPy .npy v1.0: int64 keys [count], float32 values [count, dim].
   const header = (b: Buffer) => b.subarray(10, 10 + b.readUInt16LE(8)).toString('latin1');
